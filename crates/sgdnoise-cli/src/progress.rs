@@ -1,0 +1,46 @@
+//! Progress display: a live line on a terminal, nothing otherwise.
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sgdnoise::train::Progress;
+use std::io::IsTerminal;
+
+/// A spinner line for one run: steps, unfitted points, training loss, rate.
+pub struct RunProgress {
+    bar: Option<ProgressBar>,
+}
+
+impl RunProgress {
+    pub fn new(quiet: bool, max_steps: Option<u64>) -> Self {
+        if quiet || !std::io::stderr().is_terminal() {
+            return RunProgress { bar: None };
+        }
+        let bar = match max_steps {
+            Some(m) => ProgressBar::new(m),
+            None => ProgressBar::new_spinner(),
+        };
+        bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(8));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {elapsed_precise} steps {pos} ({per_sec}) {msg}",
+            )
+            .unwrap(),
+        );
+        RunProgress { bar: Some(bar) }
+    }
+
+    pub fn update(&mut self, p: &Progress) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(p.step);
+            bar.set_message(format!(
+                "unfitted {}  train loss {:.3e}",
+                p.unfitted, p.train_loss
+            ));
+        }
+    }
+
+    pub fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The built-in perceptron study (to be written).
