@@ -40,7 +40,7 @@ impl<R: Real> Model<R> for Mnas<R> {
     fn forward(&mut self, _x: &[R], _n: usize, _out: &mut [R]) {
         unimplemented!()
     }
-    fn backward(&mut self, _c: &[R], _target: Target<'_, R>) {
+    fn backward(&mut self, _x: &[R], _c: &[R], _target: Target<'_, R>) {
         unimplemented!()
     }
 }
