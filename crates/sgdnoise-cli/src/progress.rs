@@ -31,9 +31,13 @@ impl RunProgress {
     pub fn update(&mut self, p: &Progress) {
         if let Some(bar) = &self.bar {
             bar.set_position(p.step);
+            let rate = p.step as f64 / p.wall.max(1e-9);
             bar.set_message(format!(
-                "unfitted {}  train loss {:.3e}",
-                p.unfitted, p.train_loss
+                "step {}  ({} steps/s)  unfitted {}  train loss {:.3e}",
+                human(p.step as f64),
+                human(rate),
+                p.unfitted,
+                p.train_loss
             ));
         }
     }
