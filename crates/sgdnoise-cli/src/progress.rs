@@ -19,12 +19,7 @@ impl RunProgress {
             None => ProgressBar::new_spinner(),
         };
         bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(8));
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {elapsed_precise} steps {pos} ({per_sec}) {msg}",
-            )
-            .unwrap(),
-        );
+        bar.set_style(ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}").unwrap());
         RunProgress { bar: Some(bar) }
     }
 
