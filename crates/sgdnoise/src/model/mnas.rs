@@ -726,4 +726,78 @@ mod tests {
         // Outputs are O(1/sqrt(20h)) at init, not degenerate.
         assert!(all.iter().any(|v| v.abs() > 1e-3));
     }
+
+    /// n synthetic 8×8×3 images (N(0,1) pixels from `stream`) labelled by a fixed rule: +1 when
+    /// the left half of channel 0 is brighter than its right half.
+    fn synthetic_images(n: usize, rng: &mut StreamRng) -> crate::data::Dataset<f64> {
+        let dim = 8 * 8 * 3;
+        let x: Vec<f64> = normal_weights(n * dim, rng);
+        let y = (0..n)
+            .map(|i| {
+                let img = &x[i * dim..(i + 1) * dim];
+                let d: f64 = (0..64)
+                    .map(|p| if p % 8 < 4 { img[p * 3] } else { -img[p * 3] })
+                    .sum();
+                if d > 0.0 {
+                    1.0
+                } else {
+                    -1.0
+                }
+            })
+            .collect();
+        crate::data::Dataset {
+            x,
+            y,
+            dim,
+            image_shape: Some([8, 8, 3]),
+            teacher: None,
+        }
+    }
+
+    #[test]
+    fn sgd_training_reaches_zero_loss() {
+        use crate::config::RunConfig;
+        let spec = RunConfig {
+            arch: Some("mnas".into()),
+            dataset: Some("cifar_animal".into()),
+            width: Some(2),
+            ptr: Some(32),
+            pte: Some(64),
+            batch: Some(8),
+            alpha: Some(4.0),
+            lr: Some(2.0),
+            dtype: Some("f64".into()),
+            max_steps: Some(20_000),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        let split = crate::data::Split {
+            train: synthetic_images(32, &mut stream(1, Stream::Trainset)),
+            test: synthetic_images(64, &mut stream(1, Stream::Testset)),
+        };
+        let mut model = Mnas::<f64>::new(
+            [8, 8, 3],
+            2,
+            Activation::Relu,
+            8,
+            1,
+            &mut stream(1, Stream::Init),
+        );
+        let outcome =
+            crate::train::train(&spec, &mut model, &split, &mut crate::train::Discard).unwrap();
+        assert_eq!(
+            outcome.stop_reason,
+            crate::train::StopReason::ZeroLoss,
+            "after {} steps: {:?}",
+            outcome.steps,
+            outcome.last.train
+        );
+        assert_eq!(outcome.last.train.unfitted, 0);
+        assert!(
+            outcome.steps > 0,
+            "the initial net cannot fit: pred starts at 0"
+        );
+        assert!(outcome.last.rel_weight_change > 0.0);
+    }
 }
