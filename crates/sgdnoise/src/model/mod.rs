@@ -5,6 +5,7 @@
 //! output gradient either into an SGD update in place or into a gradient buffer.
 
 pub mod activation;
+pub mod conv;
 pub mod mlp;
 pub mod mnas;
 pub mod perceptron;
