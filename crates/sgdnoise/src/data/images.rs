@@ -272,9 +272,7 @@ pub fn split_indices(
 
 /// Normalised, relabelled points `indices` of `pool`.
 pub fn gather<R: Real>(pool: &RawPool, task: &Task, indices: &[usize]) -> Dataset<R> {
-    let lut: Vec<R> = (0..256)
-        .map(|p| R::from_f64((p as f64 - task.mean) / task.std))
-        .collect();
+    let lut: [R; 256] = std::array::from_fn(|p| R::from_f64((p as f64 - task.mean) / task.std));
     let dim = pool.dim();
     let mut x = Vec::with_capacity(indices.len() * dim);
     let mut y = Vec::with_capacity(indices.len());
