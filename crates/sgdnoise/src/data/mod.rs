@@ -3,7 +3,12 @@
 //! Every data set becomes a [`Dataset`]: `n` inputs of `dim` numbers each, stored row-major (for
 //! images NHWC: row, column, channel), and labels ±1.
 
+pub mod check;
+pub mod cifar;
+pub mod fetch;
+pub mod idx;
 pub mod images;
+pub mod locate;
 pub mod synthetic;
 
 use crate::config::RunSpec;
