@@ -112,6 +112,12 @@ impl RunWriter {
         self.checkpoints.get_ref().sync_all()?;
         write_json_atomic(&self.dir.join(SUMMARY_FILE), summary)
     }
+
+    /// Leaves the run partial: flushes the checkpoints written so far and publishes no summary
+    /// (an interrupted run must never look finished).
+    pub fn abandon(mut self) -> io::Result<()> {
+        self.checkpoints.flush()
+    }
 }
 
 impl Observer for RunWriter {
