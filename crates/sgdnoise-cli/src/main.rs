@@ -27,6 +27,10 @@ enum Command {
     Info(cmd::info::InfoArgs),
     /// The built-in perceptron study (the README's main job): a small grid, a table of the effects.
     Study(cmd::study::StudyArgs),
+    /// Grids of runs from a sweep file: plan, run locally, status, SLURM arrays.
+    Sweep(cmd::sweep::SweepArgs),
+    /// Gather the summaries of a run store into one CSV table.
+    Collect(cmd::collect::CollectArgs),
 }
 
 /// A user error found by the command line itself (exit code 2).
@@ -64,6 +68,8 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::main(args),
         Command::Info(args) => cmd::info::main(args),
         Command::Study(args) => cmd::study::main(args),
+        Command::Sweep(args) => cmd::sweep::main(args),
+        Command::Collect(args) => cmd::collect::main(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,4 +1,6 @@
 //! One module per subcommand.
+pub mod collect;
 pub mod info;
 pub mod run;
 pub mod study;
+pub mod sweep;
