@@ -6,6 +6,7 @@
 //! file is published with [`write_atomic`] (temporary file in the same folder, fsync, rename,
 //! fsync of the folder), so a reader never sees half a file, whatever kills the writer.
 
+pub mod nan;
 mod summary;
 
 pub use summary::{ConfigRecord, Summary};
@@ -57,10 +58,11 @@ pub fn is_finished(dir: &Path) -> bool {
     read_summary(dir).is_ok()
 }
 
-/// Reads the summary of the run in `dir`.
+/// Reads the summary of the run in `dir` (a `null` float, which is how JSON stores a NaN of a
+/// diverged run, reads back as NaN).
 pub fn read_summary(dir: &Path) -> io::Result<Summary> {
     let text = fs::read_to_string(dir.join(SUMMARY_FILE))?;
-    serde_json::from_str(&text).map_err(|e| {
+    nan::from_str(&text).map_err(|e| {
         io::Error::new(
             io::ErrorKind::InvalidData,
             format!("{}: {e}", dir.join(SUMMARY_FILE).display()),
@@ -71,10 +73,7 @@ pub fn read_summary(dir: &Path) -> io::Result<Summary> {
 /// Reads the checkpoints of the run in `dir` (a torn last line, left by a kill, is skipped).
 pub fn read_checkpoints(dir: &Path) -> io::Result<Vec<Record>> {
     let text = fs::read_to_string(dir.join(CHECKPOINTS_FILE))?;
-    Ok(text
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect())
+    Ok(text.lines().filter_map(|l| nan::from_str(l).ok()).collect())
 }
 
 /// A run directory being written.
