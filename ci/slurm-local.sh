@@ -23,6 +23,7 @@ set -euo pipefail
 BASE=${SLURM_LOCAL_DIR:-/tmp/sgdnoise-slurm}
 WITH_DBD=${WITH_DBD:-0}
 CPUS=${SLURM_LOCAL_CPUS:-$(nproc)}          # may exceed real cores (config_overrides)
+MEM_MB=${SLURM_LOCAL_MEM_MB:-4000}           # declared memory (not enforced: no cgroups)
 CTLD_PORT=${SLURM_LOCAL_CTLD_PORT:-6817}
 SLURMD_PORT=${SLURM_LOCAL_SLURMD_PORT:-6818}
 DBD_PORT=${SLURM_LOCAL_DBD_PORT:-6819}
@@ -117,7 +118,7 @@ JobAcctGatherType=jobacct_gather/none
 EOF
   fi
   cat >>"$BASE/etc/slurm.conf" <<EOF
-NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=1000 State=UNKNOWN
+NodeName=$NODE NodeAddr=127.0.0.1 CPUs=$CPUS RealMemory=$MEM_MB State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
 }

@@ -167,12 +167,55 @@ fn a_sweep_killed_mid_flight_resumes_to_the_clean_result() {
         partial_dirs(&killed) > 0,
         "the runs in flight left partial folders"
     );
-    let kept = raw_summaries(&killed);
 
     let (code, out, err) = sgdnoise(&["sweep", "status", file, "--out", killed.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains(&format!("{} done", after_kill.len())), "{out}");
     assert!(!out.contains(" 0 partial"), "{out}");
+
+    // Ctrl-C (SIGINT) in the middle: runs in flight are abandoned (left partial) or finish if
+    // they end before their next poll; nothing else starts; exit code 1.
+    let before_int = raw_summaries_count(&killed);
+    let child = Command::new(EXE)
+        .args([
+            "sweep",
+            "run",
+            file,
+            "--out",
+            killed.to_str().unwrap(),
+            "--workers",
+            "2",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    while raw_summaries_count(&killed) < before_int + 20 {
+        assert!(t0.elapsed() < Duration::from_secs(300), "sweep too slow");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("interrupted: run the same command again"),
+        "{stdout}"
+    );
+    let after_int = summaries(&killed);
+    assert!(
+        after_int.len() < 160,
+        "the interrupt came too late to test anything"
+    );
+    for (id, s) in &after_int {
+        assert_eq!(
+            Some(s),
+            reference.get(id),
+            "run {id} differs from the clean sweep"
+        );
+    }
+    let kept = raw_summaries(&killed);
 
     let (code, out, err) = sgdnoise(&[
         "sweep",

@@ -480,7 +480,16 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
                 script.tasks - 1
             );
         } else {
-            let job = slurm::sbatch(&script.path)?;
+            let job = match slurm::sbatch(&script.path) {
+                Ok(job) => job,
+                Err(e) => {
+                    if script.offset == 0 {
+                        // Nothing of this submission was queued: leave no folder behind.
+                        let _ = std::fs::remove_dir_all(&sub.dir);
+                    }
+                    return Err(e.into());
+                }
+            };
             let abs_store = std::fs::canonicalize(store)?;
             slurm::record_submission(&abs_store, &job, script)?;
             println!(
