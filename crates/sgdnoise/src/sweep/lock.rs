@@ -179,6 +179,34 @@ pub fn acquire(store: &Path, id: &str) -> io::Result<Acquire> {
     )))
 }
 
+/// Removes the stale locks of finished runs (an executor killed between publishing a summary and
+/// releasing its lock leaves one; no executor would ever take it again). Returns how many.
+pub fn clean_finished(store: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(store.join("locks")) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(id) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".lock"))
+        else {
+            continue;
+        };
+        if !crate::store::is_finished(&store.join("runs").join(id)) {
+            continue;
+        }
+        if let Ok((holder, age)) = read_lock(&path) {
+            if is_stale(holder.as_ref(), age) && fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
 impl RunLock {
     /// Refreshes the lock's modification time, at most every [`HEARTBEAT_SECONDS`].
     pub fn heartbeat(&mut self) {

@@ -249,6 +249,7 @@ pub fn run_local(
     events: &mut dyn FnMut(SweepEvent),
 ) -> Result<SweepReport, crate::Error> {
     std::fs::create_dir_all(store.join("runs")).map_err(|e| crate::Error::io(store, e))?;
+    lock::clean_finished(store);
     let mut report = SweepReport {
         total: plan.runs.len(),
         ..Default::default()
