@@ -91,10 +91,8 @@ fn two_executors_on_one_store_run_each_run_once() {
 #[test]
 fn failures_are_recorded_skipped_and_retried() {
     // An image data set in a folder that does not exist: run::execute returns an error.
-    let text = format!(
-        "[fixed]\ndataset = \"mnist_parity\"\ndata_dir = \"/nonexistent/sgdnoise\"\nbatch = 2\nptr = 16\npte = 16\ntemp = 1.0\n[axes]\nseed_init = [0, 1]\n"
-    );
-    let plan = SweepFile::parse(&text, "failing")
+    let text = "[fixed]\ndataset = \"mnist_parity\"\ndata_dir = \"/nonexistent/sgdnoise\"\nbatch = 2\nptr = 16\npte = 16\ntemp = 1.0\n[axes]\nseed_init = [0, 1]\n";
+    let plan = SweepFile::parse(text, "failing")
         .unwrap()
         .expand()
         .unwrap()

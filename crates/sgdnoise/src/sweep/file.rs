@@ -239,7 +239,7 @@ fn range_points(ctx: &str, key: &str, table: &toml::Table) -> Result<Vec<Value>,
         }
         (None, Some(n)) => {
             let n = number(n).ok_or_else(|| err(ctx, format!("`{n}` is not a number")))?;
-            if !(n > 0.0) {
+            if n.is_nan() || n <= 0.0 {
                 return Err(err(
                     ctx,
                     format!("points per octave/decade = {n} must be > 0"),
@@ -279,7 +279,7 @@ fn range_points(ctx: &str, key: &str, table: &toml::Table) -> Result<Vec<Value>,
         };
         let v = if integer {
             let r = x.round();
-            if !(r.abs() < 9.0e15) {
+            if !r.is_finite() || r.abs() >= 9.0e15 {
                 return Err(err(ctx, format!("value {x} is out of range for `{key}`")));
             }
             Value::Integer(r as i64)
