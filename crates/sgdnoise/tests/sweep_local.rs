@@ -164,3 +164,47 @@ fn an_interrupted_run_stays_partial_and_runs_again() {
     ));
     std::fs::remove_dir_all(&store).unwrap();
 }
+
+#[test]
+fn a_diverged_summary_with_nan_counts_as_finished_and_fills_the_table() {
+    let plan = small_plan();
+    let store = temp_store("nan");
+    let dir = sweep::run_dir(&store, &plan.runs[0]);
+    let mut s = sgdnoise::run::execute(&plan.runs[0], Some(&dir), &mut |_| true).unwrap();
+    // What a diverged run stores: non-finite losses (JSON null).
+    s.stop_reason = "diverged".into();
+    s.train_loss = f64::NAN;
+    s.test_loss = f64::INFINITY;
+    s.last.train.loss = f64::NAN;
+    store::write_json_atomic(&dir.join(store::SUMMARY_FILE), &s).unwrap();
+    assert!(store::is_finished(&dir), "a diverged run is a result");
+    let back = store::read_summary(&dir).unwrap();
+    assert!(back.train_loss.is_nan() && back.test_loss.is_nan());
+    let r = sweep::run_local(&plan, &store, &LocalOptions::default(), &mut |_| {}).unwrap();
+    assert_eq!((r.already_done, r.ran), (1, 11));
+
+    let csv_path = store.join("table.csv");
+    let n = sweep::table::write_csv(&sweep::collect(&store).unwrap(), &csv_path).unwrap();
+    assert_eq!(n, 12);
+    let mut reader = csv::Reader::from_path(&csv_path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    assert!(!header.iter().any(|h| h == "threads" || h == "data_dir"));
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    let row = rows
+        .iter()
+        .find(|r| &r[col("id")] == s.id.as_str())
+        .unwrap();
+    assert_eq!(&row[col("stop_reason")], "diverged");
+    assert_eq!(&row[col("train_loss")], "", "NaN is an empty cell");
+    for r in &rows {
+        // temp was given, lr derived: both columns hold the resolved values (T = lr / B).
+        let (t, lr): (f64, f64) = (
+            r[col("temp")].parse().unwrap(),
+            r[col("lr")].parse().unwrap(),
+        );
+        assert_eq!(lr, 2.0 * t);
+        assert_eq!(&r[col("dim")], "8");
+    }
+    std::fs::remove_dir_all(&store).unwrap();
+}
