@@ -132,18 +132,25 @@ fn a_sweep_killed_mid_flight_resumes_to_the_clean_result() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // The process is frozen (SIGSTOP) while its folders are inspected, so that the SIGKILL
+    // surely lands while a run is in flight.
+    let pid = child.id() as libc::pid_t;
     let t0 = Instant::now();
     loop {
-        let done = raw_summaries_count(&killed);
-        if done >= 40 && partial_dirs(&killed) > 0 {
-            break;
-        }
         assert!(t0.elapsed() < Duration::from_secs(300), "sweep too slow");
         assert!(
             child.try_wait().unwrap().is_none(),
             "sweep ended before the kill"
         );
-        std::thread::sleep(Duration::from_millis(20));
+        if raw_summaries_count(&killed) >= 40 {
+            unsafe { libc::kill(pid, libc::SIGSTOP) };
+            wait_stopped(pid);
+            if partial_dirs(&killed) > 0 {
+                break;
+            }
+            unsafe { libc::kill(pid, libc::SIGCONT) };
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
@@ -310,4 +317,23 @@ fn raw_summaries_count(store: &Path) -> usize {
                 .count()
         })
         .unwrap_or(0)
+}
+
+/// Waits until process `pid` is stopped (state T in /proc/PID/stat).
+fn wait_stopped(pid: libc::pid_t) {
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(5) {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .next();
+        if matches!(state, Some("T") | Some("t")) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("process {pid} did not stop");
 }
