@@ -54,6 +54,9 @@ use std::collections::HashSet;
 use std::path::Path;
 use toml::Value;
 
+/// Most combinations one sweep file may expand to (the paper's sweeps hold about 17,000 runs).
+pub const MAX_COMBINATIONS: usize = 1_000_000;
+
 /// The SLURM defaults a sweep file may carry (`[slurm]`); flags of `sweep slurm` override them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -430,10 +433,12 @@ impl SweepFile {
     /// Expands the product of the axes, resolves every combination and reports all invalid ones.
     pub fn expand(&self) -> Result<Expansion, PlanErrors> {
         let total = self.combinations();
-        if total > 10_000_000 {
+        if total > MAX_COMBINATIONS {
             return Err(PlanErrors(vec![err(
                 "axes",
-                format!("{total} combinations is more than the 10^7 a sweep may hold"),
+                format!(
+                    "{total} combinations is more than the {MAX_COMBINATIONS} a sweep may hold"
+                ),
             )]));
         }
         let mut errors = Vec::new();

@@ -196,10 +196,15 @@ pub fn prepare(
             }
         })
         .collect();
-    let dir = (1..)
-        .map(|k| slurm_root.join(format!("{safe_name}-{k:03}")))
-        .find(|d| std::fs::create_dir(d).is_ok())
-        .expect("a free submission folder");
+    let mut k = 1;
+    let dir = loop {
+        let d = slurm_root.join(format!("{safe_name}-{k:03}"));
+        match std::fs::create_dir(&d) {
+            Ok(()) => break d,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => k += 1,
+            Err(e) => return Err(crate::Error::io(&d, e)),
+        }
+    };
     let log_dir = dir.join("logs");
     std::fs::create_dir_all(&log_dir).map_err(io(&log_dir))?;
 
