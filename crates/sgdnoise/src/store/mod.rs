@@ -89,6 +89,14 @@ impl RunWriter {
     pub fn create(dir: &Path, config: &ConfigRecord) -> io::Result<Self> {
         fs::create_dir_all(dir)?;
         let _ = fs::remove_file(dir.join(SUMMARY_FILE));
+        // Temporary files of atomic writes cut short by a kill.
+        for entry in fs::read_dir(dir)?.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
         write_json_atomic(&dir.join(CONFIG_FILE), config)?;
         let checkpoints = OpenOptions::new()
             .create(true)
