@@ -29,6 +29,10 @@ enum Command {
     Study(cmd::study::StudyArgs),
     /// Get the image data sets (fetch) and check where they are and that they are the official ones.
     Data(cmd::data::DataArgs),
+    /// Grids of runs from a sweep file: plan, run locally, status, SLURM arrays.
+    Sweep(cmd::sweep::SweepArgs),
+    /// Gather the summaries of a run store into one CSV table.
+    Collect(cmd::collect::CollectArgs),
 }
 
 /// A user error found by the command line itself (exit code 2).
@@ -67,6 +71,8 @@ fn main() -> ExitCode {
         Command::Info(args) => cmd::info::main(args),
         Command::Study(args) => cmd::study::main(args),
         Command::Data(args) => cmd::data::main(args),
+        Command::Sweep(args) => cmd::sweep::main(args),
+        Command::Collect(args) => cmd::collect::main(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -31,6 +31,10 @@ impl Observer for Tee<'_> {
 
 /// Runs `spec`; writes the run directory `out` when given. `progress` is called about every
 /// 0.1 s and returns false to interrupt the run.
+///
+/// An interrupted run (stop reason `interrupted`) returns its summary but does **not** publish
+/// `summary.json`: its directory stays partial (config and checkpoints only), so a sweep runs it
+/// again from the start instead of taking it for a finished result.
 pub fn execute(
     spec: &RunSpec,
     out: Option<&Path>,
@@ -64,7 +68,11 @@ fn execute_as<R: Real>(
         .map_err(|e| Error::io(out.unwrap_or(Path::new(".")), e))?;
     let summary = Summary::new(spec, &outcome);
     if let (Some(w), Some(dir)) = (writer, out) {
-        w.finish(&summary).map_err(|e| Error::io(dir, e))?;
+        if outcome.stop_reason == train::StopReason::Interrupted {
+            w.abandon().map_err(|e| Error::io(dir, e))?;
+        } else {
+            w.finish(&summary).map_err(|e| Error::io(dir, e))?;
+        }
     }
     Ok(summary)
 }

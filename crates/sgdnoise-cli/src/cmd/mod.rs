@@ -1,5 +1,7 @@
 //! One module per subcommand.
+pub mod collect;
 pub mod data;
 pub mod info;
 pub mod run;
 pub mod study;
+pub mod sweep;

@@ -40,6 +40,7 @@ pub fn main(args: StudyArgs) -> anyhow::Result<()> {
         &LocalOptions {
             workers: args.workers,
             retry_failed: true,
+            ..Default::default()
         },
         &mut |event| {
             if let SweepEvent::Finished { .. } = event {

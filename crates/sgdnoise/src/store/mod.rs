@@ -6,6 +6,7 @@
 //! file is published with [`write_atomic`] (temporary file in the same folder, fsync, rename,
 //! fsync of the folder), so a reader never sees half a file, whatever kills the writer.
 
+pub mod nan;
 mod summary;
 
 pub use summary::{ConfigRecord, Summary};
@@ -57,10 +58,11 @@ pub fn is_finished(dir: &Path) -> bool {
     read_summary(dir).is_ok()
 }
 
-/// Reads the summary of the run in `dir`.
+/// Reads the summary of the run in `dir` (a `null` float, which is how JSON stores a NaN of a
+/// diverged run, reads back as NaN).
 pub fn read_summary(dir: &Path) -> io::Result<Summary> {
     let text = fs::read_to_string(dir.join(SUMMARY_FILE))?;
-    serde_json::from_str(&text).map_err(|e| {
+    nan::from_str(&text).map_err(|e| {
         io::Error::new(
             io::ErrorKind::InvalidData,
             format!("{}: {e}", dir.join(SUMMARY_FILE).display()),
@@ -71,10 +73,7 @@ pub fn read_summary(dir: &Path) -> io::Result<Summary> {
 /// Reads the checkpoints of the run in `dir` (a torn last line, left by a kill, is skipped).
 pub fn read_checkpoints(dir: &Path) -> io::Result<Vec<Record>> {
     let text = fs::read_to_string(dir.join(CHECKPOINTS_FILE))?;
-    Ok(text
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect())
+    Ok(text.lines().filter_map(|l| nan::from_str(l).ok()).collect())
 }
 
 /// A run directory being written.
@@ -90,6 +89,14 @@ impl RunWriter {
     pub fn create(dir: &Path, config: &ConfigRecord) -> io::Result<Self> {
         fs::create_dir_all(dir)?;
         let _ = fs::remove_file(dir.join(SUMMARY_FILE));
+        // Temporary files of atomic writes cut short by a kill.
+        for entry in fs::read_dir(dir)?.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') && name.ends_with(".tmp") {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
         write_json_atomic(&dir.join(CONFIG_FILE), config)?;
         let checkpoints = OpenOptions::new()
             .create(true)
@@ -111,6 +118,12 @@ impl RunWriter {
         self.checkpoints.flush()?;
         self.checkpoints.get_ref().sync_all()?;
         write_json_atomic(&self.dir.join(SUMMARY_FILE), summary)
+    }
+
+    /// Leaves the run partial: flushes the checkpoints written so far and publishes no summary
+    /// (an interrupted run must never look finished).
+    pub fn abandon(mut self) -> io::Result<()> {
+        self.checkpoints.flush()
     }
 }
 
@@ -141,12 +154,4 @@ mod tests {
         assert_eq!(names.len(), 1, "{names:?}");
         fs::remove_dir_all(&dir).unwrap();
     }
-}
-
-/// JSON has no NaN or infinity: serde_json writes them as `null`. Fields read back with
-/// `#[serde(deserialize_with = "crate::store::nan_as_null")]` turn `null` into NaN again (a
-/// diverged run's loss, a ratio 0/0 at initialisation).
-pub fn nan_as_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
-    use serde::Deserialize;
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }

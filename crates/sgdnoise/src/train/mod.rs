@@ -231,7 +231,8 @@ pub fn train<R: Real>(
 
     let (mut step, mut last_update, mut streak) = (0u64, 0u64, 0u64);
     let (mut full_checks, mut check_seconds, mut checkpoint_seconds) = (0u64, 0.0f64, 0.0f64);
-    let mut last_progress = 0.0f64;
+    // The first progress report (and stop request poll) comes at step 1024, then every 0.1 s.
+    let mut last_progress = f64::NEG_INFINITY;
 
     // Record at start.
     ctx.train_pred(model, &mut pred_all);
