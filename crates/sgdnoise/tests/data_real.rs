@@ -16,7 +16,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 fn workspace_data() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.data")
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.data");
+    p.canonicalize().unwrap_or(p)
 }
 
 /// The cached pool of `set`, or `None` (with a note) when its files are not installed.
