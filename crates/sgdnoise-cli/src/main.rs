@@ -27,6 +27,8 @@ enum Command {
     Info(cmd::info::InfoArgs),
     /// The built-in perceptron study (the README's main job): a small grid, a table of the effects.
     Study(cmd::study::StudyArgs),
+    /// SGD steps per second of a configuration on one thread (and the core's FMA peak).
+    Bench(cmd::bench::BenchArgs),
 }
 
 /// A user error found by the command line itself (exit code 2).
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::main(args),
         Command::Info(args) => cmd::info::main(args),
         Command::Study(args) => cmd::study::main(args),
+        Command::Bench(args) => cmd::bench::main(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
