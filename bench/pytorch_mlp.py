@@ -15,6 +15,7 @@ written out with fused addmm_ updates, no autograd: the fastest eager form).
 FLOPs per step: 2 B (3 P - d0 h), the formula of crates/sgdnoise/src/bench.rs.
 
 Usage: python bench/pytorch_mlp.py --batch 16 --dtype f32 [--variant autograd] [--seconds 3]
+       python bench/pytorch_mlp.py --verify --dtype f64   (manual step == autograd step)
 """
 import argparse
 import math
@@ -35,6 +36,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--verify", action="store_true",
+                    help="check that one manual step equals one autograd step, then exit")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -95,6 +98,29 @@ def main():
                 wd[l].addmm_(dz.t(), acts[l], alpha=-lr * scales[l])
                 if l > 0:
                     dz = below
+
+    if args.verify:
+        lr = 1e-2  # large enough that rounding of w + update is far below the update
+        w_init = [w.detach().clone() for w in ws]
+        step_autograd()
+        w_auto = [w.detach().clone() for w in ws]
+        with torch.no_grad():
+            for w, w0 in zip(ws, w_init):
+                w.copy_(w0)
+        step_manual()
+        # Differences relative to the update, allowing the rounding of w + update itself.
+        eps = torch.finfo(dt).eps
+        worst = max(
+            ((w.detach() - wa).abs().max()
+             / ((wa - w0).abs().max() + 4 * eps * w0.abs().max())).item()
+            for w, wa, w0 in zip(ws, w_auto, w_init)
+        )
+        print(f"manual vs autograd step: max |difference| / (max |update| + 4 eps max |w|) = {worst:.2e}")
+        # Checked in f64: in f32 at large B the output-layer gradient (a sum of +-1/B terms)
+        # cancels, and summation order alone moves it by O(1) of its tiny size.
+        if args.dtype == "f64":
+            assert worst < 1e-6, worst
+        return
 
     step = step_autograd if args.variant == "autograd" else step_manual
 

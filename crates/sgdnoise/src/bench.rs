@@ -162,6 +162,10 @@ impl TrainingBench {
     pub fn steps_per_sec(&self) -> f64 {
         self.steps as f64 / self.wall_seconds
     }
+    /// Steps per second of the loop without the checkpoint records (stop checks included).
+    pub fn steps_per_sec_without_checkpoints(&self) -> f64 {
+        self.steps as f64 / (self.wall_seconds - self.checkpoint_seconds)
+    }
     /// Share of the wall time spent in full stop checks (Summary.check_seconds / wall_seconds).
     pub fn check_share(&self) -> f64 {
         self.check_seconds / self.wall_seconds
@@ -216,7 +220,8 @@ pub struct Peak {
     pub f64_gflops: f64,
 }
 
-/// Measures the FMA peak of the calling thread's core for about `seconds` (median of 5).
+/// Measures the FMA peak of the calling thread's core for about `seconds`: the best of 5 timed
+/// repeats (other processes on the core can only slow a repeat down).
 /// `None` where no vector FMA is available (or not x86-64).
 pub fn fma_peak(seconds: f64) -> Option<Peak> {
     #[cfg(target_arch = "x86_64")]
@@ -239,8 +244,7 @@ pub fn fma_peak(seconds: f64) -> Option<Peak> {
                     }
                 })
                 .collect();
-            rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
-            median(&rates)
+            rates.into_iter().fold(0.0, f64::max)
         };
         if is_x86_feature_detected!("avx512f") {
             // SAFETY: the feature was detected at run time.

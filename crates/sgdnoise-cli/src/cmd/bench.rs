@@ -137,14 +137,15 @@ pub fn main(args: BenchArgs) -> anyhow::Result<()> {
             args.dtype
         );
         println!(
-            "{:.0} steps/s over {} runs ({} at zero loss), {} steps in {:.2} s; stop checks {:.2}% and checkpoints {:.2}% of wall time",
+            "{:.0} steps/s over {} runs ({} at zero loss), {} steps in {:.2} s; stop checks {:.2}% and checkpoints {:.2}% of wall time; {:.0} steps/s without checkpoint records",
             r.steps_per_sec(),
             r.runs,
             r.zero_loss_runs,
             r.steps,
             r.wall_seconds,
             100.0 * r.check_share(),
-            100.0 * r.checkpoint_share()
+            100.0 * r.checkpoint_share(),
+            r.steps_per_sec_without_checkpoints()
         );
         return Ok(());
     }
