@@ -229,7 +229,7 @@ pub fn fma_peak(seconds: f64) -> Option<Peak> {
         let each = (seconds / 10.0).max(0.02);
         let measure = |f: &dyn Fn(u64) -> f64| {
             f(1 << 12); // warm-up (and clock ramp)
-            let mut rates: Vec<f64> = (0..5)
+            let rates: Vec<f64> = (0..5)
                 .map(|_| {
                     // Calibrate the iteration count to `each` seconds.
                     let mut iters = 1u64 << 14;
