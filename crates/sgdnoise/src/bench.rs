@@ -34,6 +34,9 @@ pub struct StepBench {
     pub steps_per_sec: f64,
     /// Every repeat's steps/s, sorted.
     pub repeats: Vec<f64>,
+    /// Median of steps per second of the benchmark thread's own CPU time: on a shared machine
+    /// this leaves out the time the thread waited for a core (it still feels shared caches).
+    pub cpu_steps_per_sec: f64,
     /// FLOPs of one step when known (mlp: [`mlp_step_flops`]).
     pub flops_per_step: Option<f64>,
 }
@@ -42,6 +45,11 @@ impl StepBench {
     /// GFLOP/s at the median.
     pub fn gflops(&self) -> Option<f64> {
         self.flops_per_step.map(|f| f * self.steps_per_sec / 1e9)
+    }
+    /// GFLOP/s per second of the thread's CPU time.
+    pub fn cpu_gflops(&self) -> Option<f64> {
+        self.flops_per_step
+            .map(|f| f * self.cpu_steps_per_sec / 1e9)
     }
     /// (max - min) / median of the repeats.
     pub fn spread(&self) -> f64 {
@@ -103,6 +111,7 @@ fn bench_steps_as<R: Real>(spec: &RunSpec, seconds: f64, repeats: usize) -> Step
                    step: &mut dyn FnMut(&mut dyn model::Model<R>),
                    budget: Duration| {
         let start = Instant::now();
+        let cpu0 = thread_cpu_seconds();
         let mut n = 0u64;
         let mut chunk = 1u64;
         loop {
@@ -112,7 +121,8 @@ fn bench_steps_as<R: Real>(spec: &RunSpec, seconds: f64, repeats: usize) -> Step
             n += chunk;
             let el = start.elapsed();
             if el >= budget {
-                return n as f64 / el.as_secs_f64();
+                let cpu = thread_cpu_seconds() - cpu0;
+                return (n as f64 / el.as_secs_f64(), n as f64 / cpu);
             }
             // Read the clock about every millisecond.
             let per = el.as_secs_f64() / n as f64;
@@ -122,14 +132,32 @@ fn bench_steps_as<R: Real>(spec: &RunSpec, seconds: f64, repeats: usize) -> Step
     let warm = Duration::from_secs_f64((seconds * 0.1).max(0.05));
     let each = Duration::from_secs_f64((seconds * 0.9 / repeats as f64).max(0.05));
     run_for(model.as_mut(), &mut step, warm);
-    let mut rates: Vec<f64> = (0..repeats)
+    let (mut rates, mut cpu_rates): (Vec<f64>, Vec<f64>) = (0..repeats)
         .map(|_| run_for(model.as_mut(), &mut step, each))
-        .collect();
+        .unzip();
     rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    cpu_rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
     StepBench {
         steps_per_sec: median(&rates),
         repeats: rates,
+        cpu_steps_per_sec: median(&cpu_rates),
         flops_per_step: step_flops(spec),
+    }
+}
+
+/// CPU time of the calling thread, seconds (wall time where the clock is unavailable).
+fn thread_cpu_seconds() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc == 0 {
+        ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+    } else {
+        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        START.get_or_init(Instant::now).elapsed().as_secs_f64()
     }
 }
 
@@ -220,8 +248,8 @@ pub struct Peak {
     pub f64_gflops: f64,
 }
 
-/// Measures the FMA peak of the calling thread's core for about `seconds`: the best of 5 timed
-/// repeats (other processes on the core can only slow a repeat down).
+/// Measures the FMA peak of the calling thread's core for about `seconds` of its CPU time: the
+/// best of 5 timed repeats (other processes on the core can only slow a repeat down).
 /// `None` where no vector FMA is available (or not x86-64).
 pub fn fma_peak(seconds: f64) -> Option<Peak> {
     #[cfg(target_arch = "x86_64")]
@@ -234,9 +262,9 @@ pub fn fma_peak(seconds: f64) -> Option<Peak> {
                     // Calibrate the iteration count to `each` seconds.
                     let mut iters = 1u64 << 14;
                     loop {
-                        let t = Instant::now();
+                        let t = thread_cpu_seconds();
                         let flops = f(iters);
-                        let el = t.elapsed().as_secs_f64();
+                        let el = thread_cpu_seconds() - t;
                         if el >= each {
                             return flops / el / 1e9;
                         }

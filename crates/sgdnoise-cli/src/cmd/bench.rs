@@ -166,6 +166,16 @@ pub fn main(args: BenchArgs) -> anyhow::Result<()> {
             print!(" = {:.1}% of peak", 100.0 * g / p);
         }
     }
+    print!(
+        "; per thread CPU second: {:.1} steps/s",
+        r.cpu_steps_per_sec
+    );
+    if let Some(g) = r.cpu_gflops() {
+        print!(", {g:.2} GFLOP/s");
+        if let Some(p) = peak {
+            print!(" = {:.1}% of peak", 100.0 * g / p);
+        }
+    }
     println!();
     Ok(())
 }
