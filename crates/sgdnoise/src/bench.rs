@@ -184,11 +184,18 @@ pub struct TrainingBench {
     /// Of which in full stop checks and in checkpoints.
     pub check_seconds: f64,
     pub checkpoint_seconds: f64,
+    /// CPU time of the benchmark thread during the training calls (less than the wall time
+    /// when the machine is shared).
+    pub cpu_seconds: f64,
 }
 
 impl TrainingBench {
     pub fn steps_per_sec(&self) -> f64 {
         self.steps as f64 / self.wall_seconds
+    }
+    /// Steps per second of the thread's CPU time (all of the loop, checkpoints included).
+    pub fn cpu_steps_per_sec(&self) -> f64 {
+        self.steps as f64 / self.cpu_seconds
     }
     /// Steps per second of the loop without the checkpoint records (stop checks included).
     pub fn steps_per_sec_without_checkpoints(&self) -> f64 {
@@ -227,8 +234,10 @@ fn bench_training_as<R: Real>(
         let spec = cfg.resolve()?;
         let data = crate::data::load::<R>(&spec)?;
         let mut model = model::build::<R>(&spec);
+        let cpu0 = thread_cpu_seconds();
         let outcome = train::train(&spec, model.as_mut(), &data, &mut train::Discard)
             .map_err(|e| crate::Error::Other(format!("training loop: {e}")))?;
+        total.cpu_seconds += thread_cpu_seconds() - cpu0;
         total.runs += 1;
         total.zero_loss_runs += (outcome.stop_reason == train::StopReason::ZeroLoss) as usize;
         total.steps += outcome.steps_simulated;

@@ -137,7 +137,7 @@ pub fn main(args: BenchArgs) -> anyhow::Result<()> {
             args.dtype
         );
         println!(
-            "{:.0} steps/s over {} runs ({} at zero loss), {} steps in {:.2} s; stop checks {:.2}% and checkpoints {:.2}% of wall time; {:.0} steps/s without checkpoint records",
+            "{:.0} steps/s over {} runs ({} at zero loss), {} steps in {:.2} s; stop checks {:.2}% and checkpoints {:.2}% of wall time; {:.0} steps/s without checkpoint records; {:.0} steps per thread CPU second",
             r.steps_per_sec(),
             r.runs,
             r.zero_loss_runs,
@@ -145,7 +145,8 @@ pub fn main(args: BenchArgs) -> anyhow::Result<()> {
             r.wall_seconds,
             100.0 * r.check_share(),
             100.0 * r.checkpoint_share(),
-            r.steps_per_sec_without_checkpoints()
+            r.steps_per_sec_without_checkpoints(),
+            r.cpu_steps_per_sec()
         );
         return Ok(());
     }
