@@ -190,7 +190,7 @@ fn exp_f32(x: f32) -> f32 {
 /// Inputs are clamped only inside the exponential (u to ±43 for GELU's tanh, x to ±80 for
 /// SiLU's logistic, where both are saturated in f32), so NaN and ±inf in `z` still reach the
 /// outputs.
-fn fast_f32(act: Activation, z: &mut [f32], mut d: Option<&mut [f32]>) {
+fn fast_f32(act: Activation, z: &mut [f32], d: Option<&mut [f32]>) {
     let inv_c = (1.0 / norm_constant(act)) as f32;
     let (k, a) = (GELU_K as f32, GELU_A as f32);
     let a3 = 3.0 * a;
@@ -204,7 +204,7 @@ fn fast_f32(act: Activation, z: &mut [f32], mut d: Option<&mut [f32]>) {
                 let r = 1.0 / (e + 1.0);
                 (2.0 * e * r, 2.0 * r)
             };
-            match d.as_deref_mut() {
+            match d {
                 Some(d) => {
                     for (v, g) in z.iter_mut().zip(d.iter_mut()) {
                         let x = *v;
@@ -224,7 +224,7 @@ fn fast_f32(act: Activation, z: &mut [f32], mut d: Option<&mut [f32]>) {
         }
         Activation::Silu => {
             let s_of = |x: f32| 1.0 / (1.0 + exp_f32((-x).clamp(-80.0, 80.0)));
-            match d.as_deref_mut() {
+            match d {
                 Some(d) => {
                     for (v, g) in z.iter_mut().zip(d.iter_mut()) {
                         let x = *v;
