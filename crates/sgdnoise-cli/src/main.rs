@@ -33,6 +33,8 @@ enum Command {
     Sweep(cmd::sweep::SweepArgs),
     /// Gather the summaries of a run store into one CSV table.
     Collect(cmd::collect::CollectArgs),
+    /// SGD steps per second of a configuration on one thread (and the core's FMA peak).
+    Bench(cmd::bench::BenchArgs),
 }
 
 /// A user error found by the command line itself (exit code 2).
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Command::Data(args) => cmd::data::main(args),
         Command::Sweep(args) => cmd::sweep::main(args),
         Command::Collect(args) => cmd::collect::main(args),
+        Command::Bench(args) => cmd::bench::main(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

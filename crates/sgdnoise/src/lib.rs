@@ -8,6 +8,7 @@
 //! preset per figure. Nothing in the library prints to the terminal.
 
 pub mod analysis;
+pub mod bench;
 pub mod compute;
 pub mod config;
 pub mod data;

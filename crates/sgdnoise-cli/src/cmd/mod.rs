@@ -1,4 +1,5 @@
 //! One module per subcommand.
+pub mod bench;
 pub mod collect;
 pub mod data;
 pub mod info;

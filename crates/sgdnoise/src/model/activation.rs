@@ -8,8 +8,9 @@
 //! For GELU and SiLU, c comes from a deterministic quadrature (composite Simpson on [-40, 40],
 //! split at 0, see [`second_moment`]), computed once per process and cached. The slice functions
 //! ([`apply`], [`apply_with_derivative`]) pick the activation once outside the loop so the inner
-//! loops are monomorphic and the compiler can vectorise them (ReLU fully; GELU/SiLU call the
-//! scalar `tanh`/`exp` of the standard library).
+//! loops are monomorphic and the compiler can vectorise them: ReLU directly; GELU and SiLU in
+//! f32 through a polynomial exponential ([`exp_f32`], a few ulps); in f64 they call the scalar
+//! `tanh`/`exp` of the standard library.
 
 use crate::config::Activation;
 use crate::real::Real;
@@ -81,6 +82,9 @@ pub fn derivative<R: Real>(act: Activation, z: R) -> R {
 
 /// `z[i] <- sigma(z[i])` for the whole slice.
 pub fn apply<R: Real>(act: Activation, z: &mut [R]) {
+    if let (Activation::Gelu | Activation::Silu, Some(z32)) = (act, as_f32(z)) {
+        return fast_f32(act, z32, None);
+    }
     let inv_c = R::from_f64(1.0 / norm_constant(act));
     match act {
         Activation::Relu => {
@@ -115,6 +119,10 @@ pub fn apply_with_derivative<R: Real>(act: Activation, z: &mut [R], d: &mut [R])
         d.len(),
         "activation: value and derivative buffers differ in length"
     );
+    if let (Activation::Gelu | Activation::Silu, Some(z32)) = (act, as_f32(z)) {
+        let d32 = as_f32(d).expect("same element type");
+        return fast_f32(act, z32, Some(d32));
+    }
     let inv_c = R::from_f64(1.0 / norm_constant(act));
     match act {
         Activation::Relu => {
@@ -144,6 +152,96 @@ pub fn apply_with_derivative<R: Real>(act: Activation, z: &mut [R], d: &mut [R])
                 *v = x * s * inv_c;
             }
         }
+    }
+}
+
+/// The slice as `f32` when `R` is `f32`.
+fn as_f32<R: Real>(z: &mut [R]) -> Option<&mut [f32]> {
+    if std::any::TypeId::of::<R>() == std::any::TypeId::of::<f32>() {
+        // SAFETY: R is f32 (same type, so same size, alignment and validity).
+        Some(unsafe { &mut *(z as *mut [R] as *mut [f32]) })
+    } else {
+        None
+    }
+}
+
+/// exp(x) for |x| <= 87 in f32 arithmetic that the compiler vectorises (no libm call):
+/// x = n ln2 + r with n = round(x / ln2) and |r| <= ln2/2 (Cody-Waite split of ln2), e^r by its
+/// degree-7 Taylor polynomial (truncation < 6e-9 relative), 2^n from the exponent bits.
+/// Relative error a few f32 ulps.
+#[inline(always)]
+fn exp_f32(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    const ROUND: f32 = 12_582_912.0; // 1.5 * 2^23: adding it rounds to an integer
+    let n = (x * LOG2E + ROUND) - ROUND;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let p = 1.0
+        + r * (1.0
+            + r * (0.5
+                + r * (1.0 / 6.0
+                    + r * (1.0 / 24.0
+                        + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
+    p * f32::from_bits(((n as i32 + 127) << 23) as u32)
+}
+
+/// GELU and SiLU on f32 slices with [`exp_f32`] instead of the scalar `tanh`/`exp` of libm.
+/// Inputs are clamped only inside the exponential (u to ±43 for GELU's tanh, x to ±80 for
+/// SiLU's logistic, where both are saturated in f32), so NaN and ±inf in `z` still reach the
+/// outputs.
+fn fast_f32(act: Activation, z: &mut [f32], d: Option<&mut [f32]>) {
+    let inv_c = (1.0 / norm_constant(act)) as f32;
+    let (k, a) = (GELU_K as f32, GELU_A as f32);
+    let a3 = 3.0 * a;
+    match act {
+        Activation::Gelu => {
+            // With e = exp(2u), u clamped to [-43, 43]: 1 + tanh(u) = 2e/(e+1) and
+            // 1 - tanh(u) = 2/(e+1), both without cancellation (better than 1 + tanh in f32).
+            let parts = |x: f32| {
+                let u = (k * (x + a * x * x * x)).clamp(-43.0, 43.0);
+                let e = exp_f32(2.0 * u);
+                let r = 1.0 / (e + 1.0);
+                (2.0 * e * r, 2.0 * r)
+            };
+            match d {
+                Some(d) => {
+                    for (v, g) in z.iter_mut().zip(d.iter_mut()) {
+                        let x = *v;
+                        let (one_t, one_minus_t) = parts(x);
+                        *g = (0.5 * one_t + 0.5 * x * one_t * one_minus_t * k * (1.0 + a3 * x * x))
+                            * inv_c;
+                        *v = 0.5 * x * one_t * inv_c;
+                    }
+                }
+                None => {
+                    for v in z.iter_mut() {
+                        let x = *v;
+                        *v = 0.5 * x * parts(x).0 * inv_c;
+                    }
+                }
+            }
+        }
+        Activation::Silu => {
+            let s_of = |x: f32| 1.0 / (1.0 + exp_f32((-x).clamp(-80.0, 80.0)));
+            match d {
+                Some(d) => {
+                    for (v, g) in z.iter_mut().zip(d.iter_mut()) {
+                        let x = *v;
+                        let s = s_of(x);
+                        *g = s * (1.0 + x * (1.0 - s)) * inv_c;
+                        *v = x * s * inv_c;
+                    }
+                }
+                None => {
+                    for v in z.iter_mut() {
+                        let x = *v;
+                        *v = x * s_of(x) * inv_c;
+                    }
+                }
+            }
+        }
+        Activation::Relu => unreachable!("relu has no fast path"),
     }
 }
 
@@ -233,6 +331,42 @@ mod tests {
                 big.iter().chain(&dbig).all(|v| v.is_finite()),
                 "{act:?}: {big:?} {dbig:?}"
             );
+        }
+    }
+
+    #[test]
+    fn fast_f32_exp_and_activations_match_f64() {
+        for i in 0..=2000 {
+            let x = -87.0 + 174.0 * i as f64 / 2000.0;
+            let e = exp_f32(x as f32) as f64;
+            let want = (x as f32 as f64).exp();
+            assert!(((e - want) / want).abs() < 5e-7, "exp({x}) = {e} vs {want}");
+        }
+        let zs: Vec<f64> = (0..4001).map(|i| -20.0 + 0.01 * i as f64).collect();
+        for act in [Activation::Gelu, Activation::Silu] {
+            let mut v32: Vec<f32> = zs.iter().map(|&z| z as f32).collect();
+            let mut d32 = vec![0f32; zs.len()];
+            apply_with_derivative(act, &mut v32, &mut d32);
+            for (i, &z) in zs.iter().enumerate() {
+                // Against f64 at the f32-rounded input.
+                let zr = z as f32 as f64;
+                let (want, dwant) = (sigma(act, zr), derivative(act, zr));
+                let tol = |w: f64| 1e-6 * (1.0 + w.abs());
+                assert!(
+                    (v32[i] as f64 - want).abs() < tol(want),
+                    "{act:?}({z}): {}",
+                    v32[i]
+                );
+                assert!(
+                    (d32[i] as f64 - dwant).abs() < tol(dwant),
+                    "{act:?}'({z}): {}",
+                    d32[i]
+                );
+            }
+            let mut odd = vec![f32::NAN, f32::INFINITY];
+            apply(act, &mut odd);
+            assert!(odd[0].is_nan(), "{act:?}: NaN must propagate");
+            assert_eq!(odd[1], f32::INFINITY, "{act:?}");
         }
     }
 }

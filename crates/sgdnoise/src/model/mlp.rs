@@ -7,7 +7,10 @@
 //!
 //! **Layout.** One flat parameter vector holds W_1 (h × d0), W_2 … W_L (h × h) and W_{L+1}
 //! (1 × h), each row-major (out × in), in that order; [`Model::layers`] names them "W1" …
-//! "W{L+1}". Activations of a batch of n points are row-major n × h matrices.
+//! "W{L+1}". Inputs are row-major n × d0; activations of a batch of n points are kept
+//! feature-major (h × n, row-major), so every product is W · A or Wᵀ · dZ with the weights as
+//! stored: with the `gemm` crate the row-major alternative Z = A Wᵀ ran at a quarter of the
+//! speed at B = 16 (measured, bench/RESULTS.md).
 //!
 //! **Speed.** Every matrix product goes through the [`Gemm`] backend (generic, so a GPU backend
 //! can plug in). All buffers are allocated for the batch size when the model is built, so a step
@@ -41,14 +44,16 @@ pub struct Mlp<R, G = Cpu> {
     layers: Vec<Layer>,
     /// Points in the last forward batch.
     n: usize,
-    /// acts[l-1] = z_l of the last forward batch (capacity × h), l = 1..L.
+    /// Inputs of the last forward batch (capacity × d0).
+    x: Vec<R>,
+    /// acts[l-1] = z_l of the last forward batch (h × n, feature-major), l = 1..L.
     acts: Vec<Vec<R>>,
-    /// derivs[l-1] = sigma'(pre-activation of layer l) (capacity × h).
+    /// derivs[l-1] = sigma'(pre-activation of layer l) (h × n).
     derivs: Vec<Vec<R>>,
-    /// Backward scratch: dZ of the current layer and of the layer below (capacity × h each).
+    /// Backward scratch: dZ of the current layer and of the layer below (h × n each).
     dz: Vec<R>,
     dz_below: Vec<R>,
-    /// Scratch of `predict` (PREDICT_CHUNK × h each).
+    /// Scratch of `predict` (h × PREDICT_CHUNK each).
     chunk_a: Vec<R>,
     chunk_b: Vec<R>,
 }
@@ -115,6 +120,7 @@ impl<R: Real, G: Gemm> Mlp<R, G> {
             w,
             layers,
             n: 0,
+            x: vec![R::ZERO; batch * input_dim],
             acts: vec![vec![R::ZERO; batch * width]; depth],
             derivs: vec![vec![R::ZERO; batch * width]; depth],
             dz: vec![R::ZERO; batch * width],
@@ -145,7 +151,10 @@ impl<R: Real, G: Gemm> Mlp<R, G> {
 
     /// Grows the batch buffers to hold `n` points (only when a larger batch than planned comes).
     fn reserve(&mut self, n: usize) {
-        let h = self.width;
+        let (d0, h) = (self.input_dim, self.width);
+        if self.x.len() < n * d0 {
+            self.x.resize(n * d0, R::ZERO);
+        }
         if self.dz.len() < n * h {
             for buf in self.acts.iter_mut().chain(self.derivs.iter_mut()) {
                 buf.resize(n * h, R::ZERO);
@@ -155,26 +164,15 @@ impl<R: Real, G: Gemm> Mlp<R, G> {
         }
     }
 }
-
-/// dst (n × h) = scale · a (n × k) · wᵀ, with w stored h × k row-major.
+/// The input of layer l as a k × n matrix (feature-major): for l = 1 the transpose of the
+/// row-major n × d0 inputs, above it the stored h × n activations.
 #[inline]
-fn linear<R: Real, G: Gemm>(
-    gemm: &G,
-    scale: R,
-    a: &[R],
-    n: usize,
-    k: usize,
-    w: &[R],
-    h: usize,
-    dst: &mut [R],
-) {
-    gemm.gemm(
-        scale,
-        MatRef::rows(&a[..n * k], n, k),
-        MatRef::rows(w, h, k).t(),
-        R::ZERO,
-        MatMut::rows(&mut dst[..n * h], n, h),
-    );
+fn layer_input<'a, R>(l: usize, x: &'a [R], below: &'a [R], n: usize, k: usize) -> MatRef<'a, R> {
+    if l == 1 {
+        MatRef::rows(&x[..n * k], n, k).t()
+    } else {
+        MatRef::rows(&below[..k * n], k, n)
+    }
 }
 
 impl<R: Real, G: Gemm> Model<R> for Mlp<R, G> {
@@ -206,22 +204,22 @@ impl<R: Real, G: Gemm> Model<R> for Mlp<R, G> {
             for l in 1..=depth {
                 let k = if l == 1 { d0 } else { h };
                 let scale = R::ONE / R::from_usize(k).sqrt();
-                let wl = &self.w[self.layers[l - 1].range()];
-                let a: &[R] = if l == 1 { xs } else { &cur[..] };
-                linear(&self.gemm, scale, a, m, k, wl, h, next);
-                activation::apply(self.act, &mut next[..m * h]);
+                self.gemm.gemm(
+                    scale,
+                    MatRef::rows(&self.w[self.layers[l - 1].range()], h, k),
+                    layer_input(l, xs, cur, m, k),
+                    R::ZERO,
+                    MatMut::rows(&mut next[..h * m], h, m),
+                );
+                activation::apply(self.act, &mut next[..h * m]);
                 std::mem::swap(&mut cur, &mut next);
             }
-            let wout = &self.w[self.layers[depth].range()];
-            linear(
-                &self.gemm,
+            self.gemm.gemm(
                 inv_h,
-                &cur[..],
-                m,
-                h,
-                wout,
-                1,
-                &mut out[start..start + m],
+                MatRef::rows(&self.w[self.layers[depth].range()], 1, h),
+                MatRef::rows(&cur[..h * m], h, m),
+                R::ZERO,
+                MatMut::rows(&mut out[start..start + m], 1, m),
             );
             start += m;
         }
@@ -235,68 +233,56 @@ impl<R: Real, G: Gemm> Model<R> for Mlp<R, G> {
         );
         self.reserve(n);
         self.n = n;
+        self.x[..n * d0].copy_from_slice(&x[..n * d0]);
         for l in 1..=depth {
             let k = self.fan_in(l);
             let scale = R::ONE / R::from_usize(k).sqrt();
             let (below, here) = self.acts.split_at_mut(l - 1);
-            let a: &[R] = if l == 1 { &x[..n * d0] } else { &below[l - 2] };
-            let z = &mut here[0];
-            linear(
-                &self.gemm,
+            let below: &[R] = if l == 1 { &[] } else { &below[l - 2] };
+            let z = &mut here[0][..h * n];
+            self.gemm.gemm(
                 scale,
-                a,
-                n,
-                k,
-                &self.w[self.layers[l - 1].range()],
-                h,
-                z,
+                MatRef::rows(&self.w[self.layers[l - 1].range()], h, k),
+                layer_input(l, &self.x, below, n, k),
+                R::ZERO,
+                MatMut::rows(z, h, n),
             );
-            activation::apply_with_derivative(
-                self.act,
-                &mut z[..n * h],
-                &mut self.derivs[l - 1][..n * h],
-            );
+            activation::apply_with_derivative(self.act, z, &mut self.derivs[l - 1][..h * n]);
         }
         let inv_h = R::ONE / R::from_usize(h);
-        linear(
-            &self.gemm,
+        self.gemm.gemm(
             inv_h,
-            &self.acts[depth - 1],
-            n,
-            h,
-            &self.w[self.layers[depth].range()],
-            1,
-            &mut out[..n],
+            MatRef::rows(&self.w[self.layers[depth].range()], 1, h),
+            MatRef::rows(&self.acts[depth - 1][..h * n], h, n),
+            R::ZERO,
+            MatMut::rows(&mut out[..n], 1, n),
         );
     }
 
-    fn backward(&mut self, input: &[R], c: &[R], target: Target<'_, R>) {
+    fn backward(&mut self, _input: &[R], c: &[R], target: Target<'_, R>) {
         let n = self.n;
-        let (d0, h, depth) = (self.input_dim, self.width, self.depth);
+        let (h, depth) = (self.width, self.depth);
         assert!(
             c.len() >= n,
             "backward: {} output gradients for {n} points",
             c.len()
         );
         let c = &c[..n];
-        // (dst, factor, beta) of the weight-gradient GEMMs: an update adds -lr·gradient to the
-        // weights, a gradient overwrites the buffer.
-        let (lr, mut grad) = match target {
-            Target::Update { lr } => (Some(lr), None),
+        // Weight-gradient GEMMs: an update adds -lr·gradient to the weights (beta = 1), a
+        // gradient overwrites the buffer (beta = 0).
+        let (factor, beta, mut grad) = match target {
+            Target::Update { lr } => (-lr, R::ONE, None),
             Target::Gradient(g) => {
                 assert_eq!(g.len(), self.w.len(), "gradient buffer length");
-                (None, Some(g))
+                (R::ONE, R::ZERO, Some(g))
             }
         };
-        let (factor, beta) = match lr {
-            Some(lr) => (-lr, R::ONE),
-            None => (R::ONE, R::ZERO),
-        };
+        let d0 = self.input_dim;
         let Mlp {
             gemm,
-            act: _,
             w,
             layers,
+            x,
             acts,
             derivs,
             dz,
@@ -305,16 +291,16 @@ impl<R: Real, G: Gemm> Model<R> for Mlp<R, G> {
         } = self;
         let inv_h = R::ONE / R::from_usize(h);
 
-        // Read-out: dA_L = c W_{L+1} / h (outer product), with the old W_{L+1}.
+        // Read-out: dZ_L = (W_{L+1}ᵀ c / h) ⊙ sigma'_L (h × n), with the old W_{L+1}.
         let out_range = layers[depth].range();
         gemm.gemm(
             inv_h,
-            MatRef::rows(c, n, 1),
-            MatRef::rows(&w[out_range.clone()], 1, h),
+            MatRef::rows(&w[out_range.clone()], 1, h).t(),
+            MatRef::rows(c, 1, n),
             R::ZERO,
-            MatMut::rows(&mut dz[..n * h], n, h),
+            MatMut::rows(&mut dz[..h * n], h, n),
         );
-        // Its gradient cᵀ A_L / h.
+        // Its gradient c A_L / h (1 × h).
         {
             let dst = match grad.as_deref_mut() {
                 Some(g) => &mut g[out_range],
@@ -322,43 +308,39 @@ impl<R: Real, G: Gemm> Model<R> for Mlp<R, G> {
             };
             gemm.gemm(
                 factor * inv_h,
-                MatRef::rows(c, n, 1).t(),
-                MatRef::rows(&acts[depth - 1][..n * h], n, h),
+                MatRef::rows(c, 1, n),
+                MatRef::rows(&acts[depth - 1][..h * n], h, n).t(),
                 beta,
                 MatMut::rows(dst, 1, h),
             );
         }
-        mul_in_place(&mut dz[..n * h], &derivs[depth - 1][..n * h]);
+        mul_in_place(&mut dz[..h * n], &derivs[depth - 1][..h * n]);
 
         for l in (1..=depth).rev() {
             let k = if l == 1 { d0 } else { h };
             let scale = R::ONE / R::from_usize(k).sqrt();
             let range = layers[l - 1].range();
-            // dZ_{l-1} = (s_l dZ_l W_l) ⊙ sigma'_{l-1}, with the old W_l.
+            // dZ_{l-1} = (s_l W_lᵀ dZ_l) ⊙ sigma'_{l-1}, with the old W_l.
             if l > 1 {
                 gemm.gemm(
                     scale,
-                    MatRef::rows(&dz[..n * h], n, h),
-                    MatRef::rows(&w[range.clone()], h, h),
+                    MatRef::rows(&w[range.clone()], h, h).t(),
+                    MatRef::rows(&dz[..h * n], h, n),
                     R::ZERO,
-                    MatMut::rows(&mut dz_below[..n * h], n, h),
+                    MatMut::rows(&mut dz_below[..h * n], h, n),
                 );
-                mul_in_place(&mut dz_below[..n * h], &derivs[l - 2][..n * h]);
+                mul_in_place(&mut dz_below[..h * n], &derivs[l - 2][..h * n]);
             }
-            // W_l gradient s_l dZ_lᵀ A_{l-1}, fused into the update when training.
-            let a: &[R] = if l == 1 {
-                &input[..n * d0]
-            } else {
-                &acts[l - 2][..n * h]
-            };
+            // W_l gradient s_l dZ_l A_{l-1}ᵀ (h × k), fused into the update when training.
+            let below: &[R] = if l == 1 { &[] } else { &acts[l - 2] };
             let dst = match grad.as_deref_mut() {
                 Some(g) => &mut g[range],
                 None => &mut w[range],
             };
             gemm.gemm(
                 factor * scale,
-                MatRef::rows(&dz[..n * h], n, h).t(),
-                MatRef::rows(a, n, k),
+                MatRef::rows(&dz[..h * n], h, n),
+                layer_input(l, x, below, n, k).t(),
                 beta,
                 MatMut::rows(dst, h, k),
             );
