@@ -40,10 +40,13 @@ impl<R: Real> Model<R> for Perceptron<R> {
     }
     #[inline]
     fn predict(&mut self, x: &[R], n: usize, out: &mut [R]) {
-        let d = self.w.len();
-        for i in 0..n {
-            out[i] = dot(&self.w, &x[i * d..(i + 1) * d]) * self.scale;
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F (checked at run time just above).
+            unsafe { predict_avx512(&self.w, self.scale, x, n, out) };
+            return;
         }
+        predict_portable(&self.w, self.scale, x, n, out);
     }
     #[inline]
     fn forward(&mut self, x: &[R], n: usize, out: &mut [R]) {
@@ -68,4 +71,20 @@ impl<R: Real> Model<R> for Perceptron<R> {
             }
         }
     }
+}
+
+/// out_i = w·x_i * scale for n rows of x.
+#[inline(always)]
+fn predict_portable<R: Real>(w: &[R], scale: R, x: &[R], n: usize, out: &mut [R]) {
+    let d = w.len();
+    for (o, row) in out[..n].iter_mut().zip(x.chunks_exact(d)) {
+        *o = dot(w, row) * scale;
+    }
+}
+
+/// [`predict_portable`] compiled for AVX-512, chosen at run time, so one binary runs on any x86-64.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn predict_avx512<R: Real>(w: &[R], scale: R, x: &[R], n: usize, out: &mut [R]) {
+    predict_portable(w, scale, x, n, out)
 }
