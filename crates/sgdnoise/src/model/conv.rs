@@ -314,6 +314,36 @@ impl DwConv {
 
     /// `out = dwconv(x) / k` for `n` images.
     pub fn forward<R: Real>(&self, w: &[R], x: &[R], n: usize, out: &mut [R]) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (checked just above).
+                return unsafe { self.forward_avx512(w, x, n, out) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                return unsafe { self.forward_avx2(w, x, n, out) };
+            }
+        }
+        self.forward_kernel(w, x, n, out)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn forward_avx512<R: Real>(&self, w: &[R], x: &[R], n: usize, out: &mut [R]) {
+        self.forward_kernel(w, x, n, out)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn forward_avx2<R: Real>(&self, w: &[R], x: &[R], n: usize, out: &mut [R]) {
+        self.forward_kernel(w, x, n, out)
+    }
+
+    /// The loops of [`DwConv::forward`], inlined into one copy per instruction set so the
+    /// channel loops use the widest vectors the CPU has (the crate is built for baseline x86-64).
+    #[inline(always)]
+    fn forward_kernel<R: Real>(&self, w: &[R], x: &[R], n: usize, out: &mut [R]) {
         let (g, c) = (&self.geom, self.c);
         let scale = R::from_f64(self.scale());
         let (in_img, out_img) = (self.in_len(), self.out_len());
@@ -347,6 +377,58 @@ impl DwConv {
     /// Backward pass for input `x` and output gradient `dy`: overwrites `dw` with ∂/∂w and,
     /// when given, `dx` with ∂/∂x.
     pub fn backward<R: Real>(
+        &self,
+        w: &[R],
+        x: &[R],
+        n: usize,
+        dy: &[R],
+        dw: &mut [R],
+        dx: Option<&mut [R]>,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has AVX-512F (checked just above).
+                return unsafe { self.backward_avx512(w, x, n, dy, dw, dx) };
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU has AVX2 (checked just above).
+                return unsafe { self.backward_avx2(w, x, n, dy, dw, dx) };
+            }
+        }
+        self.backward_kernel(w, x, n, dy, dw, dx)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn backward_avx512<R: Real>(
+        &self,
+        w: &[R],
+        x: &[R],
+        n: usize,
+        dy: &[R],
+        dw: &mut [R],
+        dx: Option<&mut [R]>,
+    ) {
+        self.backward_kernel(w, x, n, dy, dw, dx)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn backward_avx2<R: Real>(
+        &self,
+        w: &[R],
+        x: &[R],
+        n: usize,
+        dy: &[R],
+        dw: &mut [R],
+        dx: Option<&mut [R]>,
+    ) {
+        self.backward_kernel(w, x, n, dy, dw, dx)
+    }
+
+    #[inline(always)]
+    fn backward_kernel<R: Real>(
         &self,
         w: &[R],
         x: &[R],
