@@ -284,6 +284,29 @@ impl Conv {
     }
 }
 
+/// Channel blocks `(first channel, width)` covering 0..c: widths 64, then 16, then 1, so the
+/// depthwise sums of a block fit in vector registers.
+#[inline(always)]
+fn channel_blocks(c: usize) -> impl Iterator<Item = (usize, usize)> {
+    let full = c / 64 * 64;
+    let mid = full + (c - full) / 16 * 16;
+    (0..full)
+        .step_by(64)
+        .map(|c0| (c0, 64))
+        .chain((full..mid).step_by(16).map(|c0| (c0, 16)))
+        .chain((mid..c).map(|c0| (c0, 1)))
+}
+
+/// `acc += a[..CB] ⊙ b[..CB]`.
+#[inline(always)]
+fn fma_block<R: Real, const CB: usize>(acc: &mut [R; CB], a: &[R], b: &[R]) {
+    let a: &[R; CB] = a[..CB].try_into().expect("block inside the slice");
+    let b: &[R; CB] = b[..CB].try_into().expect("block inside the slice");
+    for j in 0..CB {
+        acc[j] += a[j] * b[j];
+    }
+}
+
 /// A depthwise k × k convolution on `c` channels with SAME padding, output scaled by `1 / k`.
 /// Weights `[ky][kx][c]`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -349,28 +372,50 @@ impl DwConv {
         let (in_img, out_img) = (self.in_len(), self.out_len());
         for img in 0..n {
             let xi = &x[img * in_img..(img + 1) * in_img];
-            let oi = &mut out[img * out_img..(img + 1) * out_img];
             for oy in 0..g.out_h {
                 for ox in 0..g.out_w {
-                    let o = &mut oi[(oy * g.out_w + ox) * c..(oy * g.out_w + ox + 1) * c];
-                    o.fill(R::ZERO);
-                    let (ix0, lo, hi) = g.col_range(ox);
-                    for ky in 0..g.k {
-                        let Some(iy) = g.in_row(oy, ky) else { continue };
-                        for kx in lo..hi {
-                            let ix = (ix0 + kx as isize) as usize;
-                            let xs = &xi[(iy * g.in_w + ix) * c..(iy * g.in_w + ix + 1) * c];
-                            let ws = &w[(ky * g.k + kx) * c..(ky * g.k + kx + 1) * c];
-                            for ((o, &a), &b) in o.iter_mut().zip(xs).zip(ws) {
-                                *o += a * b;
-                            }
+                    let o = &mut out[img * out_img + (oy * g.out_w + ox) * c..][..c];
+                    for (c0, cb) in channel_blocks(c) {
+                        match cb {
+                            64 => self.forward_block::<R, 64>(w, xi, oy, ox, c0, o, scale),
+                            16 => self.forward_block::<R, 16>(w, xi, oy, ox, c0, o, scale),
+                            _ => self.forward_block::<R, 1>(w, xi, oy, ox, c0, o, scale),
                         }
-                    }
-                    for v in o.iter_mut() {
-                        *v *= scale;
                     }
                 }
             }
+        }
+    }
+
+    /// Output pixel (oy, ox), channels c0..c0+CB, summed in registers over the k × k taps.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn forward_block<R: Real, const CB: usize>(
+        &self,
+        w: &[R],
+        xi: &[R],
+        oy: usize,
+        ox: usize,
+        c0: usize,
+        o: &mut [R],
+        scale: R,
+    ) {
+        let (g, c) = (&self.geom, self.c);
+        let (ix0, lo, hi) = g.col_range(ox);
+        let mut acc = [R::ZERO; CB];
+        for ky in 0..g.k {
+            let Some(iy) = g.in_row(oy, ky) else { continue };
+            for kx in lo..hi {
+                let ix = (ix0 + kx as isize) as usize;
+                fma_block(
+                    &mut acc,
+                    &xi[(iy * g.in_w + ix) * c + c0..],
+                    &w[(ky * g.k + kx) * c + c0..],
+                );
+            }
+        }
+        for (o, a) in o[c0..c0 + CB].iter_mut().zip(acc) {
+            *o = a * scale;
         }
     }
 
@@ -435,51 +480,135 @@ impl DwConv {
         n: usize,
         dy: &[R],
         dw: &mut [R],
-        mut dx: Option<&mut [R]>,
+        dx: Option<&mut [R]>,
     ) {
         let (g, c) = (&self.geom, self.c);
         let scale = R::from_f64(self.scale());
-        let (in_img, out_img) = (self.in_len(), self.out_len());
+        // dw[ky][kx][c] = Σ over images and output pixels of dy · x, one image, channel block
+        // and tap at a time: the sums stay in registers and the image's slices stay in cache.
         let dw = &mut dw[..self.weight_len()];
         dw.fill(R::ZERO);
-        if let Some(dx) = dx.as_deref_mut() {
-            dx[..n * in_img].fill(R::ZERO);
-        }
         for img in 0..n {
-            let gi = &dy[img * out_img..(img + 1) * out_img];
-            for oy in 0..g.out_h {
-                for ox in 0..g.out_w {
-                    let gs = &gi[(oy * g.out_w + ox) * c..(oy * g.out_w + ox + 1) * c];
-                    let (ix0, lo, hi) = g.col_range(ox);
-                    for ky in 0..g.k {
-                        let Some(iy) = g.in_row(oy, ky) else { continue };
-                        for kx in lo..hi {
-                            let ix = (ix0 + kx as isize) as usize;
-                            let p = img * in_img + (iy * g.in_w + ix) * c;
-                            let xs = &x[p..p + c];
-                            let wk = (ky * g.k + kx) * c;
-                            let dws = &mut dw[wk..wk + c];
-                            for ((d, &a), &b) in dws.iter_mut().zip(gs).zip(xs) {
-                                *d += a * b;
-                            }
-                            if let Some(dx) = dx.as_deref_mut() {
-                                let ws = &w[wk..wk + c];
-                                for ((d, &a), &b) in dx[p..p + c].iter_mut().zip(gs).zip(ws) {
-                                    *d += a * b;
-                                }
+            for (c0, cb) in channel_blocks(c) {
+                for ky in 0..g.k {
+                    for kx in 0..g.k {
+                        let d = &mut dw[(ky * g.k + kx) * c + c0..];
+                        match cb {
+                            64 => self.weight_grad_block::<R, 64>(x, img, dy, ky, kx, c0, d, scale),
+                            16 => self.weight_grad_block::<R, 16>(x, img, dy, ky, kx, c0, d, scale),
+                            _ => self.weight_grad_block::<R, 1>(x, img, dy, ky, kx, c0, d, scale),
+                        }
+                    }
+                }
+            }
+        }
+        // dx[iy][ix][c] = Σ over the taps that read input pixel (iy, ix) of dy · w (a gather:
+        // each input pixel is written once).
+        if let Some(dx) = dx {
+            let (in_img, out_img) = (self.in_len(), self.out_len());
+            for img in 0..n {
+                let gi = &dy[img * out_img..(img + 1) * out_img];
+                for iy in 0..g.in_h {
+                    for ix in 0..g.in_w {
+                        let d = &mut dx[img * in_img + (iy * g.in_w + ix) * c..][..c];
+                        for (c0, cb) in channel_blocks(c) {
+                            match cb {
+                                64 => self.input_grad_block::<R, 64>(w, gi, iy, ix, c0, d, scale),
+                                16 => self.input_grad_block::<R, 16>(w, gi, iy, ix, c0, d, scale),
+                                _ => self.input_grad_block::<R, 1>(w, gi, iy, ix, c0, d, scale),
                             }
                         }
                     }
                 }
             }
         }
-        for v in dw.iter_mut() {
-            *v *= scale;
+    }
+
+    /// Adds image `img`'s share of dw for tap (ky, kx), channels c0..c0+CB, to `d[..CB]`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn weight_grad_block<R: Real, const CB: usize>(
+        &self,
+        x: &[R],
+        img: usize,
+        dy: &[R],
+        ky: usize,
+        kx: usize,
+        c0: usize,
+        d: &mut [R],
+        scale: R,
+    ) {
+        let (g, c) = (&self.geom, self.c);
+        let (in_img, out_img) = (self.in_len(), self.out_len());
+        // Output columns whose tap kx lands inside the image: 0 <= ox·s + kx - pad_left < in_w.
+        let s = g.stride as isize;
+        let first = g.pad_left as isize - kx as isize;
+        let ox_lo = if first > 0 { (first + s - 1) / s } else { 0 } as usize;
+        let end = g.in_w as isize + first;
+        let ox_hi = if end > 0 {
+            ((end + s - 1) / s) as usize
+        } else {
+            0
         }
-        if let Some(dx) = dx {
-            for v in dx[..n * in_img].iter_mut() {
-                *v *= scale;
+        .min(g.out_w);
+        let mut acc = [R::ZERO; CB];
+        for oy in 0..g.out_h {
+            let Some(iy) = g.in_row(oy, ky) else { continue };
+            for ox in ox_lo..ox_hi {
+                let ix = ox * g.stride + kx - g.pad_left;
+                fma_block(
+                    &mut acc,
+                    &dy[img * out_img + (oy * g.out_w + ox) * c + c0..],
+                    &x[img * in_img + (iy * g.in_w + ix) * c + c0..],
+                );
             }
+        }
+        for (d, a) in d[..CB].iter_mut().zip(acc) {
+            *d += a * scale;
+        }
+    }
+
+    /// dx at input pixel (iy, ix), channels c0..c0+CB, into `d[c0..c0+CB]`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn input_grad_block<R: Real, const CB: usize>(
+        &self,
+        w: &[R],
+        gi: &[R],
+        iy: usize,
+        ix: usize,
+        c0: usize,
+        d: &mut [R],
+        scale: R,
+    ) {
+        let (g, c) = (&self.geom, self.c);
+        let mut acc = [R::ZERO; CB];
+        for ky in 0..g.k {
+            // Output row that reads input row iy through kernel row ky, if any.
+            let Some(t) = (iy + g.pad_top).checked_sub(ky) else {
+                continue;
+            };
+            if t % g.stride != 0 || t / g.stride >= g.out_h {
+                continue;
+            }
+            let oy = t / g.stride;
+            for kx in 0..g.k {
+                let Some(t) = (ix + g.pad_left).checked_sub(kx) else {
+                    continue;
+                };
+                if t % g.stride != 0 || t / g.stride >= g.out_w {
+                    continue;
+                }
+                let ox = t / g.stride;
+                fma_block(
+                    &mut acc,
+                    &gi[(oy * g.out_w + ox) * c + c0..],
+                    &w[(ky * g.k + kx) * c + c0..],
+                );
+            }
+        }
+        for (d, a) in d[c0..c0 + CB].iter_mut().zip(acc) {
+            *d = a * scale;
         }
     }
 }
@@ -617,9 +746,17 @@ mod tests {
         }
     }
 
+    /// Depthwise cases with channel counts that use every block width (64, 16 and 1).
+    const DW_CASES: &[(usize, usize, usize, usize, usize, usize)] = &[
+        (6, 5, 83, 0, 5, 2),
+        (5, 6, 83, 0, 3, 1),
+        (4, 4, 64, 0, 5, 1),
+        (5, 5, 16, 0, 2, 2),
+    ];
+
     #[test]
     fn dwconv_forward_matches_the_definition() {
-        for &(h, w_, c, _, k, s) in CASES {
+        for &(h, w_, c, _, k, s) in CASES.iter().chain(DW_CASES) {
             let d = DwConv::new(h, w_, c, k, s);
             let n = 2;
             let w = fill(d.weight_len(), 1.1);
@@ -715,7 +852,7 @@ mod tests {
 
     #[test]
     fn dwconv_backward_matches_finite_differences() {
-        for &(h, w_, c, _, k, s) in CASES {
+        for &(h, w_, c, _, k, s) in CASES.iter().chain(DW_CASES) {
             let d = DwConv::new(h, w_, c, k, s);
             let n = 2;
             let w = fill(d.weight_len(), 1.1);
