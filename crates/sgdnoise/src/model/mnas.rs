@@ -800,4 +800,32 @@ mod tests {
         );
         assert!(outcome.last.rel_weight_change > 0.0);
     }
+
+    #[test]
+    fn model_build_makes_the_spec_network() {
+        use crate::config::RunConfig;
+        let spec = RunConfig {
+            arch: Some("mnas".into()),
+            dataset: Some("mnist_parity".into()),
+            width: Some(3),
+            batch: Some(4),
+            temp: Some(1.0),
+            threads: Some(2),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        let mut model = crate::model::build::<f32>(&spec);
+        assert_eq!(model.input_dim(), 28 * 28);
+        assert_eq!(model.params().len(), crate::model::param_count(&spec));
+        assert_eq!(model.params().len(), param_count([28, 28, 1], 3));
+        // Same seed, same weights: the init stream is the only source.
+        let again = crate::model::build::<f32>(&spec);
+        assert_eq!(model.params(), again.params());
+        let x = vec![0.5f32; 4 * 784];
+        let mut out = [0.0f32; 4];
+        model.forward(&x, 4, &mut out);
+        assert!(out.iter().all(|v| v.is_finite()));
+        assert_eq!(out[0], out[3], "identical images, identical outputs");
+    }
 }
