@@ -10,7 +10,9 @@ w -= lr * grad for every tensor (plain SGD, no optimiser object).
     /work/venv-torch/bin/python bench/pytorch_mnas.py [--width 32 64] [--batch 16 64]
         [--reps 5] [--secs 2] [--threads 1] [--channels-last]
 
-Prints the median steps/s over `reps` timing windows of about `secs` seconds, with min and max.
+Prints the median steps/s over `reps` timing windows of about `secs` seconds, with min and max,
+by wall clock and per second of process CPU time (time.process_time; less sensitive to other
+processes on a shared machine).
 
     /work/venv-torch/bin/python bench/pytorch_mnas.py --check FILE
 
@@ -158,7 +160,7 @@ def main():
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
           f"channels_last {args.channels_last}")
-    print("h\tB\tsteps/s(median)\tmin\tmax\treps\tparams")
+    print("h\tB\tsteps/s(median)\tmin\tmax\tper-cpu-s(median)\tmin\tmax\treps\tparams")
     gen = torch.Generator().manual_seed(0)
     for h in args.width:
         for b in args.batch:
@@ -183,14 +185,18 @@ def main():
             step()
             per = (time.perf_counter() - t0) / 2
             steps = max(2, math.ceil(args.secs / per))
-            rates = []
+            rates, cpu_rates = [], []
             for _ in range(args.reps):
-                t = time.perf_counter()
+                t, c0 = time.perf_counter(), time.process_time()
                 for _ in range(steps):
                     step()
                 rates.append(steps / (time.perf_counter() - t))
+                cpu_rates.append(steps / (time.process_time() - c0))
             rates.sort()
-            print(f"{h}\t{b}\t{rates[len(rates) // 2]:.2f}\t{rates[0]:.2f}\t{rates[-1]:.2f}\t"
+            cpu_rates.sort()
+            m = len(rates) // 2
+            print(f"{h}\t{b}\t{rates[m]:.2f}\t{rates[0]:.2f}\t{rates[-1]:.2f}\t"
+                  f"{cpu_rates[m]:.2f}\t{cpu_rates[0]:.2f}\t{cpu_rates[-1]:.2f}\t"
                   f"{args.reps}x{steps} steps\t{n_params}", flush=True)
 
 

@@ -5,7 +5,9 @@
 //! cargo run --release --example mnas_bench -- [--width 32,64] [--batch 16,64] [--reps 5] [--secs 2]
 //! ```
 //! Prints one line per (h, B): the median steps/s over `reps` timing windows of about `secs`
-//! seconds each, with the min and max. See bench/MNAS.md for recorded numbers.
+//! seconds each, with the min and max, by wall clock and by the CPU time of the (single) thread
+//! (Linux `/proc/self/schedstat`; steps per CPU-second is less sensitive to other processes on a
+//! shared machine). See bench/MNAS.md for recorded numbers.
 //!
 //! `--dump FILE` instead writes a small f64 network (10×8×3 images, h = 2, 3 images: odd and
 //! even sizes, asymmetric SAME padding) as JSON: weights in the documented order, inputs,
@@ -66,6 +68,14 @@ fn dump(path: &str) {
     println!("wrote {path}");
 }
 
+/// CPU seconds the main thread has run (Linux; NaN elsewhere).
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(f64::NAN, |ns| ns * 1e-9)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--dump") {
@@ -76,7 +86,7 @@ fn main() {
     let reps = list(&args, "--reps", &[5])[0];
     let threads = list(&args, "--threads", &[1])[0];
     let secs: f64 = list(&args, "--secs", &[2])[0] as f64;
-    println!("h\tB\tsteps/s(median)\tmin\tmax\treps");
+    println!("h\tB\tsteps/s(median)\tmin\tmax\tper-cpu-s(median)\tmin\tmax\treps");
     for &h in &widths {
         for &b in &batches {
             let mut model = Mnas::<f32>::new(
@@ -108,21 +118,28 @@ fn main() {
             step(&mut model);
             let per_step = t0.elapsed().as_secs_f64() / 2.0;
             let steps = ((secs / per_step).ceil() as usize).max(2);
-            let mut rates: Vec<f64> = (0..reps)
+            let (mut rates, mut cpu_rates): (Vec<f64>, Vec<f64>) = (0..reps)
                 .map(|_| {
-                    let t = Instant::now();
+                    let (t, c0) = (Instant::now(), cpu_seconds());
                     for _ in 0..steps {
                         step(&mut model);
                     }
-                    steps as f64 / t.elapsed().as_secs_f64()
+                    (
+                        steps as f64 / t.elapsed().as_secs_f64(),
+                        steps as f64 / (cpu_seconds() - c0),
+                    )
                 })
-                .collect();
-            rates.sort_by(|a, b| a.partial_cmp(b).unwrap());
+                .unzip();
+            rates.sort_by(|a, b| a.total_cmp(b));
+            cpu_rates.sort_by(|a, b| a.total_cmp(b));
             println!(
-                "{h}\t{b}\t{:.2}\t{:.2}\t{:.2}\t{reps}x{steps} steps",
+                "{h}\t{b}\t{:.2}\t{:.2}\t{:.2}\t{:.2}\t{:.2}\t{:.2}\t{reps}x{steps} steps",
                 rates[reps / 2],
                 rates[0],
-                rates[reps - 1]
+                rates[reps - 1],
+                cpu_rates[reps / 2],
+                cpu_rates[0],
+                cpu_rates[reps - 1]
             );
         }
     }
