@@ -222,8 +222,10 @@ struct Workspace<R> {
 }
 
 impl<R: Real> Workspace<R> {
-    fn new(arch: &Arch, cap: usize) -> Self {
+    /// Buffers for `cap` images; the gradient buffers only `with_grad` (not for `predict`).
+    fn new(arch: &Arch, cap: usize, with_grad: bool) -> Self {
         let z = |len: usize| vec![R::ZERO; cap * len];
+        let zg = |len: usize| if with_grad { z(len) } else { Vec::new() };
         let units: Vec<UnitBufs<R>> = arch
             .units
             .iter()
@@ -259,8 +261,8 @@ impl<R: Real> Workspace<R> {
             zh: z(hd.conv.out_len()),
             ah: z(hd.conv.out_len()),
             mean: z(hd.features),
-            g: [z(max_tensor), z(max_tensor), z(max_tensor)],
-            dpatches: z(max_patches),
+            g: [zg(max_tensor), zg(max_tensor), zg(max_tensor)],
+            dpatches: zg(max_patches),
         }
     }
 }
@@ -547,9 +549,9 @@ impl<R: Real> Mnas<R> {
         let w = normal_weights(arch.n_params, rng);
         let batch = batch.max(1);
         Mnas {
-            train: Workspace::new(&arch, batch.min(TRAIN_CHUNK)),
+            train: Workspace::new(&arch, batch.min(TRAIN_CHUNK), true),
             big: BigBatch::default(),
-            pred: Workspace::new(&arch, PREDICT_CHUNK),
+            pred: Workspace::new(&arch, PREDICT_CHUNK, false),
             grad: vec![R::ZERO; arch.n_params],
             w,
             arch,
