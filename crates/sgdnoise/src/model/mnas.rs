@@ -316,7 +316,7 @@ fn forward<R: Real>(
     let inv_f = R::ONE / R::from_usize(f);
     let rw = &w[hd.w_off..hd.w_off + f];
     let rb = w[hd.b_off];
-    for i in 0..n {
+    for (i, o) in out[..n].iter_mut().enumerate() {
         let m = &mut ws.mean[i * f..(i + 1) * f];
         m.fill(R::ZERO);
         for pos in 0..p {
@@ -330,7 +330,7 @@ fn forward<R: Real>(
             *m *= inv_p;
             s += *m * v;
         }
-        out[i] = (s + rb) * inv_f;
+        *o = (s + rb) * inv_f;
     }
 }
 
@@ -354,8 +354,8 @@ fn backward<R: Real>(
         let gw = &mut grad[hd.w_off..hd.w_off + f];
         gw.fill(R::ZERO);
         let mut gb = R::ZERO;
-        for i in 0..n {
-            let ci = c[i] * inv_f;
+        for (i, &ci) in c[..n].iter().enumerate() {
+            let ci = ci * inv_f;
             gb += ci;
             for (g, &m) in gw.iter_mut().zip(&ws.mean[i * f..(i + 1) * f]) {
                 *g += ci * m;
@@ -368,8 +368,8 @@ fn backward<R: Real>(
     let lh = n * hd.conv.out_len();
     {
         let g0 = &mut ws.g[0][..lh];
-        for i in 0..n {
-            let ci = c[i] * inv_fp;
+        for (i, &ci) in c[..n].iter().enumerate() {
+            let ci = ci * inv_fp;
             for pos in 0..p {
                 let row = &mut g0[(i * p + pos) * f..(i * p + pos + 1) * f];
                 for (g, &v) in row.iter_mut().zip(rw) {
