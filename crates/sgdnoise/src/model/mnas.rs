@@ -44,12 +44,15 @@ const SQRT_2: f64 = std::f64::consts::SQRT_2;
 
 // TODO(activation): switch to `model::activation` (gelu, silu) once it is merged; until then
 // only ReLU, sigma(z) = sqrt(2)·max(z, 0).
-/// a = sigma(z) elementwise.
+/// a = sigma(z) elementwise. NaN stays NaN (as in PyTorch), so a diverged weight shows up in
+/// the output instead of being cut to 0 by the ReLU.
 #[inline]
 fn act_forward<R: Real>(z: &[R], a: &mut [R]) {
     let s = R::from_f64(SQRT_2);
     for (a, &z) in a.iter_mut().zip(z) {
-        *a = if z > R::ZERO { s * z } else { R::ZERO };
+        #[allow(clippy::eq_op)] // z != z: NaN
+        let keep = z > R::ZERO || z != z;
+        *a = if keep { s * z } else { R::ZERO };
     }
 }
 
@@ -947,5 +950,25 @@ mod tests {
         assert!(close(&grad1, &grad2));
         assert!(close(&w1, &w2));
         assert!(grad1.iter().any(|&g| g.abs() > 1e-6));
+    }
+
+    #[test]
+    fn a_non_finite_weight_makes_the_output_non_finite() {
+        let (mut model, x) = tiny(1);
+        let mut out = [0.0; 2];
+        for layer in ["stem.conv", "block2.dw", "head.conv"] {
+            let (mut m, _) = tiny(1);
+            // The middle entry: for a 5×5 kernel a centre tap, used at every pixel even on the
+            // 2×2 maps of this tiny net.
+            let l = m.layers().iter().find(|l| l.name == layer).unwrap().clone();
+            m.params_mut()[l.offset + l.len / 2] = f64::NAN;
+            m.predict(&x, 2, &mut out);
+            assert!(
+                out.iter().all(|v| v.is_nan()),
+                "NaN in {layer} gave {out:?}"
+            );
+        }
+        model.predict(&x, 2, &mut out);
+        assert!(out.iter().all(|v| v.is_finite()));
     }
 }
