@@ -901,4 +901,34 @@ mod tests {
             assert!((a - *b as f64).abs() < 1e-5);
         }
     }
+
+    #[test]
+    fn f32_dwconv_agrees_with_f64_on_every_block_width() {
+        let d = DwConv::new(7, 6, 83, 5, 2);
+        let n = 2;
+        let w = fill(d.weight_len(), 1.1);
+        let x = fill(n * d.in_len(), 0.3);
+        let r = fill(n * d.out_len(), 2.3);
+        let to32 = |v: &[f64]| v.iter().map(|&a| a as f32).collect::<Vec<f32>>();
+        let mut out = vec![0.0; n * d.out_len()];
+        let mut out32 = vec![0.0f32; out.len()];
+        d.forward(&w, &x, n, &mut out);
+        d.forward(&to32(&w), &to32(&x), n, &mut out32);
+        let (mut dw, mut dx) = (vec![0.0; w.len()], vec![0.0; x.len()]);
+        let (mut dw32, mut dx32) = (vec![0.0f32; w.len()], vec![0.0f32; x.len()]);
+        d.backward(&w, &x, n, &r, &mut dw, Some(&mut dx));
+        d.backward(
+            &to32(&w),
+            &to32(&x),
+            n,
+            &to32(&r),
+            &mut dw32,
+            Some(&mut dx32),
+        );
+        for (a, b) in [(&out, &out32), (&dw, &dw32), (&dx, &dx32)] {
+            for (a, b) in a.iter().zip(b.iter()) {
+                assert!((a - *b as f64).abs() < 1e-5 * (1.0 + a.abs()), "{a} vs {b}");
+            }
+        }
+    }
 }
