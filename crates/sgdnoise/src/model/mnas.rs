@@ -534,8 +534,11 @@ impl<R: Real> Mnas<R> {
         )
     }
 
-    /// The network for images of shape (height, width, channels) and base width `h`, with
-    /// workspaces for batches of up to `batch` images.
+    /// The network for images of shape (height, width, channels) and base width `h`, with its
+    /// training workspace sized for batches of `batch` images (at most [`TRAIN_CHUNK`] at once;
+    /// `forward` accepts any n). Matrix products use `threads` threads.
+    ///
+    /// Panics for an activation other than ReLU (gelu and silu come with `model::activation`).
     pub fn new(
         image_shape: [usize; 3],
         h: usize,
