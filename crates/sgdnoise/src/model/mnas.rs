@@ -18,9 +18,11 @@
 //! `head.conv` `[C_in][20h]`, `readout.w` `[20h]`, `readout.b` `[1]`. Convolution weights are
 //! HWIO, each tensor row-major. For h = 64 on 32×32×3 images this is 707,649 numbers.
 //!
-//! **Memory.** Activations of a batch are kept for the backward pass in workspaces allocated
-//! once, for the batch size of the run (about 0.7 M numbers per image at h = 64 on CIFAR-10,
-//! plus three gradient buffers); `predict` uses a second workspace of [`PREDICT_CHUNK`] images.
+//! **Memory.** Activations of a batch are kept for the backward pass in a workspace allocated
+//! once, for min(batch size, [`TRAIN_CHUNK`]) images (about 0.7 M numbers per image at h = 64 on
+//! CIFAR-10, plus three gradient buffers); larger batches are processed chunk by chunk, with
+//! recomputation. `predict` uses a second workspace of [`PREDICT_CHUNK`] images. No step
+//! allocates.
 
 use super::conv::{Conv, DwConv};
 use super::{normal_weights, Layer, Model, Target};
@@ -32,16 +34,25 @@ use crate::rng::StreamRng;
 /// Images per pass in [`Model::predict`].
 pub const PREDICT_CHUNK: usize = 32;
 
+/// Most images whose activations a training step keeps at once. Larger batches (full-batch
+/// gradient descent on P points) run in chunks of this size: `forward` keeps only the inputs and
+/// the last chunk's activations, and `backward` recomputes the other chunks' forward passes
+/// (one extra forward per step, instead of gigabytes of stored activations).
+pub const TRAIN_CHUNK: usize = 64;
+
 const SQRT_2: f64 = std::f64::consts::SQRT_2;
 
 // TODO(activation): switch to `model::activation` (gelu, silu) once it is merged; until then
 // only ReLU, sigma(z) = sqrt(2)·max(z, 0).
-/// a = sigma(z) elementwise.
+/// a = sigma(z) elementwise. NaN stays NaN (as in PyTorch), so a diverged weight shows up in
+/// the output instead of being cut to 0 by the ReLU.
 #[inline]
 fn act_forward<R: Real>(z: &[R], a: &mut [R]) {
     let s = R::from_f64(SQRT_2);
     for (a, &z) in a.iter_mut().zip(z) {
-        *a = if z > R::ZERO { s * z } else { R::ZERO };
+        #[allow(clippy::eq_op)] // z != z: NaN
+        let keep = z > R::ZERO || z != z;
+        *a = if keep { s * z } else { R::ZERO };
     }
 }
 
@@ -214,8 +225,10 @@ struct Workspace<R> {
 }
 
 impl<R: Real> Workspace<R> {
-    fn new(arch: &Arch, cap: usize) -> Self {
+    /// Buffers for `cap` images; the gradient buffers only `with_grad` (not for `predict`).
+    fn new(arch: &Arch, cap: usize, with_grad: bool) -> Self {
         let z = |len: usize| vec![R::ZERO; cap * len];
+        let zg = |len: usize| if with_grad { z(len) } else { Vec::new() };
         let units: Vec<UnitBufs<R>> = arch
             .units
             .iter()
@@ -251,8 +264,8 @@ impl<R: Real> Workspace<R> {
             zh: z(hd.conv.out_len()),
             ah: z(hd.conv.out_len()),
             mean: z(hd.features),
-            g: [z(max_tensor), z(max_tensor), z(max_tensor)],
-            dpatches: z(max_patches),
+            g: [zg(max_tensor), zg(max_tensor), zg(max_tensor)],
+            dpatches: zg(max_patches),
         }
     }
 }
@@ -306,7 +319,7 @@ fn forward<R: Real>(
     let inv_f = R::ONE / R::from_usize(f);
     let rw = &w[hd.w_off..hd.w_off + f];
     let rb = w[hd.b_off];
-    for i in 0..n {
+    for (i, o) in out[..n].iter_mut().enumerate() {
         let m = &mut ws.mean[i * f..(i + 1) * f];
         m.fill(R::ZERO);
         for pos in 0..p {
@@ -320,7 +333,7 @@ fn forward<R: Real>(
             *m *= inv_p;
             s += *m * v;
         }
-        out[i] = (s + rb) * inv_f;
+        *o = (s + rb) * inv_f;
     }
 }
 
@@ -344,8 +357,8 @@ fn backward<R: Real>(
         let gw = &mut grad[hd.w_off..hd.w_off + f];
         gw.fill(R::ZERO);
         let mut gb = R::ZERO;
-        for i in 0..n {
-            let ci = c[i] * inv_f;
+        for (i, &ci) in c[..n].iter().enumerate() {
+            let ci = ci * inv_f;
             gb += ci;
             for (g, &m) in gw.iter_mut().zip(&ws.mean[i * f..(i + 1) * f]) {
                 *g += ci * m;
@@ -358,8 +371,8 @@ fn backward<R: Real>(
     let lh = n * hd.conv.out_len();
     {
         let g0 = &mut ws.g[0][..lh];
-        for i in 0..n {
-            let ci = c[i] * inv_fp;
+        for (i, &ci) in c[..n].iter().enumerate() {
+            let ci = ci * inv_fp;
             for pos in 0..p {
                 let row = &mut g0[(i * p + pos) * f..(i * p + pos + 1) * f];
                 for (g, &v) in row.iter_mut().zip(rw) {
@@ -445,6 +458,62 @@ pub struct Mnas<R> {
     grad: Vec<R>,
     /// Images in the last forward batch.
     batch_n: usize,
+    /// For batches larger than the workspace: their inputs, one chunk's gradient, and
+    /// recomputed outputs (allocated on first use).
+    big: BigBatch<R>,
+}
+
+#[derive(Default)]
+struct BigBatch<R> {
+    x: Vec<R>,
+    grad: Vec<R>,
+    out: Vec<R>,
+    /// First image of the chunk whose activations the workspace holds.
+    held: usize,
+}
+
+/// Σ_i c_i ∇f(x_i) into `grad` for the last forward batch of `n` images: directly when it fit
+/// the workspace, else chunk by chunk (the chunk whose activations are still in `ws` first, then
+/// the others, recomputed from `big.x`).
+#[allow(clippy::too_many_arguments)]
+fn batch_gradient<R: Real>(
+    arch: &Arch,
+    gemm: &Cpu,
+    w: &[R],
+    ws: &mut Workspace<R>,
+    big: &mut BigBatch<R>,
+    n: usize,
+    c: &[R],
+    grad: &mut [R],
+) {
+    let cap = ws.cap;
+    if n <= cap {
+        return backward(arch, gemm, w, ws, n, c, grad);
+    }
+    let dim = arch.input_dim;
+    let held = big.held;
+    let len = |start: usize| cap.min(n - start);
+    backward(
+        arch,
+        gemm,
+        w,
+        ws,
+        len(held),
+        &c[held..held + len(held)],
+        grad,
+    );
+    big.grad.resize(grad.len(), R::ZERO);
+    big.out.resize(cap, R::ZERO);
+    for start in (0..n).step_by(cap).filter(|&s| s != held) {
+        let m = len(start);
+        let x = &big.x[start * dim..(start + m) * dim];
+        forward(arch, gemm, w, ws, x, m, &mut big.out);
+        backward(arch, gemm, w, ws, m, &c[start..start + m], &mut big.grad);
+        for (g, &p) in grad.iter_mut().zip(&big.grad) {
+            *g += p;
+        }
+        big.held = start;
+    }
 }
 
 impl<R: Real> Mnas<R> {
@@ -465,8 +534,11 @@ impl<R: Real> Mnas<R> {
         )
     }
 
-    /// The network for images of shape (height, width, channels) and base width `h`, with
-    /// workspaces for batches of up to `batch` images.
+    /// The network for images of shape (height, width, channels) and base width `h`, with its
+    /// training workspace sized for batches of `batch` images (at most [`TRAIN_CHUNK`] at once;
+    /// `forward` accepts any n). Matrix products use `threads` threads.
+    ///
+    /// Panics for an activation other than ReLU (gelu and silu come with `model::activation`).
     pub fn new(
         image_shape: [usize; 3],
         h: usize,
@@ -483,8 +555,9 @@ impl<R: Real> Mnas<R> {
         let w = normal_weights(arch.n_params, rng);
         let batch = batch.max(1);
         Mnas {
-            train: Workspace::new(&arch, batch),
-            pred: Workspace::new(&arch, PREDICT_CHUNK),
+            train: Workspace::new(&arch, batch.min(TRAIN_CHUNK), true),
+            big: BigBatch::default(),
+            pred: Workspace::new(&arch, PREDICT_CHUNK, false),
             grad: vec![R::ZERO; arch.n_params],
             w,
             arch,
@@ -555,25 +628,43 @@ impl<R: Real> Model<R> for Mnas<R> {
         }
     }
     fn forward(&mut self, x: &[R], n: usize, out: &mut [R]) {
-        if n > self.train.cap {
-            // Only when a caller exceeds the batch size the model was built for.
-            self.train = Workspace::new(&self.arch, n);
+        let cap = self.train.cap;
+        if n > cap {
+            let dim = self.arch.input_dim;
+            self.big.x.clear();
+            self.big.x.extend_from_slice(&x[..n * dim]);
         }
-        forward(&self.arch, &self.gemm, &self.w, &mut self.train, x, n, out);
+        let mut start = 0;
+        while start < n {
+            let m = cap.min(n - start);
+            forward(
+                &self.arch,
+                &self.gemm,
+                &self.w,
+                &mut self.train,
+                &x[start * self.arch.input_dim..],
+                m,
+                &mut out[start..start + m],
+            );
+            self.big.held = start;
+            start += m;
+        }
         self.batch_n = n;
     }
     fn backward(&mut self, _input: &[R], c: &[R], target: Target<'_, R>) {
         let n = self.batch_n;
+        let (arch, gemm, w) = (&self.arch, &self.gemm, &self.w);
         match target {
             Target::Gradient(grad) => {
-                backward(&self.arch, &self.gemm, &self.w, &mut self.train, n, c, grad)
+                batch_gradient(arch, gemm, w, &mut self.train, &mut self.big, n, c, grad)
             }
             Target::Update { lr } => {
-                backward(
-                    &self.arch,
-                    &self.gemm,
-                    &self.w,
+                batch_gradient(
+                    arch,
+                    gemm,
+                    w,
                     &mut self.train,
+                    &mut self.big,
                     n,
                     c,
                     &mut self.grad,
@@ -799,5 +890,88 @@ mod tests {
             "the initial net cannot fit: pred starts at 0"
         );
         assert!(outcome.last.rel_weight_change > 0.0);
+    }
+
+    #[test]
+    fn model_build_makes_the_spec_network() {
+        use crate::config::RunConfig;
+        let spec = RunConfig {
+            arch: Some("mnas".into()),
+            dataset: Some("mnist_parity".into()),
+            width: Some(3),
+            batch: Some(4),
+            temp: Some(1.0),
+            threads: Some(2),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        let mut model = crate::model::build::<f32>(&spec);
+        assert_eq!(model.input_dim(), 28 * 28);
+        assert_eq!(model.params().len(), crate::model::param_count(&spec));
+        assert_eq!(model.params().len(), param_count([28, 28, 1], 3));
+        // Same seed, same weights: the init stream is the only source.
+        let again = crate::model::build::<f32>(&spec);
+        assert_eq!(model.params(), again.params());
+        let x = vec![0.5f32; 4 * 784];
+        let mut out = [0.0f32; 4];
+        model.forward(&x, 4, &mut out);
+        assert!(out.iter().all(|v| v.is_finite()));
+        assert_eq!(out[0], out[3], "identical images, identical outputs");
+    }
+
+    #[test]
+    fn batches_larger_than_the_workspace_give_the_same_gradient() {
+        let n = 5;
+        let x: Vec<f64> = normal_weights(n * 8 * 8 * 3, &mut stream(2, Stream::Trainset));
+        let c = [0.3, -0.2, 0.9, -1.1, 0.4];
+        let run = |batch: usize| {
+            let mut rng = stream(2, Stream::Init);
+            let mut m = Mnas::<f64>::new([8, 8, 3], 2, Activation::Relu, batch, 1, &mut rng);
+            let mut out = vec![0.0; n];
+            m.forward(&x, n, &mut out);
+            let mut grad = vec![0.0; m.params().len()];
+            m.backward(&c, Target::Gradient(&mut grad));
+            // A second backward of the same forward gives the same gradient (up to the order
+            // in which chunks are summed).
+            let mut again = vec![0.0; m.params().len()];
+            m.backward(&c, Target::Gradient(&mut again));
+            let d = grad
+                .iter()
+                .zip(&again)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+            assert!(d < 1e-13, "repeated backward differs by {d}");
+            m.backward(&c, Target::Update { lr: 0.5 });
+            (out, grad, m.params().to_vec(), m.train.cap)
+        };
+        let (out1, grad1, w1, cap1) = run(n);
+        let (out2, grad2, w2, cap2) = run(2); // chunks 2 + 2 + 1, recomputed as needed
+        assert_eq!((cap1, cap2), (5, 2));
+        let close = |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(a, b)| (a - b).abs() < 1e-12);
+        assert!(close(&out1, &out2));
+        assert!(close(&grad1, &grad2));
+        assert!(close(&w1, &w2));
+        assert!(grad1.iter().any(|&g| g.abs() > 1e-6));
+    }
+
+    #[test]
+    fn a_non_finite_weight_makes_the_output_non_finite() {
+        let (mut model, x) = tiny(1);
+        let mut out = [0.0; 2];
+        for layer in ["stem.conv", "block2.dw", "head.conv"] {
+            let (mut m, _) = tiny(1);
+            // The middle entry: for a 5×5 kernel a centre tap, used at every pixel even on the
+            // 2×2 maps of this tiny net.
+            let l = m.layers().iter().find(|l| l.name == layer).unwrap().clone();
+            m.params_mut()[l.offset + l.len / 2] = f64::NAN;
+            m.predict(&x, 2, &mut out);
+            assert!(
+                out.iter().all(|v| v.is_nan()),
+                "NaN in {layer} gave {out:?}"
+            );
+        }
+        model.predict(&x, 2, &mut out);
+        assert!(out.iter().all(|v| v.is_finite()));
     }
 }
