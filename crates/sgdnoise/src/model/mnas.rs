@@ -24,6 +24,7 @@
 //! recomputation. `predict` uses a second workspace of [`PREDICT_CHUNK`] images. No step
 //! allocates.
 
+use super::activation;
 use super::conv::{Conv, DwConv};
 use super::{normal_weights, Layer, Model, Target};
 use crate::compute::Cpu;
@@ -42,12 +43,16 @@ pub const TRAIN_CHUNK: usize = 64;
 
 const SQRT_2: f64 = std::f64::consts::SQRT_2;
 
-// TODO(activation): switch to `model::activation` (gelu, silu) once it is merged; until then
-// only ReLU, sigma(z) = sqrt(2)·max(z, 0).
-/// a = sigma(z) elementwise. NaN stays NaN (as in PyTorch), so a diverged weight shows up in
-/// the output instead of being cut to 0 by the ReLU.
+/// a = sigma(z) elementwise (SPEC §1 normalisation, see `model::activation`). NaN stays NaN (as
+/// in PyTorch), so a diverged weight shows up in the output instead of being cut to 0 by a ReLU.
 #[inline]
-fn act_forward<R: Real>(z: &[R], a: &mut [R]) {
+fn act_forward<R: Real>(act: Activation, z: &[R], a: &mut [R]) {
+    if act != Activation::Relu {
+        for (a, &z) in a.iter_mut().zip(z) {
+            *a = activation::sigma(act, z);
+        }
+        return;
+    }
     let s = R::from_f64(SQRT_2);
     for (a, &z) in a.iter_mut().zip(z) {
         #[allow(clippy::eq_op)] // z != z: NaN
@@ -58,7 +63,13 @@ fn act_forward<R: Real>(z: &[R], a: &mut [R]) {
 
 /// g *= sigma'(z) elementwise.
 #[inline]
-fn act_backward<R: Real>(z: &[R], g: &mut [R]) {
+fn act_backward<R: Real>(act: Activation, z: &[R], g: &mut [R]) {
+    if act != Activation::Relu {
+        for (g, &z) in g.iter_mut().zip(z) {
+            *g *= activation::derivative(act, z);
+        }
+        return;
+    }
     let s = R::from_f64(SQRT_2);
     for (g, &z) in g.iter_mut().zip(z) {
         *g = if z > R::ZERO { s * *g } else { R::ZERO };
@@ -103,6 +114,8 @@ struct Head {
 /// The network's shapes and where each tensor lives in the parameter vector.
 #[derive(Clone, Debug)]
 struct Arch {
+    /// The activation sigma (ReLU has its own fast loops).
+    act: Activation,
     input_dim: usize,
     units: Vec<Unit>,
     head: Head,
@@ -184,6 +197,7 @@ impl Arch {
             features,
         };
         Arch {
+            act: Activation::Relu,
             input_dim: ih * iw * ic,
             units,
             head,
@@ -293,12 +307,12 @@ fn forward<R: Real>(
         let b = &mut rest[0];
         let (la, ld, lb) = (n * u.a.out_len(), n * u.d.out_len(), n * u.b.out_len());
         u.a.forward(gemm, &w[u.a_off..], input, n, &mut b.patches, &mut b.za);
-        act_forward(&b.za[..la], &mut b.aa[..la]);
+        act_forward(arch.act, &b.za[..la], &mut b.aa[..la]);
         u.d.forward(&w[u.d_off..], &b.aa, n, &mut b.zd);
-        act_forward(&b.zd[..ld], &mut b.ad[..ld]);
+        act_forward(arch.act, &b.zd[..ld], &mut b.ad[..ld]);
         u.b.forward(gemm, &w[u.b_off..], &b.ad, n, &mut [], &mut b.zb);
         match u.post {
-            Post::Act => act_forward(&b.zb[..lb], &mut b.out[..lb]),
+            Post::Act => act_forward(arch.act, &b.zb[..lb], &mut b.out[..lb]),
             Post::Residual => {
                 let s = R::from_f64(std::f64::consts::FRAC_1_SQRT_2);
                 for ((o, &z), &x) in b.out[..lb].iter_mut().zip(&b.zb).zip(input) {
@@ -313,7 +327,7 @@ fn forward<R: Real>(
     let lh = n * hd.conv.out_len();
     hd.conv
         .forward(gemm, &w[hd.conv_off..], last, n, &mut [], &mut ws.zh);
-    act_forward(&ws.zh[..lh], &mut ws.ah[..lh]);
+    act_forward(arch.act, &ws.zh[..lh], &mut ws.ah[..lh]);
     let (f, p) = (hd.features, hd.positions);
     let inv_p = R::ONE / R::from_usize(p);
     let inv_f = R::ONE / R::from_usize(f);
@@ -380,7 +394,7 @@ fn backward<R: Real>(
                 }
             }
         }
-        act_backward(&ws.zh[..lh], g0);
+        act_backward(arch.act, &ws.zh[..lh], g0);
     }
     {
         let last = &ws.units.last().expect("units").out;
@@ -406,7 +420,7 @@ fn backward<R: Real>(
         let [g0, g1, g2] = &mut ws.g;
         let (la, ld, lb) = (n * u.a.out_len(), n * u.d.out_len(), n * u.b.out_len());
         match u.post {
-            Post::Act => act_backward(&b.zb[..lb], &mut g0[..lb]),
+            Post::Act => act_backward(arch.act, &b.zb[..lb], &mut g0[..lb]),
             Post::Residual => {
                 let s = R::from_f64(std::f64::consts::FRAC_1_SQRT_2);
                 g0[..lb].iter_mut().for_each(|g| *g *= s);
@@ -423,9 +437,9 @@ fn backward<R: Real>(
             &mut grad[u.b_off..],
             Some((&mut g1[..], &mut [][..])),
         );
-        act_backward(&b.zd[..ld], &mut g1[..ld]);
+        act_backward(arch.act, &b.zd[..ld], &mut g1[..ld]);
         u.d.backward(&w[u.d_off..], &b.aa, n, g1, &mut grad[u.d_off..], Some(g2));
-        act_backward(&b.za[..la], &mut g2[..la]);
+        act_backward(arch.act, &b.za[..la], &mut g2[..la]);
         let want_dx = i > 0;
         u.a.backward(
             gemm,
@@ -538,7 +552,6 @@ impl<R: Real> Mnas<R> {
     /// training workspace sized for batches of `batch` images (at most [`TRAIN_CHUNK`] at once;
     /// `forward` accepts any n). Matrix products use `threads` threads.
     ///
-    /// Panics for an activation other than ReLU (gelu and silu come with `model::activation`).
     pub fn new(
         image_shape: [usize; 3],
         h: usize,
@@ -547,11 +560,8 @@ impl<R: Real> Mnas<R> {
         threads: usize,
         rng: &mut StreamRng,
     ) -> Self {
-        assert!(
-            act == Activation::Relu,
-            "mnas: only the relu activation is implemented so far"
-        );
-        let arch = Arch::new(image_shape, h);
+        let mut arch = Arch::new(image_shape, h);
+        arch.act = act;
         let w = normal_weights(arch.n_params, rng);
         let batch = batch.max(1);
         Mnas {
@@ -720,8 +730,12 @@ mod tests {
     }
 
     fn tiny(seed: i64) -> (Mnas<f64>, Vec<f64>) {
+        tiny_with(seed, Activation::Relu)
+    }
+
+    fn tiny_with(seed: i64, act: Activation) -> (Mnas<f64>, Vec<f64>) {
         let mut rng = stream(seed, Stream::Init);
-        let model = Mnas::<f64>::new([8, 8, 3], 2, Activation::Relu, 2, 1, &mut rng);
+        let model = Mnas::<f64>::new([8, 8, 3], 2, act, 2, 1, &mut rng);
         let x: Vec<f64> = normal_weights(2 * 8 * 8 * 3, &mut stream(seed, Stream::Trainset));
         (model, x)
     }
@@ -729,20 +743,35 @@ mod tests {
     #[test]
     fn gradient_matches_finite_differences() {
         let n = 2;
-        let c = [0.7, -1.3];
         let mut out = [0.0; 2];
         // Stay clear of ReLU kinks: the first init seed whose nonzero pre-activations all exceed
         // 1e-4 in size (a step of 1e-6 in one weight moves them by ~1e-6).
-        let (mut model, x) = (0..100)
+        let (model, x) = (0..100)
             .map(tiny)
             .find_map(|(mut model, x)| {
                 model.forward(&x, n, &mut out);
                 (model.min_abs_preactivation() > 1e-4).then_some((model, x))
             })
             .expect("some seed keeps pre-activations away from 0");
-        model.forward(&x, n, &mut out);
+        assert_gradient_matches(model, &x);
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences_for_smooth_activations() {
+        for act in [Activation::Gelu, Activation::Silu] {
+            let (model, x) = tiny_with(0, act);
+            assert_gradient_matches(model, &x);
+        }
+    }
+
+    /// Central finite differences of Σ_i c_i f(x_i) against `Target::Gradient` (2 images).
+    fn assert_gradient_matches(mut model: Mnas<f64>, x: &[f64]) {
+        let n = 2;
+        let c = [0.7, -1.3];
+        let mut out = [0.0; 2];
+        model.forward(x, n, &mut out);
         let mut grad = vec![f64::NAN; model.params().len()];
-        model.backward(&x, &c, Target::Gradient(&mut grad));
+        model.backward(x, &c, Target::Gradient(&mut grad));
 
         let eps = 1e-6;
         let mut pred = [0.0; 2];
@@ -755,7 +784,7 @@ mod tests {
             for (j, d) in [eps, -eps].into_iter().enumerate() {
                 w[k] = old + d;
                 model.params_mut().copy_from_slice(&w);
-                model.predict(&x, n, &mut pred);
+                model.predict(x, n, &mut pred);
                 l[j] = c[0] * pred[0] + c[1] * pred[1];
             }
             w[k] = old;
@@ -931,18 +960,18 @@ mod tests {
             let mut out = vec![0.0; n];
             m.forward(&x, n, &mut out);
             let mut grad = vec![0.0; m.params().len()];
-            m.backward(&c, Target::Gradient(&mut grad));
+            m.backward(&x, &c, Target::Gradient(&mut grad));
             // A second backward of the same forward gives the same gradient (up to the order
             // in which chunks are summed).
             let mut again = vec![0.0; m.params().len()];
-            m.backward(&c, Target::Gradient(&mut again));
+            m.backward(&x, &c, Target::Gradient(&mut again));
             let d = grad
                 .iter()
                 .zip(&again)
                 .map(|(a, b)| (a - b).abs())
                 .fold(0.0, f64::max);
             assert!(d < 1e-13, "repeated backward differs by {d}");
-            m.backward(&c, Target::Update { lr: 0.5 });
+            m.backward(&x, &c, Target::Update { lr: 0.5 });
             (out, grad, m.params().to_vec(), m.train.cap)
         };
         let (out1, grad1, w1, cap1) = run(n);
