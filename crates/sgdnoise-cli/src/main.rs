@@ -27,6 +27,10 @@ enum Command {
     Info(cmd::info::InfoArgs),
     /// The built-in perceptron study (the README's main job): a small grid, a table of the effects.
     Study(cmd::study::StudyArgs),
+    /// Run (or resume) one of the paper's sweeps and draw its figures and fits.
+    Reproduce(cmd::reproduce::ReproduceArgs),
+    /// Draw figures, fits.csv and report.md for an existing store.
+    Analyze(cmd::analyze::AnalyzeArgs),
 }
 
 /// A user error found by the command line itself (exit code 2).
@@ -64,6 +68,8 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::main(args),
         Command::Info(args) => cmd::info::main(args),
         Command::Study(args) => cmd::study::main(args),
+        Command::Reproduce(args) => cmd::reproduce::main(args),
+        Command::Analyze(args) => cmd::analyze::main(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,4 +1,6 @@
 //! One module per subcommand.
+pub mod analyze;
 pub mod info;
+pub mod reproduce;
 pub mod run;
 pub mod study;

@@ -558,11 +558,13 @@ impl LinePlot {
         for l in &self.lines {
             let color = l.color.map_or(BLACK, |c| PALETTE[c % PALETTE.len()]);
             let style = color.stroke_width(2);
-            chart
+            let anno = chart
                 .draw_series(DashedLineSeries::new(vec![l.from, l.to], 12, 5, style))
-                .map_err(err)?
-                .label(l.label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+                .map_err(err)?;
+            if !l.label.is_empty() {
+                anno.label(l.label.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
+            }
         }
         let pos = match self.legend {
             LegendAt::UpperLeft => SeriesLabelPosition::UpperLeft,
