@@ -93,26 +93,25 @@ macro_rules! impl_real {
 impl_real!(f32, "f32");
 impl_real!(f64, "f64");
 
-/// Dot product, written so the compiler vectorises it (eight independent accumulators).
+/// Dot product, written so the compiler vectorises it: eight independent accumulators over
+/// exact chunks (no bounds checks in the loop).
 #[inline]
 pub fn dot<R: Real>(a: &[R], b: &[R]) -> R {
     let n = a.len().min(b.len());
     let (a, b) = (&a[..n], &b[..n]);
     let mut acc = [R::ZERO; 8];
-    let chunks = n / 8;
-    for c in 0..chunks {
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
         for k in 0..8 {
-            acc[k] += a[c * 8 + k] * b[c * 8 + k];
+            acc[k] += x[k] * y[k];
         }
     }
     let mut total = R::ZERO;
-    for i in chunks * 8..n {
-        total += a[i] * b[i];
+    for (&x, &y) in ra.iter().zip(rb) {
+        total += x * y;
     }
-    for v in acc {
-        total += v;
-    }
-    total
+    (acc[0] + acc[4]) + (acc[1] + acc[5]) + (acc[2] + acc[6]) + (acc[3] + acc[7]) + total
 }
 
 /// `y += a * x`.
@@ -120,5 +119,27 @@ pub fn dot<R: Real>(a: &[R], b: &[R]) -> R {
 pub fn axpy<R: Real>(a: R, x: &[R], y: &mut [R]) {
     for (yi, &xi) in y.iter_mut().zip(x) {
         *yi += a * xi;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_and_axpy_match_the_naive_loops() {
+        for n in [0, 1, 7, 8, 9, 32, 33] {
+            let a: Vec<f64> = (0..n).map(|i| (i as f64 * 0.7).sin()).collect();
+            let b: Vec<f64> = (0..n).map(|i| (i as f64 * 0.3).cos()).collect();
+            let naive: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert!((dot(&a, &b) - naive).abs() < 1e-12);
+            let mut y = b.clone();
+            axpy(2.0, &a, &mut y);
+            assert!(y
+                .iter()
+                .zip(&a)
+                .zip(&b)
+                .all(|((y, a), b)| (y - (b + 2.0 * a)).abs() < 1e-15));
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! output gradient either into an SGD update in place or into a gradient buffer.
 
 pub mod activation;
+pub mod conv;
 pub mod mlp;
 pub mod mnas;
 pub mod perceptron;
@@ -50,8 +51,9 @@ pub trait Model<R: Real>: Send {
     /// Like [`Model::predict`] for one batch (n at most the batch size the model was built for),
     /// keeping what [`Model::backward`] needs.
     fn forward(&mut self, x: &[R], n: usize, out: &mut [R]);
-    /// Backward pass of the last [`Model::forward`] with output gradients `c` (one per point).
-    fn backward(&mut self, c: &[R], target: Target<'_, R>);
+    /// Backward pass of the last [`Model::forward`], whose inputs were `x`, with output
+    /// gradients `c` (one per point).
+    fn backward(&mut self, x: &[R], c: &[R], target: Target<'_, R>);
 }
 
 /// Draws `n` i.i.d. N(0,1) numbers from the init stream.
@@ -65,11 +67,7 @@ pub(crate) fn normal_weights<R: Real>(n: usize, rng: &mut rng::StreamRng) -> Vec
 pub fn build<R: Real>(spec: &RunSpec) -> Box<dyn Model<R>> {
     let mut rng = rng::stream(spec.seeds.init, Stream::Init);
     match spec.arch {
-        Arch::Linear => Box::new(perceptron::Perceptron::new(
-            spec.input_dim,
-            spec.batch,
-            &mut rng,
-        )),
+        Arch::Linear => Box::new(perceptron::Perceptron::new(spec.input_dim, &mut rng)),
         Arch::Mlp => Box::new(mlp::Mlp::<R>::from_spec(spec, &mut rng)),
         Arch::Mnas => Box::new(mnas::Mnas::<R>::from_spec(spec, &mut rng)),
     }

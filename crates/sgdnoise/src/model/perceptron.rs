@@ -9,13 +9,10 @@ pub struct Perceptron<R> {
     layers: Vec<Layer>,
     /// 1 / sqrt(d).
     scale: R,
-    /// Inputs of the last forward batch.
-    batch_x: Vec<R>,
-    batch_n: usize,
 }
 
 impl<R: Real> Perceptron<R> {
-    pub fn new(dim: usize, batch: usize, rng: &mut StreamRng) -> Self {
+    pub fn new(dim: usize, rng: &mut StreamRng) -> Self {
         Perceptron {
             w: normal_weights(dim, rng),
             layers: vec![Layer {
@@ -24,8 +21,6 @@ impl<R: Real> Perceptron<R> {
                 len: dim,
             }],
             scale: R::ONE / R::from_usize(dim).sqrt(),
-            batch_x: vec![R::ZERO; batch * dim],
-            batch_n: 0,
         }
     }
 }
@@ -52,33 +47,23 @@ impl<R: Real> Model<R> for Perceptron<R> {
     }
     #[inline]
     fn forward(&mut self, x: &[R], n: usize, out: &mut [R]) {
-        let d = self.w.len();
-        if self.batch_x.len() < n * d {
-            self.batch_x.resize(n * d, R::ZERO);
-        }
-        self.batch_x[..n * d].copy_from_slice(&x[..n * d]);
-        self.batch_n = n;
         self.predict(x, n, out);
     }
     #[inline]
-    fn backward(&mut self, c: &[R], target: Target<'_, R>) {
+    fn backward(&mut self, x: &[R], c: &[R], target: Target<'_, R>) {
         let d = self.w.len();
         match target {
             Target::Update { lr } => {
-                for i in 0..self.batch_n {
+                for i in 0..c.len() {
                     if c[i] != R::ZERO {
-                        axpy(
-                            -lr * c[i] * self.scale,
-                            &self.batch_x[i * d..(i + 1) * d],
-                            &mut self.w,
-                        );
+                        axpy(-lr * c[i] * self.scale, &x[i * d..(i + 1) * d], &mut self.w);
                     }
                 }
             }
             Target::Gradient(grad) => {
                 grad.iter_mut().for_each(|g| *g = R::ZERO);
-                for i in 0..self.batch_n {
-                    axpy(c[i] * self.scale, &self.batch_x[i * d..(i + 1) * d], grad);
+                for i in 0..c.len() {
+                    axpy(c[i] * self.scale, &x[i * d..(i + 1) * d], grad);
                 }
             }
         }

@@ -14,12 +14,16 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SetStats {
     /// Mean of loss(alpha pred, y) / alpha.
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub loss: f64,
     /// alpha times `loss`: the mean of loss(alpha pred, y).
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub alpha_loss: f64,
     /// Fraction of points with pred y <= 0 or a non-finite prediction.
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub err: f64,
     /// Smallest margin alpha y pred.
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub min_margin: f64,
     /// Points with margin < 1.
     pub unfitted: usize,
@@ -30,10 +34,13 @@ pub struct SetStats {
 pub struct LayerStats {
     pub name: String,
     /// ||w_l||².
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub norm2: f64,
     /// ||w_l - w_l0||².
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub dist2: f64,
     /// ||w_l - w_l0|| / ||w_l0||.
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub rel_change: f64,
 }
 
@@ -41,14 +48,19 @@ pub struct LayerStats {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PerceptronStats {
     /// Signal (w - w0)·u (= w1 - w0_1 for the teacher e1).
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub signal: f64,
     /// Noise ||w_perp - w0_perp||, the change orthogonal to the teacher.
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub noise: f64,
     /// ||w_perp - w0_perp||² / (d - 1).
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub noise2_per_dim: f64,
     /// signal / noise.
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub signal_to_noise: f64,
     /// Mean |x·u| of the unfitted training points (NaN when all are fitted).
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub mean_abs_x1_unfitted: f64,
 }
 
@@ -57,14 +69,18 @@ pub struct PerceptronStats {
 pub struct Record {
     pub step: u64,
     /// Training time t = lr * step.
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub t: f64,
     /// Seconds since training started.
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub wall: f64,
     pub train: SetStats,
     pub test: SetStats,
     /// ||w - w0|| / ||w0|| over all layers.
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub rel_weight_change: f64,
     /// Mean over layers of each layer's ||w_l - w_l0|| / ||w_l0|| (the other reading of SPEC §5, OPEN).
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub rel_weight_change_layer_mean: f64,
     pub layers: Vec<LayerStats>,
     #[serde(skip_serializing_if = "Option::is_none", default)]

@@ -142,3 +142,11 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// JSON has no NaN or infinity: serde_json writes them as `null`. Fields read back with
+/// `#[serde(deserialize_with = "crate::store::nan_as_null")]` turn `null` into NaN again (a
+/// diverged run's loss, a ratio 0/0 at initialisation).
+pub fn nan_as_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    use serde::Deserialize;
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}

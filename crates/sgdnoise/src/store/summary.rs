@@ -45,16 +45,27 @@ pub struct Summary {
     pub stop_reason: String,
     pub steps: u64,
     /// lr * steps at the stop.
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub t_star: f64,
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub wall_seconds: f64,
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub train_err: f64,
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub test_err: f64,
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub train_loss: f64,
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub test_loss: f64,
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub rel_weight_change: f64,
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub rel_weight_change_layer_mean: f64,
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub temp: f64,
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub lr: f64,
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub alpha: f64,
     pub ptr: usize,
     /// Perceptron: w1 - w0_1 (change along the teacher).
@@ -67,7 +78,9 @@ pub struct Summary {
     pub signal_to_noise: Option<f64>,
     pub steps_simulated: u64,
     pub full_checks: u64,
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub check_seconds: f64,
+    #[serde(deserialize_with = "crate::store::nan_as_null")]
     pub checkpoint_seconds: f64,
     pub crate_version: String,
     /// The settings as given in config files (flat keys), for tables.

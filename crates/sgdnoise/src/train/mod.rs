@@ -220,6 +220,14 @@ pub fn train<R: Real>(
     let mut out = vec![R::ZERO; b];
     let mut coeff = vec![R::ZERO; b];
     let mut pred_all: Vec<R> = Vec::with_capacity(p);
+    const DRAW_AHEAD: usize = 8;
+    let mut ahead: Vec<u32> = Vec::with_capacity(DRAW_AHEAD * b);
+    if b < p {
+        for _ in 0..DRAW_AHEAD {
+            ahead.extend_from_slice(sampler.draw(b, &mut rng));
+        }
+    }
+    let mut ahead_pos = 0;
 
     let (mut step, mut last_update, mut streak) = (0u64, 0u64, 0u64);
     let (mut full_checks, mut check_seconds, mut checkpoint_seconds) = (0u64, 0.0f64, 0.0f64);
@@ -237,20 +245,33 @@ pub fn train<R: Real>(
             break StopReason::MaxSteps;
         }
         // One SGD step.
-        let batch = sampler.draw(b, &mut rng);
-        for (slot, &i) in batch.iter().enumerate() {
-            let i = i as usize;
-            xb[slot * dim..(slot + 1) * dim].copy_from_slice(data.train.row(i));
-            yb[slot] = data.train.y[i];
-            f0b[slot] = ctx.f0_train[i];
-        }
-        model.forward(&xb, b, &mut out);
+        // Full-batch gradient descent uses the training set in place; SGD gathers its batch.
+        let (xs, ys, f0s): (&[R], &[R], &[R]) = if b == p {
+            (&data.train.x, &data.train.y, &ctx.f0_train)
+        } else {
+            // Batches are drawn DRAW_AHEAD steps ahead (the same sequence of draws) and their rows
+            // prefetched: random rows of a large training set miss the cache.
+            let batch = &mut ahead[ahead_pos * b..(ahead_pos + 1) * b];
+            for (slot, &i) in batch.iter().enumerate() {
+                let i = i as usize;
+                copy_row(&mut xb[slot * dim..(slot + 1) * dim], data.train.row(i));
+                yb[slot] = data.train.y[i];
+                f0b[slot] = ctx.f0_train[i];
+            }
+            batch.copy_from_slice(sampler.draw(b, &mut rng));
+            for &i in batch.iter() {
+                prefetch_row(data.train.row(i as usize));
+            }
+            ahead_pos = (ahead_pos + 1) % DRAW_AHEAD;
+            (&xb, &yb, &f0b)
+        };
+        model.forward(xs, b, &mut out);
         let mut any = false;
         let mut finite = true;
         for i in 0..b {
-            let pred = out[i] - f0b[i];
+            let pred = out[i] - f0s[i];
             finite &= pred.is_finite();
-            let c = loss::derivative(kind, alpha, pred, yb[i]) * inv_b;
+            let c = loss::derivative(kind, alpha, pred, ys[i]) * inv_b;
             coeff[i] = c;
             any |= c != R::ZERO;
         }
@@ -259,7 +280,7 @@ pub fn train<R: Real>(
             break StopReason::Diverged;
         }
         if any {
-            model.backward(&coeff, Target::Update { lr });
+            model.backward(xs, &coeff, Target::Update { lr });
             last_update = step;
             streak = 0;
         } else {
@@ -348,4 +369,34 @@ pub fn train<R: Real>(
         checkpoint_seconds,
         last,
     })
+}
+
+/// Copies one input row; an inlined loop beats a `memcpy` call for the short rows of the perceptron.
+#[inline(always)]
+fn copy_row<R: Real>(dst: &mut [R], src: &[R]) {
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = s;
+    }
+}
+
+/// Asks the CPU to start loading a row into the cache.
+#[inline(always)]
+fn prefetch_row<R>(row: &[R]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let bytes = std::mem::size_of_val(row);
+        let base = row.as_ptr() as *const i8;
+        let mut offset = 0;
+        while offset < bytes {
+            // SAFETY: prefetching is a hint; the address lies inside `row`.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    base.add(offset),
+                )
+            };
+            offset += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
 }
