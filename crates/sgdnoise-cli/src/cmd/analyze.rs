@@ -37,17 +37,17 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
     }
     if let Some(t) = args.rwc_threshold {
         if !(t.is_finite() && t > 0.0) {
-            return Err(crate::BadInput(format!("--rwc-threshold {t}: must be a positive number")).into());
+            return Err(
+                crate::BadInput(format!("--rwc-threshold {t}: must be a positive number")).into(),
+            );
         }
     }
     let runs = sgdnoise::sweep::collect(&args.store)
         .with_context(|| format!("reading {}", args.store.display()))?;
     if runs.is_empty() {
-        return Err(crate::BadInput(format!(
-            "{} holds no finished run",
-            args.store.display()
-        ))
-        .into());
+        return Err(
+            crate::BadInput(format!("{} holds no finished run", args.store.display())).into(),
+        );
     }
     let kind = match &args.kind {
         Some(k) => Kind::parse(k)?,

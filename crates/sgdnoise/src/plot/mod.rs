@@ -464,13 +464,26 @@ impl LinePlot {
             .y_labels(10)
             .draw()
             .map_err(err)?;
-        for (v, label) in &self.vlines {
-            let style = ShapeStyle::from(&RGBColor(90, 90, 90)).stroke_width(2);
+        for (i, (v, label)) in self.vlines.iter().enumerate() {
+            // Successive reference lines: long dashes, then short grey dots.
+            let (style, dash, gap) = if i % 2 == 0 {
+                (
+                    ShapeStyle::from(&RGBColor(60, 60, 60)).stroke_width(2),
+                    10,
+                    6,
+                )
+            } else {
+                (
+                    ShapeStyle::from(&RGBColor(150, 150, 150)).stroke_width(2),
+                    3,
+                    4,
+                )
+            };
             chart
                 .draw_series(DashedLineSeries::new(
                     vec![(*v, y_lo), (*v, y_hi)],
-                    8,
-                    6,
+                    dash,
+                    gap,
                     style,
                 ))
                 .map_err(err)?

@@ -12,8 +12,7 @@ use crate::analysis::crossover::{
     optimal_temperature, Collapse, PlateauExit, ThresholdCrossing, OPTIMAL_TEMPERATURE_METHOD,
 };
 use crate::analysis::fit::{
-    bootstrap, bootstrap_many, fit_power_law, fit_power_law_2, BootstrapOptions, Estimate,
-    FitRange,
+    bootstrap, bootstrap_many, fit_power_law, fit_power_law_2, BootstrapOptions, Estimate, FitRange,
 };
 use crate::analysis::{
     fmt_num, group_by, seeds_of, select, values_of, Axis, CurvePoint, Observable, SeedTable,
@@ -259,7 +258,11 @@ fn series_of(label: String, pts: &[CurvePoint]) -> Series {
                 hi: if p.n > 1 { p.mean + p.sd } else { f64::NAN },
             })
             .collect(),
-        diverged: pts.iter().filter(|p| p.is_diverged()).map(|p| p.x).collect(),
+        diverged: pts
+            .iter()
+            .filter(|p| p.is_diverged())
+            .map(|p| p.x)
+            .collect(),
     }
 }
 
@@ -288,15 +291,11 @@ fn range_of(xs: &[f64]) -> (f64, f64) {
 
 /// The value of `values` closest to `target` in log.
 fn closest_log(values: &[f64], target: f64) -> Option<f64> {
-    values
-        .iter()
-        .copied()
-        .filter(|v| *v > 0.0)
-        .min_by(|a, b| {
-            (a.ln() - target.ln())
-                .abs()
-                .total_cmp(&(b.ln() - target.ln()).abs())
-        })
+    values.iter().copied().filter(|v| *v > 0.0).min_by(|a, b| {
+        (a.ln() - target.ln())
+            .abs()
+            .total_cmp(&(b.ln() - target.ln()).abs())
+    })
 }
 
 fn ci_text(e: &Estimate) -> String {
@@ -557,9 +556,15 @@ fn perceptron_one(
         for (i, (chi, t)) in tables.iter().enumerate() {
             let cond = format!("chi={}, T={}, {base_cond}", fmt_num(*chi), fmt_num(t_ref));
             let theory = theory_of(*chi);
-            if let Some((e, law)) =
-                ctx.power_fit(&stem, obs.name(), Axis::Ptr, &cond, t, FitRange::ALL, theory)
-            {
+            if let Some((e, law)) = ctx.power_fit(
+                &stem,
+                obs.name(),
+                Axis::Ptr,
+                &cond,
+                t,
+                FitRange::ALL,
+                theory,
+            ) {
                 let (x0, x1) = range_of(&t.xs);
                 let th = theory.map_or(String::new(), |v| format!(", theory {v:.3}"));
                 p.lines.push(law_line(
@@ -622,8 +627,10 @@ fn perceptron_one(
                 Scale::Log10,
             )?;
             p.vlines.push((1.0 / alpha, "T = 1/α".into()));
-            p.vlines
-                .push((high.lo, format!("fit range starts: T = {}/α", ctx.opts.high_t_factor)));
+            p.vlines.push((
+                high.lo,
+                format!("fit range starts: T = {}/α", ctx.opts.high_t_factor),
+            ));
             let cond = format!("chi={chi_s}, {base_cond}, T>={}", fmt_num(high.lo));
             if let Some((est, c)) = ctx.joint_fit(&tables, high) {
                 let method = format!(
@@ -635,7 +642,7 @@ fn perceptron_one(
                 let (qt, qp) = if obs == Observable::RelWeightChange {
                     ("delta", "gamma")
                 } else {
-                    ("t* exponent of T", "b")
+                    ("x", "b")
                 };
                 ctx.row(
                     &stem,
@@ -737,9 +744,10 @@ fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), crate::Error> {
         (lo * hi).sqrt()
     });
     let thr = ThresholdCrossing { threshold };
-    p_rwc
-        .hlines
-        .push((threshold, format!("T_c threshold (a): {}", fmt_sig(threshold))));
+    p_rwc.hlines.push((
+        threshold,
+        format!("T_c threshold (a): {}", fmt_sig(threshold)),
+    ));
     let plateau = ctx.opts.plateau;
     let method_a = format!(
         "{}{}",
@@ -770,11 +778,8 @@ fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), crate::Error> {
         let mut pts = Vec::new();
         let mut vals = Vec::new();
         for (pv, t) in tables.iter() {
-            if let Some(e) = bootstrap(
-                ctx.seeds.len(),
-                &|w| find(&t.means(w)),
-                &ctx.opts.bootstrap,
-            ) {
+            if let Some(e) = bootstrap(ctx.seeds.len(), &|w| find(&t.means(w)), &ctx.opts.bootstrap)
+            {
                 ctx.row(
                     "T_c_vs_P",
                     "T_c",
@@ -847,8 +852,17 @@ fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), crate::Error> {
                 tc_values[i].0,
                 ctx.opts.bootstrap.describe()
             );
-            ctx.row("T_c_vs_P", "T_c", "P", &format!("method {label}"), e, None, method);
-            ctx.notes.push(format!("T_c ~ P^-a, method {label}: a = {}", ci_text(&e)));
+            ctx.row(
+                "T_c_vs_P",
+                "T_c",
+                "P",
+                &format!("method {label}"),
+                e,
+                None,
+                method,
+            );
+            ctx.notes
+                .push(format!("T_c ~ P^-a, method {label}: a = {}", ci_text(&e)));
             let (x0, x1) = range_of(&tc_values[i].1.iter().map(|v| v.0).collect::<Vec<_>>());
             p_tc.lines.push(law_line(
                 format!("fit {label}: a = {}", ci_text(&e)),
@@ -878,9 +892,16 @@ fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), crate::Error> {
             "method (c)",
             e,
             None,
-            format!("{}; {}", collapse.describe("test_err"), ctx.opts.bootstrap.describe()),
+            format!(
+                "{}; {}",
+                collapse.describe("test_err"),
+                ctx.opts.bootstrap.describe()
+            ),
         );
-        ctx.notes.push(format!("T_c ~ P^-a, method (c) collapse: a = {}", ci_text(&e)));
+        ctx.notes.push(format!(
+            "T_c ~ P^-a, method (c) collapse: a = {}",
+            ci_text(&e)
+        ));
         a_collapse = Some(e.value);
     } else {
         ctx.notes
@@ -953,9 +974,33 @@ fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), crate::Error> {
             range.describe(),
             ctx.opts.bootstrap.describe()
         );
-        ctx.row("rwc_vs_T", "rel_weight_change (delta)", "T", "T>=T_c", est[0], None, method.clone());
-        ctx.row("rwc_vs_T", "rel_weight_change (gamma)", "P", "T>=T_c", est[1], None, method.clone());
-        ctx.row("rwc_vs_T", "T_c (a = gamma/delta)", "P", "T>=T_c", est[2], None, method);
+        ctx.row(
+            "rwc_vs_T",
+            "rel_weight_change (delta)",
+            "T",
+            "T>=T_c",
+            est[0],
+            None,
+            method.clone(),
+        );
+        ctx.row(
+            "rwc_vs_T",
+            "rel_weight_change (gamma)",
+            "P",
+            "T>=T_c",
+            est[1],
+            None,
+            method.clone(),
+        );
+        ctx.row(
+            "rwc_vs_T",
+            "T_c (a = gamma/delta)",
+            "P",
+            "T>=T_c",
+            est[2],
+            None,
+            method,
+        );
         ctx.notes.push(format!(
             "rel_weight_change ~ T^delta P^gamma above T_c: delta = {}, gamma = {}, gamma/delta = {} (compare with a)",
             ci_text(&est[0]),
@@ -1015,8 +1060,24 @@ fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), crate::Error> {
             "joint least squares ln t* = c + x ln T + b ln P over all T and P; {}",
             ctx.opts.bootstrap.describe()
         );
-        ctx.row("t_star_vs_T", "t_star (exponent of T)", "T", "all T", est[0], Some(1.0), method.clone());
-        ctx.row("t_star_vs_T", "t_star (b)", "P", "all T", est[1], None, method);
+        ctx.row(
+            "t_star_vs_T",
+            "t_star (exponent of T)",
+            "T",
+            "all T",
+            est[0],
+            Some(1.0),
+            method.clone(),
+        );
+        ctx.row(
+            "t_star_vs_T",
+            "t_star (b)",
+            "P",
+            "all T",
+            est[1],
+            None,
+            method,
+        );
         ctx.notes.push(format!(
             "t* ~ T^x P^b: x = {} (theory 1), b = {}",
             ci_text(&est[0]),
@@ -1059,7 +1120,10 @@ fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), crate::Error> {
                 &format!("alpha={}", fmt_num(*a)),
                 e,
                 None,
-                format!("{OPTIMAL_TEMPERATURE_METHOD}; {}", ctx.opts.bootstrap.describe()),
+                format!(
+                    "{OPTIMAL_TEMPERATURE_METHOD}; {}",
+                    ctx.opts.bootstrap.describe()
+                ),
             );
             topt.push((*a, e));
         }
@@ -1089,7 +1153,15 @@ fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), crate::Error> {
         let path = ctx.out.join(format!("{stem}.csv"));
         let mut w = csv::Writer::from_path(&path).map_err(|e| csv_err(&path, e))?;
         w.write_record([
-            "alpha", "T", "mean", "sd", "sem", "n", "n_runs", "n_diverged", "n_capped",
+            "alpha",
+            "T",
+            "mean",
+            "sd",
+            "sem",
+            "n",
+            "n_runs",
+            "n_diverged",
+            "n_capped",
         ])
         .map_err(|e| csv_err(&path, e))?;
         for (a, p) in &rows {
@@ -1231,4 +1303,173 @@ fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), crate::Error> {
     ctx.save_plot("T_opt_vs_alpha", &p)?;
     let _ = plot::PALETTE;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::testing::summary;
+    use crate::rng::{stream, Stream};
+    use rand_distr::{Distribution, Normal};
+
+    fn sigmoid(t: f64, tc: f64, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) / (1.0 + (-(t / tc).ln() / 0.6).exp())
+    }
+
+    /// A lazy T-sweep with T_c(P) = 0.5 P^-0.6 built in: the test error rises from 0.05 to 0.3
+    /// around T_c, the weight change is 10^-3 max(1, T/T_c) (so delta = 1, gamma = 0.6 above
+    /// T_c), t* = 100 T P^0.5; 4 seeds with 3% multiplicative noise; P = 2048 diverges at T = 1.
+    fn synthetic_tsweep() -> Vec<Summary> {
+        let mut rng = stream(3, Stream::Bootstrap);
+        let noise = Normal::new(0.0, 0.03).unwrap();
+        let mut runs = Vec::new();
+        for p in [256usize, 512, 1024, 2048] {
+            let tc = 0.5 * (p as f64).powf(-0.6);
+            for k in -14..=0 {
+                let t = 2f64.powi(k);
+                for seed in 1..=4 {
+                    let mut e = || f64::exp(noise.sample(&mut rng));
+                    let mut s = summary(
+                        "mlp",
+                        p,
+                        t,
+                        32768.0,
+                        seed,
+                        sigmoid(t, tc, 0.05, 0.3) * e(),
+                        1e-3 * (t / tc).max(1.0) * e(),
+                        100.0 * t * (p as f64).sqrt() * e(),
+                    );
+                    if p == 2048 && k == 0 {
+                        s.stop_reason = "diverged".into();
+                        s.test_err = f64::NAN;
+                    }
+                    runs.push(s);
+                }
+            }
+        }
+        runs
+    }
+
+    fn tmp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("sgdnoise-report-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    fn find<'a>(fits: &'a [FitRow], quantity: &str, condition: &str) -> &'a FitRow {
+        fits.iter()
+            .find(|r| r.quantity == quantity && r.condition == condition)
+            .unwrap_or_else(|| panic!("no fit {quantity} / {condition} in {fits:#?}"))
+    }
+
+    #[test]
+    fn tsweep_recovers_the_built_in_exponents() {
+        let runs = synthetic_tsweep();
+        let out = tmp("tsweep");
+        let opts = AnalysisOptions {
+            bootstrap: BootstrapOptions {
+                resamples: 200,
+                ..Default::default()
+            },
+            // The weight change is 10^-3 at and below T_c; 2x that is crossed at T = 2 T_c.
+            rwc_threshold: Some(2e-3),
+            ..Default::default()
+        };
+        let a = analyze(&runs, Kind::TSweep, &opts, &out).unwrap();
+        // (a) T_c = 2 x 0.5 P^-0.6: a = 0.6 exactly up to the noise.
+        let ra = find(&a.fits, "T_c", "method (a)");
+        assert!((ra.value - 0.6).abs() < 0.05, "{ra:?}");
+        assert!(ra.ci_low <= ra.value && ra.value <= ra.ci_high);
+        // (b) and (c) see the sigmoid's shift: the same exponent within the grid's resolution.
+        let rb = find(&a.fits, "T_c", "method (b)");
+        assert!((rb.value - 0.6).abs() < 0.1, "{rb:?}");
+        let rc = find(&a.fits, "T_c", "method (c)");
+        assert!((rc.value - 0.6).abs() < 0.05, "{rc:?}");
+        let delta = find(&a.fits, "rel_weight_change (delta)", "T>=T_c");
+        let gamma = find(&a.fits, "rel_weight_change (gamma)", "T>=T_c");
+        assert!((delta.value - 1.0).abs() < 0.05, "{delta:?}");
+        assert!((gamma.value - 0.6).abs() < 0.06, "{gamma:?}");
+        let b = find(&a.fits, "t_star (b)", "all T");
+        assert!((b.value - 0.5).abs() < 0.03, "{b:?}");
+        // Files: every figure as SVG, PNG and CSV, plus fits.csv and report.md.
+        for stem in [
+            "test_err_vs_T",
+            "rwc_vs_T",
+            "t_star_vs_T",
+            "T_c_vs_P",
+            "test_err_collapse",
+            "rwc_collapse",
+        ] {
+            for ext in ["svg", "png", "csv"] {
+                assert!(out.join(format!("{stem}.{ext}")).is_file(), "{stem}.{ext}");
+            }
+        }
+        let fits = std::fs::read_to_string(out.join("fits.csv")).unwrap();
+        assert_eq!(
+            fits.lines().next().unwrap(),
+            "figure,quantity,against,condition,value,ci_low,ci_high,theory,method"
+        );
+        assert_eq!(fits.lines().count(), a.fits.len() + 1);
+        // The diverged cell is counted, not averaged.
+        let csv = std::fs::read_to_string(out.join("test_err_vs_T.csv")).unwrap();
+        let last = csv
+            .lines()
+            .filter(|l| l.starts_with("P=2048"))
+            .last()
+            .unwrap();
+        assert!(last.ends_with(",0,4,4,0"), "{last}");
+        assert!(a.report.contains("method (c) collapse"));
+        if std::env::var_os("SGDNOISE_KEEP_PLOTS").is_none() {
+            let _ = std::fs::remove_dir_all(&out);
+        }
+    }
+
+    #[test]
+    fn phase_diagram_finds_the_optimal_temperature_law() {
+        // T_opt = 2^-4 alpha^(2/3): test error 0.1 + 0.01 (ln T - ln T_opt)^2; the largest
+        // alpha and T diverge.
+        let mut runs = Vec::new();
+        for ka in -8..=2 {
+            let alpha = 2f64.powi(ka);
+            let topt = 2f64.powi(-4) * alpha.powf(2.0 / 3.0);
+            for kt in -14..=0 {
+                let t = 2f64.powi(kt);
+                for seed in 1..=3 {
+                    let err = 0.1 + 0.01 * (t.ln() - topt.ln()).powi(2) + 0.001 * seed as f64;
+                    let mut s = summary("mlp", 1024, t, alpha, seed, err, 0.1, 10.0);
+                    s.config.depth = Some(5);
+                    if ka == 2 && kt == 0 {
+                        s.stop_reason = "diverged".into();
+                    }
+                    runs.push(s);
+                }
+            }
+        }
+        assert_eq!(Kind::detect(&runs), Kind::Phase);
+        let out = tmp("phase");
+        let opts = AnalysisOptions {
+            bootstrap: BootstrapOptions {
+                resamples: 100,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let a = analyze(&runs, Kind::Phase, &opts, &out).unwrap();
+        let k = find(&a.fits, "T_opt", "D=5");
+        assert_eq!(k.theory, Some(2.0 / 3.0));
+        // The parabola refinement is exact for this error surface.
+        assert!((k.value - 2.0 / 3.0).abs() < 0.01, "{k:?}");
+        for stem in [
+            "phase_test_err",
+            "phase_rel_weight_change",
+            "T_opt_vs_alpha",
+        ] {
+            assert!(out.join(format!("{stem}.png")).is_file(), "{stem}");
+        }
+        let svg = std::fs::read_to_string(out.join("phase_test_err.svg")).unwrap();
+        assert!(svg.contains("diverged (most seeds)"));
+        if std::env::var_os("SGDNOISE_KEEP_PLOTS").is_none() {
+            let _ = std::fs::remove_dir_all(&out);
+        }
+    }
 }
