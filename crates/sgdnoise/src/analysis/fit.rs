@@ -38,7 +38,7 @@ impl FitRange {
     pub fn describe(&self) -> String {
         let f = |v: f64| {
             if v.is_infinite() {
-                "∞".to_string()
+                if v < 0.0 { "-∞" } else { "∞" }.to_string()
             } else {
                 super::fmt_num(v)
             }

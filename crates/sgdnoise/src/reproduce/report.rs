@@ -192,12 +192,20 @@ impl Ctx<'_> {
             &|w| fit_power_law(&table.means(w), range).map(|f| f.exponent),
             &self.opts.bootstrap,
         )?;
+        // The range actually covered by the points used.
+        let used: Vec<f64> = table
+            .means(None)
+            .into_iter()
+            .filter(|(x, y)| *x > 0.0 && *y > 0.0 && range.contains(*x))
+            .map(|p| p.0)
+            .collect();
+        let (u0, u1) = range_of(&used);
         let method = format!(
             "exponent of {quantity} ~ {}^e: least squares of ln(seed mean) on ln {} over {} in {} ({} points); {}",
             against.symbol(),
             against.symbol(),
             against.symbol(),
-            range.describe(),
+            FitRange::new(u0, u1).describe(),
             law.n,
             self.opts.bootstrap.describe()
         );
