@@ -19,6 +19,9 @@ pub struct AnalyzeArgs {
     /// the sweep's range).
     #[arg(long)]
     pub rwc_threshold: Option<f64>,
+    /// Phase diagrams: vertical axis of the heatmaps, T or lr.
+    #[arg(long, default_value = "T")]
+    pub phase_y: String,
     /// Bootstrap resamples of the confidence intervals.
     #[arg(long, default_value_t = 1000)]
     pub resamples: usize,
@@ -53,6 +56,13 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
         Some(k) => Kind::parse(k)?,
         None => Kind::detect(&runs),
     };
+    let phase_y = match args.phase_y.as_str() {
+        "T" | "temp" => sgdnoise::analysis::Axis::Temp,
+        "lr" => sgdnoise::analysis::Axis::Lr,
+        other => {
+            return Err(crate::BadInput(format!("--phase-y {other}: expected T or lr")).into())
+        }
+    };
     let opts = report::AnalysisOptions {
         bootstrap: sgdnoise::analysis::fit::BootstrapOptions {
             resamples: args.resamples,
@@ -60,6 +70,7 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
             ..Default::default()
         },
         rwc_threshold: args.rwc_threshold,
+        phase_y,
         ..Default::default()
     };
     let a = report::analyze(&runs, kind, &opts, &args.out)?;

@@ -35,6 +35,8 @@ pub struct AnalysisOptions {
     pub high_t_factor: f64,
     /// Phase diagram: T_opt ~ alpha^k is fitted over alpha ≤ this (the feature regime).
     pub feature_alpha_max: f64,
+    /// Phase diagram: the vertical axis of the heatmaps, `Axis::Temp` or `Axis::Lr`.
+    pub phase_y: Axis,
 }
 
 impl Default for AnalysisOptions {
@@ -46,6 +48,7 @@ impl Default for AnalysisOptions {
             collapse: Collapse::default(),
             high_t_factor: 16.0,
             feature_alpha_max: 1.0,
+            phase_y: Axis::Temp,
         }
     }
 }
@@ -1092,6 +1095,28 @@ fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), crate::Error> {
             ci_text(&est[1])
         ));
     }
+    // The same data against P, one curve per T (at most 7 temperatures, evenly spread).
+    let temps = values_of(runs, Axis::Temp);
+    let step = temps.len().div_ceil(7).max(1);
+    let chosen: Vec<&Summary> = group_by(runs, Axis::Temp)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % step == 0)
+        .flat_map(|(_, (_, g))| g)
+        .collect();
+    let (mut p, _) = curves(
+        ctx,
+        "test_err_vs_P",
+        "Test error against P",
+        &chosen,
+        Axis::Ptr,
+        Observable::TestErr,
+        Axis::Temp,
+        Scale::Log10,
+    )?;
+    p.x_label = Axis::Ptr.label().into();
+    p.legend = LegendAt::UpperRight;
+    ctx.save_plot("test_err_vs_P", &p)?;
     p_err.legend = LegendAt::UpperLeft;
     ctx.save_plot("test_err_vs_T", &p_err)?;
     ctx.save_plot("rwc_vs_T", &p_rwc)?;
@@ -1107,7 +1132,8 @@ fn fmt_sig(v: f64) -> String {
 /// Phase diagram over alpha and T: heatmaps, test error against T per alpha, T_opt(alpha).
 fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), crate::Error> {
     let alphas = values_of(runs, Axis::Alpha);
-    let temps = values_of(runs, Axis::Temp);
+    let y_axis = ctx.opts.phase_y;
+    let temps = values_of(runs, y_axis);
     let by_alpha = group_by(runs, Axis::Alpha);
     let err_tables: Vec<(f64, SeedTable)> = by_alpha
         .iter()
@@ -1140,12 +1166,13 @@ fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), crate::Error> {
         Observable::TestErr,
         Observable::RelWeightChange,
         Observable::TStar,
+        Observable::Steps,
     ] {
         let stem = format!("phase_{}", obs.name());
         let mut cells = vec![vec![Cell::Missing; alphas.len()]; temps.len()];
         let mut rows = Vec::new();
         for (ia, (a, g)) in by_alpha.iter().enumerate() {
-            let t = ctx.table(g, Axis::Temp, obs);
+            let t = ctx.table(g, y_axis, obs);
             for p in t.points() {
                 let it = temps.iter().position(|v| *v == p.x).unwrap_or(0);
                 cells[it][ia] = if p.is_diverged() {
@@ -1162,7 +1189,7 @@ fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), crate::Error> {
         let mut w = csv::Writer::from_path(&path).map_err(|e| csv_err(&path, e))?;
         w.write_record([
             "alpha",
-            "T",
+            y_axis.symbol(),
             "mean",
             "sd",
             "sem",
@@ -1191,13 +1218,13 @@ fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), crate::Error> {
         let h = Heatmap {
             title: format!("Phase diagram: seed-mean {}", obs.name()),
             x_label: Axis::Alpha.label().into(),
-            y_label: Axis::Temp.label().into(),
+            y_label: y_axis.label().into(),
             xs: alphas.clone(),
             ys: temps.clone(),
             cells,
             value_label: obs.label().into(),
             log_values: obs != Observable::TestErr,
-            markers: if obs == Observable::TestErr {
+            markers: if obs == Observable::TestErr && y_axis == Axis::Temp {
                 topt.iter().map(|(a, e)| (*a, e.value)).collect()
             } else {
                 Vec::new()
@@ -1402,6 +1429,7 @@ mod tests {
         // Files: every figure as SVG, PNG and CSV, plus fits.csv and report.md.
         for stem in [
             "test_err_vs_T",
+            "test_err_vs_P",
             "rwc_vs_T",
             "t_star_vs_T",
             "T_c_vs_P",
@@ -1476,6 +1504,14 @@ mod tests {
         }
         let svg = std::fs::read_to_string(out.join("phase_test_err.svg")).unwrap();
         assert!(svg.contains("diverged (most seeds)"));
+        // The heatmaps can be drawn over the learning rate instead of T.
+        let by_lr = AnalysisOptions {
+            phase_y: Axis::Lr,
+            ..opts
+        };
+        analyze(&runs, Kind::Phase, &by_lr, &out).unwrap();
+        let csv = std::fs::read_to_string(out.join("phase_test_err.csv")).unwrap();
+        assert!(csv.starts_with("alpha,lr,mean"), "{}", &csv[..40]);
         if std::env::var_os("SGDNOISE_KEEP_PLOTS").is_none() {
             let _ = std::fs::remove_dir_all(&out);
         }
