@@ -547,10 +547,13 @@ impl LinePlot {
                 .map_err(err)?;
             if !s.diverged.is_empty() {
                 any_diverged = true;
+                // Stacked per series so that markers of curves diverging at the same x stay
+                // visible.
+                let f = 0.03 + 0.035 * i as f64;
                 let y = if ya.scale.is_log() {
-                    y_lo * (y_hi / y_lo).powf(0.03)
+                    y_lo * (y_hi / y_lo).powf(f)
                 } else {
-                    y_lo + 0.03 * (y_hi - y_lo)
+                    y_lo + f * (y_hi - y_lo)
                 };
                 chart
                     .draw_series(

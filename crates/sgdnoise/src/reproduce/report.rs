@@ -293,6 +293,14 @@ fn law_line(
     }
 }
 
+/// The largest x with a seed mean (diverged points left out) over all curves.
+fn max_finite_x(tables: &[(f64, SeedTable)]) -> f64 {
+    tables
+        .iter()
+        .flat_map(|(_, t)| t.means(None).into_iter().map(|p| p.0))
+        .fold(f64::NEG_INFINITY, f64::max)
+}
+
 fn range_of(xs: &[f64]) -> (f64, f64) {
     (
         xs.iter().copied().fold(f64::INFINITY, f64::min),
@@ -684,7 +692,7 @@ fn perceptron_one(
                     },
                     ci_text(&est[1])
                 ));
-                let (_, t_hi) = range_of(&tables[0].1.xs);
+                let t_hi = max_finite_x(&tables);
                 for (i, (pv, _)) in tables.iter().enumerate() {
                     let law = crate::analysis::fit::PowerLaw {
                         exponent: est[0].value,
@@ -1018,7 +1026,7 @@ fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), crate::Error> {
             ci_text(&est[1]),
             ci_text(&est[2])
         ));
-        let (_, t_hi) = range_of(&rwc_tables[0].1.xs);
+        let t_hi = max_finite_x(&rwc_tables);
         for (i, (pv, _)) in rwc_tables.iter().enumerate() {
             let law = crate::analysis::fit::PowerLaw {
                 exponent: est[0].value,
