@@ -111,3 +111,61 @@ fn dry_run_plans_the_paper_grid() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("400 runs"));
     assert!(!Path::new(&out).exists());
 }
+
+/// Splits one CSV line (fields may be double-quoted and hold commas).
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// The acceptance check of the perceptron preset (issue 5): on two cores this takes about
+/// two minutes in release. Run with
+/// `cargo test --release -p sgdnoise-cli --test analyze -- --ignored`.
+#[test]
+#[ignore]
+fn perceptron_quick_reproduces_the_paper_exponents() {
+    let out = tmp("perceptron-quick");
+    let o = sgdnoise(&["reproduce", "perceptron", "--scale", "quick", "--out", &out]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let fits = std::fs::read_to_string(Path::new(&out).join("fits.csv")).unwrap();
+    let rows: Vec<Vec<String>> = fits.lines().skip(1).map(csv_fields).collect();
+    let get = |figure: &str, quantity: &str, condition: &str| -> (f64, f64, f64) {
+        let r = rows
+            .iter()
+            .find(|r| r[0] == figure && r[1] == quantity && r[3] == condition)
+            .unwrap_or_else(|| panic!("no row {figure} {quantity} {condition}\n{fits}"));
+        let f = |s: &String| s.parse::<f64>().unwrap();
+        (f(&r[4]), f(&r[5]), f(&r[6]))
+    };
+    for chi in [1.0f64, 3.0] {
+        let theory = 1.0 / (1.0 + chi);
+        let cond = format!("chi={chi}, T=1, d=32, alpha=32768");
+        // signal/noise ~ P^(1/(1+chi)) within 0.1, with a finite interval around the estimate.
+        let (v, lo, hi) = get("perceptron_snr_vs_P", "signal_to_noise", &cond);
+        assert!((v - theory).abs() < 0.1, "chi {chi}: slope {v} vs {theory}");
+        assert!(lo < v && v < hi, "chi {chi}: CI [{lo}, {hi}]");
+        // Weight change linear in T above 16/alpha.
+        let stem = format!("perceptron_rwc_vs_T_chi{chi}");
+        let (d, _, _) = get(
+            &stem,
+            "rel_weight_change (delta)",
+            &format!("chi={chi}, d=32, alpha=32768, T>=2^-11"),
+        );
+        assert!((d - 1.0).abs() < 0.1, "chi {chi}: delta {d}");
+        // Test error falls with P: the whole interval of the slope is negative.
+        let (e, _, e_hi) = get("perceptron_test_err_vs_P", "test_err", &cond);
+        assert!(
+            e < 0.0 && e_hi < 0.0,
+            "chi {chi}: test error slope {e} (CI high {e_hi})"
+        );
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+}

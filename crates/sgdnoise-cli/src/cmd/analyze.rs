@@ -71,6 +71,7 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
         },
         rwc_threshold: args.rwc_threshold,
         phase_y,
+        source: format!("`sgdnoise analyze {}`", args.store.display()),
         ..Default::default()
     };
     let a = report::analyze(&runs, kind, &opts, &args.out)?;

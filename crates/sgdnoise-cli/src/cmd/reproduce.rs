@@ -58,6 +58,7 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
         let started = std::time::Instant::now();
         let total = plan.runs.len();
         let mut done = 0usize;
+        let mut next_report = 50usize;
         let mut failed = 0usize;
         let opts = LocalOptions {
             workers: args.workers,
@@ -66,7 +67,8 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
         let rep = sweep::run_local(&plan, &store, &opts, &mut |ev| match ev {
             SweepEvent::Finished { .. } => {
                 done += 1;
-                if done % 50 == 0 {
+                if done == next_report {
+                    next_report += 50;
                     eprintln!(
                         "  {done} runs finished ({:.0} s)",
                         started.elapsed().as_secs_f64()
@@ -96,6 +98,13 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
             resamples: args.resamples,
             ..Default::default()
         },
+        source: format!(
+            "`sgdnoise reproduce {} --scale {}` ({} planned runs, store {})",
+            args.name,
+            scale.name(),
+            plan.runs.len(),
+            store.display()
+        ),
         ..Default::default()
     };
     let a = report::analyze(&runs, kind, &opts, &args.out)?;

@@ -200,10 +200,13 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 /// seed `j` counts `w[j]` times (see [`super::SeedTable::means`]). Returns None when the estimate
 /// on all seeds does not exist. Intervals are NaN when fewer than half of the resamples gave a
 /// value.
+/// A statistic of a seed resample (see [`bootstrap_many`]).
+pub type SeedStatistic<'a> = dyn Fn(Option<&[u32]>) -> Option<Vec<f64>> + 'a;
+
 pub fn bootstrap_many(
     n_seeds: usize,
     k: usize,
-    stat: &dyn Fn(Option<&[u32]>) -> Option<Vec<f64>>,
+    stat: &SeedStatistic,
     opts: &BootstrapOptions,
 ) -> Option<Vec<Estimate>> {
     let point = stat(None)?;

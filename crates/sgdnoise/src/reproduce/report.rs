@@ -37,6 +37,8 @@ pub struct AnalysisOptions {
     pub feature_alpha_max: f64,
     /// Phase diagram: the vertical axis of the heatmaps, `Axis::Temp` or `Axis::Lr`.
     pub phase_y: Axis,
+    /// Where the runs came from (e.g. the command), quoted at the top of report.md.
+    pub source: String,
 }
 
 impl Default for AnalysisOptions {
@@ -49,6 +51,7 @@ impl Default for AnalysisOptions {
             high_t_factor: 16.0,
             feature_alpha_max: 1.0,
             phase_y: Axis::Temp,
+            source: String::new(),
         }
     }
 }
@@ -401,6 +404,9 @@ fn write_fits(ctx: &mut Ctx) -> Result<(), crate::Error> {
 fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# sgdnoise analysis ({} sweep)\n", kind.name());
+    if !ctx.opts.source.is_empty() {
+        let _ = writeln!(s, "Source: {}\n", ctx.opts.source);
+    }
     let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
     for r in runs {
         *reasons.entry(r.stop_reason.as_str()).or_default() += 1;
@@ -1456,11 +1462,7 @@ mod tests {
         assert_eq!(fits.lines().count(), a.fits.len() + 1);
         // The diverged cell is counted, not averaged.
         let csv = std::fs::read_to_string(out.join("test_err_vs_T.csv")).unwrap();
-        let last = csv
-            .lines()
-            .filter(|l| l.starts_with("P=2048"))
-            .last()
-            .unwrap();
+        let last = csv.lines().rfind(|l| l.starts_with("P=2048")).unwrap();
         assert!(last.ends_with(",0,4,4,0"), "{last}");
         assert!(a.report.contains("method (c) collapse"));
         if std::env::var_os("SGDNOISE_KEEP_PLOTS").is_none() {
