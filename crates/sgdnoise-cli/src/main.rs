@@ -35,6 +35,10 @@ enum Command {
     Collect(cmd::collect::CollectArgs),
     /// SGD steps per second of a configuration on one thread (and the core's FMA peak).
     Bench(cmd::bench::BenchArgs),
+    /// Run (or resume) one of the paper's sweeps and draw its figures and fits.
+    Reproduce(cmd::reproduce::ReproduceArgs),
+    /// Draw figures, fits.csv and report.md for an existing store.
+    Analyze(cmd::analyze::AnalyzeArgs),
 }
 
 /// A user error found by the command line itself (exit code 2).
@@ -76,6 +80,8 @@ fn main() -> ExitCode {
         Command::Sweep(args) => cmd::sweep::main(args),
         Command::Collect(args) => cmd::collect::main(args),
         Command::Bench(args) => cmd::bench::main(args),
+        Command::Reproduce(args) => cmd::reproduce::main(args),
+        Command::Analyze(args) => cmd::analyze::main(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

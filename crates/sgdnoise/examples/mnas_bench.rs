@@ -54,7 +54,7 @@ fn dump(path: &str) {
     let mut out = vec![0.0; n];
     model.forward(&x, n, &mut out);
     let mut grad = vec![0.0; model.params().len()];
-    model.backward(&c, Target::Gradient(&mut grad));
+    model.backward(&x, &c, Target::Gradient(&mut grad));
     let layers: Vec<_> = model
         .layers()
         .iter()
@@ -110,7 +110,7 @@ fn main() {
             let mut out = vec![0.0f32; b];
             let mut step = |model: &mut Mnas<f32>| {
                 model.forward(&x, b, &mut out);
-                model.backward(&c, Target::Update { lr: 1e-3 });
+                model.backward(&x, &c, Target::Update { lr: 1e-3 });
             };
             // Warm-up and calibration: steps per window.
             let t0 = Instant::now();

@@ -23,6 +23,8 @@ pub enum Stream {
     Trainset = 3,
     /// The test set (`seed_testset`).
     Testset = 4,
+    /// Resampling in the analysis (bootstrap over seeds); never used by training.
+    Bootstrap = 5,
 }
 
 /// The generator of `stream` seeded by `seed`.

@@ -1,0 +1,171 @@
+//! `sgdnoise analyze` and `sgdnoise reproduce` as a user meets them.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn sgdnoise(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sgdnoise"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn tmp(name: &str) -> String {
+    std::env::temp_dir()
+        .join(format!("sgdnoise-analyze-{}-{name}", std::process::id()))
+        .display()
+        .to_string()
+}
+
+#[test]
+fn analyze_draws_the_perceptron_figures_of_a_small_store() {
+    let store = tmp("store");
+    let out = tmp("out");
+    for p in ["128", "256", "512"] {
+        for t in ["0.25", "1"] {
+            for seed in ["1", "2"] {
+                let dir = format!("{store}/runs/p{p}-t{t}-s{seed}");
+                let o = sgdnoise(&[
+                    "run",
+                    "--dim",
+                    "32",
+                    "--chi",
+                    "1",
+                    "--ptr",
+                    p,
+                    "--pte",
+                    "1024",
+                    "--batch",
+                    "2",
+                    "--alpha",
+                    "32768",
+                    "--temp",
+                    t,
+                    "--seed-init",
+                    seed,
+                    "--quiet",
+                    "--out",
+                    &dir,
+                ]);
+                assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            }
+        }
+    }
+    let o = sgdnoise(&["analyze", &store, "--out", &out, "--resamples", "50"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("perceptron analysis"), "{text}");
+    assert!(text.contains("signal/noise ~ P^e at chi=1"), "{text}");
+    for f in [
+        "fits.csv",
+        "report.md",
+        "perceptron_snr_vs_P.png",
+        "perceptron_snr_vs_P.svg",
+        "perceptron_snr_vs_P.csv",
+        "perceptron_rwc_vs_T_chi1.png",
+    ] {
+        assert!(Path::new(&out).join(f).is_file(), "{f} missing");
+    }
+    let fits = std::fs::read_to_string(Path::new(&out).join("fits.csv")).unwrap();
+    assert!(
+        fits.starts_with("figure,quantity,against,condition,value,ci_low,ci_high,theory,method\n")
+    );
+    // The theory value 1/(1+chi) = 0.5 stands beside the chi = 1 slope.
+    assert!(fits
+        .lines()
+        .any(|l| l.contains("signal_to_noise") && l.contains("5.000000e-1")));
+    std::fs::remove_dir_all(&store).unwrap();
+    std::fs::remove_dir_all(&out).unwrap();
+}
+
+#[test]
+fn bad_names_and_folders_exit_2() {
+    let out = tmp("bad");
+    let o = sgdnoise(&["reproduce", "fc-imagenet", "--out", &out]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("fc-imagenet"));
+    let o = sgdnoise(&["reproduce", "perceptron", "--scale", "huge", "--out", &out]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("huge"));
+    let o = sgdnoise(&["analyze", &format!("{out}/nowhere"), "--out", &out]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a store"));
+    let o = sgdnoise(&["analyze", ".", "--out", &out, "--kind", "heatmap"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn dry_run_plans_the_paper_grid() {
+    let out = tmp("dry");
+    let o = sgdnoise(&[
+        "reproduce",
+        "fc-mnist",
+        "--scale",
+        "paper",
+        "--out",
+        &out,
+        "--dry-run",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // P in 2^10..2^14, T in 2^-13..2^2, 5 seeds.
+    assert!(String::from_utf8_lossy(&o.stderr).contains("400 runs"));
+    assert!(!Path::new(&out).exists());
+}
+
+/// Splits one CSV line (fields may be double-quoted and hold commas).
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// The acceptance check of the perceptron preset (issue 5): on two cores this takes about
+/// two minutes in release. Run with
+/// `cargo test --release -p sgdnoise-cli --test analyze -- --ignored`.
+#[test]
+#[ignore]
+fn perceptron_quick_reproduces_the_paper_exponents() {
+    let out = tmp("perceptron-quick");
+    let o = sgdnoise(&["reproduce", "perceptron", "--scale", "quick", "--out", &out]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let fits = std::fs::read_to_string(Path::new(&out).join("fits.csv")).unwrap();
+    let rows: Vec<Vec<String>> = fits.lines().skip(1).map(csv_fields).collect();
+    let get = |figure: &str, quantity: &str, condition: &str| -> (f64, f64, f64) {
+        let r = rows
+            .iter()
+            .find(|r| r[0] == figure && r[1] == quantity && r[3] == condition)
+            .unwrap_or_else(|| panic!("no row {figure} {quantity} {condition}\n{fits}"));
+        let f = |s: &String| s.parse::<f64>().unwrap();
+        (f(&r[4]), f(&r[5]), f(&r[6]))
+    };
+    for chi in [1.0f64, 3.0] {
+        let theory = 1.0 / (1.0 + chi);
+        let cond = format!("chi={chi}, T=1, d=32, alpha=32768");
+        // signal/noise ~ P^(1/(1+chi)) within 0.1, with a finite interval around the estimate.
+        let (v, lo, hi) = get("perceptron_snr_vs_P", "signal_to_noise", &cond);
+        assert!((v - theory).abs() < 0.1, "chi {chi}: slope {v} vs {theory}");
+        assert!(lo < v && v < hi, "chi {chi}: CI [{lo}, {hi}]");
+        // Weight change linear in T above 16/alpha.
+        let stem = format!("perceptron_rwc_vs_T_chi{chi}");
+        let (d, _, _) = get(
+            &stem,
+            "rel_weight_change (delta)",
+            &format!("chi={chi}, d=32, alpha=32768, T>=2^-11"),
+        );
+        assert!((d - 1.0).abs() < 0.1, "chi {chi}: delta {d}");
+        // Test error falls with P: the whole interval of the slope is negative.
+        let (e, _, e_hi) = get("perceptron_test_err_vs_P", "test_err", &cond);
+        assert!(
+            e < 0.0 && e_hi < 0.0,
+            "chi {chi}: test error slope {e} (CI high {e_hi})"
+        );
+    }
+    std::fs::remove_dir_all(&out).unwrap();
+}
