@@ -260,13 +260,15 @@ pub fn plan(name: &str, scale: Scale) -> Result<Plan, ConfigError> {
                 max_wall: Some(cap),
                 ..Default::default()
             };
-            let ptrs: Vec<usize> = if quick {
-                vec![256, 512, 1024]
-            } else {
-                pow2_grid(10, 14, 1).iter().map(|&p| p as usize).collect()
+            let ptrs: Vec<usize> = match (quick, fc) {
+                (true, true) => vec![256, 512, 1024, 2048],
+                (true, false) => vec![256, 512, 1024],
+                (false, _) => pow2_grid(10, 14, 1).iter().map(|&p| p as usize).collect(),
             };
             let temps = match (quick, fc) {
-                (true, true) => pow2_grid(-9, -1, 2),
+                // An FC run at P <= 2048 takes about a second here: a fine T grid and three
+                // seeds keep the quick sweep (120 runs) to a few minutes on two cores.
+                (true, true) => pow2_grid(-10, -1, 1),
                 (true, false) => pow2_grid(-12, -2, 2),
                 (false, true) => pow2_grid(-13, 2, 1),
                 (false, false) => pow2_grid(-20, 0, 1),
@@ -274,7 +276,11 @@ pub fn plan(name: &str, scale: Scale) -> Result<Plan, ConfigError> {
             let mut points = Vec::new();
             for &ptr in &ptrs {
                 for &temp in &temps {
-                    for seed in seeds(if quick { 2 } else { 5 }) {
+                    for seed in seeds(match (quick, fc) {
+                        (true, true) => 3,
+                        (true, false) => 2,
+                        (false, _) => 5,
+                    }) {
                         points.push(Point {
                             ptr: Some(ptr),
                             temp: Some(temp),
