@@ -11,7 +11,8 @@
 //! * [`fit`]: least squares in log-log, one or two regressors, bootstrap over seeds.
 //! * [`crossover`]: the three T_c methods of SPEC §8 and the optimal temperature T_opt.
 //!
-//! Conventions: a run *diverged* when its stop reason is "diverged" (non-finite loss at large T):
+//! Conventions: a run *diverged* when its stop reason is "diverged" (non-finite loss at large T)
+//! or "frozen" (all gradients vanished with points unfitted, the other end of a blow-up):
 //! its observables are not averaged in, but counted (`n_diverged`) so figures can show the cell
 //! as diverged rather than missing. Runs stopped by a step or wall-clock cap are averaged in
 //! (their value is the one at the cap) and counted in `n_capped`.
@@ -203,9 +204,10 @@ pub fn fmt_num(v: f64) -> String {
         .to_string()
 }
 
-/// Whether the run ended by divergence (non-finite loss).
+/// Whether the run ended by divergence: a non-finite loss, or a frozen net (weights that can
+/// no longer move while points remain unfitted, e.g. every ReLU dead after a blow-up at large T).
 pub fn diverged(s: &Summary) -> bool {
-    s.stop_reason == "diverged"
+    s.stop_reason == "diverged" || s.stop_reason == "frozen"
 }
 
 /// Whether the run was stopped by a cap before reaching zero loss.

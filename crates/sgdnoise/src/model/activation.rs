@@ -88,8 +88,10 @@ pub fn apply<R: Real>(act: Activation, z: &mut [R]) {
     let inv_c = R::from_f64(1.0 / norm_constant(act));
     match act {
         Activation::Relu => {
+            // `z < 0` is false for NaN, so NaN passes through (as in PyTorch): a blown-up weight
+            // must reach the output and end the run as diverged, not be cut to 0.
             for v in z.iter_mut() {
-                *v = v.max(R::ZERO) * inv_c;
+                *v = if *v < R::ZERO { R::ZERO } else { *v * inv_c };
             }
         }
         Activation::Gelu => {
@@ -129,7 +131,8 @@ pub fn apply_with_derivative<R: Real>(act: Activation, z: &mut [R], d: &mut [R])
             for (v, g) in z.iter_mut().zip(d.iter_mut()) {
                 let pos = *v > R::ZERO;
                 *g = if pos { inv_c } else { R::ZERO };
-                *v = if pos { *v * inv_c } else { R::ZERO };
+                // NaN passes through (see `apply`).
+                *v = if *v < R::ZERO { R::ZERO } else { *v * inv_c };
             }
         }
         Activation::Gelu => {
@@ -368,5 +371,20 @@ mod tests {
             assert!(odd[0].is_nan(), "{act:?}: NaN must propagate");
             assert_eq!(odd[1], f32::INFINITY, "{act:?}");
         }
+    }
+
+    #[test]
+    fn relu_lets_nan_through_so_divergence_reaches_the_output() {
+        for act in [Activation::Relu, Activation::Gelu, Activation::Silu] {
+            let mut z = vec![f64::NAN, -1.0, 2.0];
+            let mut d = vec![0.0; 3];
+            apply_with_derivative(act, &mut z, &mut d);
+            assert!(z[0].is_nan(), "{act:?}");
+            let mut z = vec![f64::NAN];
+            apply(act, &mut z);
+            assert!(z[0].is_nan(), "{act:?}");
+        }
+        assert_eq!(sigma(Activation::Relu, -3.0f64), 0.0);
+        assert!((sigma(Activation::Relu, 2.0f64) - 2.0 * std::f64::consts::SQRT_2).abs() < 1e-15);
     }
 }

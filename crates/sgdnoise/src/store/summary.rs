@@ -41,7 +41,7 @@ impl ConfigRecord {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Summary {
     pub id: String,
-    /// "zero_loss", "diverged", "max_steps", "max_wall" or "interrupted".
+    /// "zero_loss", "diverged", "frozen", "max_steps", "max_wall" (or "interrupted", never published).
     pub stop_reason: String,
     pub steps: u64,
     /// lr * steps at the stop.

@@ -34,6 +34,10 @@ pub enum StopReason {
     Diverged,
     MaxSteps,
     MaxWall,
+    /// Points remain unfitted, yet the weights did not move at all between two checkpoints
+    /// although steps tried to update them: every gradient vanishes (e.g. all ReLUs dead after a
+    /// blow-up at large T), so SGD can never reach zero loss. A large-T outcome like `Diverged`.
+    Frozen,
     /// Stopped on request (Ctrl-C or a signal).
     Interrupted,
 }
@@ -45,6 +49,7 @@ impl StopReason {
             StopReason::Diverged => "diverged",
             StopReason::MaxSteps => "max_steps",
             StopReason::MaxWall => "max_wall",
+            StopReason::Frozen => "frozen",
             StopReason::Interrupted => "interrupted",
         }
     }
@@ -241,6 +246,10 @@ pub fn train<R: Real>(
     observer.checkpoint(&first)?;
     schedule.recorded(0, first.train.loss);
 
+    // Weights at the last log-spaced checkpoint, to detect a frozen run.
+    let mut params_at_record: Vec<R> = model.params().to_vec();
+    let mut params_at_record_step = 0u64;
+
     let stop = loop {
         if spec.max_steps.is_some_and(|m| step >= m) {
             break StopReason::MaxSteps;
@@ -322,6 +331,13 @@ pub fn train<R: Real>(
                 checkpoint_seconds += t0.elapsed().as_secs_f64();
                 break StopReason::Diverged;
             }
+            // Frozen: updates were tried since the last log-spaced checkpoint, yet not one weight moved.
+            if last_update > params_at_record_step && model.params() == &params_at_record[..] {
+                checkpoint_seconds += t0.elapsed().as_secs_f64();
+                break StopReason::Frozen;
+            }
+            params_at_record.copy_from_slice(model.params());
+            params_at_record_step = step;
             let rec = ctx.record(model, step, &pred_all, last_train.clone());
             observer.checkpoint(&rec)?;
             schedule.recorded(step, rec.train.loss);
@@ -400,4 +416,74 @@ fn prefetch_row<R>(row: &[R]) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = row;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RunConfig;
+    use crate::model::Layer;
+
+    /// A net whose gradient vanishes everywhere (like one whose ReLUs all died): f = 0 always.
+    struct Dead {
+        w: Vec<f64>,
+        layers: Vec<Layer>,
+    }
+
+    impl Model<f64> for Dead {
+        fn input_dim(&self) -> usize {
+            4
+        }
+        fn params(&self) -> &[f64] {
+            &self.w
+        }
+        fn params_mut(&mut self) -> &mut [f64] {
+            &mut self.w
+        }
+        fn layers(&self) -> &[Layer] {
+            &self.layers
+        }
+        fn predict(&mut self, _x: &[f64], n: usize, out: &mut [f64]) {
+            out[..n].iter_mut().for_each(|o| *o = 0.0);
+        }
+        fn forward(&mut self, x: &[f64], n: usize, out: &mut [f64]) {
+            self.predict(x, n, out)
+        }
+        fn backward(&mut self, _x: &[f64], _c: &[f64], target: Target<'_, f64>) {
+            if let Target::Gradient(g) = target {
+                g.iter_mut().for_each(|v| *v = 0.0);
+            }
+        }
+    }
+
+    #[test]
+    fn a_net_whose_weights_cannot_move_stops_as_frozen() {
+        let spec = RunConfig {
+            dim: Some(4),
+            ptr: Some(16),
+            pte: Some(8),
+            batch: Some(2),
+            temp: Some(1.0),
+            max_steps: Some(1000),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        let data = crate::data::load::<f64>(&spec).unwrap();
+        let mut model = Dead {
+            w: vec![1.0; 4],
+            layers: vec![Layer {
+                name: "w".into(),
+                offset: 0,
+                len: 4,
+            }],
+        };
+        let outcome = train(&spec, &mut model, &data, &mut Discard).unwrap();
+        assert_eq!(outcome.stop_reason, StopReason::Frozen);
+        assert_eq!(
+            outcome.steps, 1,
+            "the first log-spaced checkpoint after an attempted update"
+        );
+        assert_eq!(outcome.last.train.unfitted, 16);
+    }
 }
