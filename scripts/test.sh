@@ -23,4 +23,13 @@ cleanup() { if [[ $slurm_started == 1 ]]; then bash ci/slurm-local.sh stop || tr
 trap cleanup EXIT
 
 echo "== cargo test (release profile: the numeric tests train real networks)"
-cargo test --release --workspace
+log=$(mktemp)
+status=0
+cargo test --release --workspace --lib --bins --tests 2>&1 | tee "$log" || status=$?
+cleanup
+slurm_started=0
+# One closing line over all test binaries.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
+     END { printf "%d passed, %d failed\n", p, f }' "$log"
+rm -f "$log"
+exit "$status"
