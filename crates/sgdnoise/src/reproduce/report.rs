@@ -296,6 +296,35 @@ fn law_line(
     }
 }
 
+/// The dashed lines of a joint fit q = c T^t_exp P^p_exp, one per curve (P value), from T = t0 to
+/// t1, labelled once.
+fn joint_fit_lines(
+    tables: &[(f64, SeedTable)],
+    c: f64,
+    t_exp: f64,
+    p_exp: f64,
+    t0: f64,
+    t1: f64,
+) -> Vec<Line> {
+    tables
+        .iter()
+        .enumerate()
+        .map(|(i, (pv, _))| {
+            let law = crate::analysis::fit::PowerLaw {
+                exponent: t_exp,
+                prefactor: c * pv.powf(p_exp),
+                n: 0,
+            };
+            let label = if i == 0 {
+                format!("joint fit: T^{t_exp:.2} P^{p_exp:.2}")
+            } else {
+                String::new()
+            };
+            law_line(label, &law, t0, t1, Some(i))
+        })
+        .collect()
+}
+
 /// The largest x with a seed mean (diverged points left out) over all curves.
 fn max_finite_x(tables: &[(f64, SeedTable)]) -> f64 {
     tables
@@ -699,24 +728,14 @@ fn perceptron_one(
                     ci_text(&est[1])
                 ));
                 let t_hi = max_finite_x(&tables);
-                for (i, (pv, _)) in tables.iter().enumerate() {
-                    let law = crate::analysis::fit::PowerLaw {
-                        exponent: est[0].value,
-                        prefactor: c * pv.powf(est[1].value),
-                        n: 0,
-                    };
-                    p.lines.push(law_line(
-                        if i == 0 {
-                            format!("joint fit: T^{:.2} P^{:.2}", est[0].value, est[1].value)
-                        } else {
-                            String::new()
-                        },
-                        &law,
-                        high.lo,
-                        t_hi,
-                        Some(i),
-                    ));
-                }
+                p.lines.extend(joint_fit_lines(
+                    &tables,
+                    c,
+                    est[0].value,
+                    est[1].value,
+                    high.lo,
+                    t_hi,
+                ));
             }
             ctx.save_plot(&stem, &p)?;
         }
@@ -1033,24 +1052,14 @@ fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), crate::Error> {
             ci_text(&est[2])
         ));
         let t_hi = max_finite_x(&rwc_tables);
-        for (i, (pv, _)) in rwc_tables.iter().enumerate() {
-            let law = crate::analysis::fit::PowerLaw {
-                exponent: est[0].value,
-                prefactor: c * pv.powf(est[1].value),
-                n: 0,
-            };
-            p_rwc.lines.push(law_line(
-                if i == 0 {
-                    format!("joint fit: T^{:.2} P^{:.2}", est[0].value, est[1].value)
-                } else {
-                    String::new()
-                },
-                &law,
-                t_lo.max(rwc_tables[0].1.xs[0]),
-                t_hi,
-                Some(i),
-            ));
-        }
+        p_rwc.lines.extend(joint_fit_lines(
+            &rwc_tables,
+            c,
+            est[0].value,
+            est[1].value,
+            t_lo.max(rwc_tables[0].1.xs[0]),
+            t_hi,
+        ));
         // Collapse of the weight change: rwc / P^gamma against T.
         let g = est[1].value;
         let mut p = LinePlot::new(
