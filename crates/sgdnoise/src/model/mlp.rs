@@ -44,8 +44,6 @@ pub struct Mlp<R, G = Cpu> {
     layers: Vec<Layer>,
     /// Points in the last forward batch.
     n: usize,
-    /// Inputs of the last forward batch (capacity × d0).
-    x: Vec<R>,
     /// acts[l-1] = z_l of the last forward batch (h × n, feature-major), l = 1..L.
     acts: Vec<Vec<R>>,
     /// derivs[l-1] = sigma'(pre-activation of layer l) (h × n).
@@ -120,7 +118,6 @@ impl<R: Real, G: Gemm> Mlp<R, G> {
             w,
             layers,
             n: 0,
-            x: vec![R::ZERO; batch * input_dim],
             acts: vec![vec![R::ZERO; batch * width]; depth],
             derivs: vec![vec![R::ZERO; batch * width]; depth],
             dz: vec![R::ZERO; batch * width],
@@ -151,10 +148,7 @@ impl<R: Real, G: Gemm> Mlp<R, G> {
 
     /// Grows the batch buffers to hold `n` points (only when a larger batch than planned comes).
     fn reserve(&mut self, n: usize) {
-        let (d0, h) = (self.input_dim, self.width);
-        if self.x.len() < n * d0 {
-            self.x.resize(n * d0, R::ZERO);
-        }
+        let h = self.width;
         if self.dz.len() < n * h {
             for buf in self.acts.iter_mut().chain(self.derivs.iter_mut()) {
                 buf.resize(n * h, R::ZERO);
@@ -233,7 +227,6 @@ impl<R: Real, G: Gemm> Model<R> for Mlp<R, G> {
         );
         self.reserve(n);
         self.n = n;
-        self.x[..n * d0].copy_from_slice(&x[..n * d0]);
         for l in 1..=depth {
             let k = self.fan_in(l);
             let scale = R::ONE / R::from_usize(k).sqrt();
@@ -243,7 +236,7 @@ impl<R: Real, G: Gemm> Model<R> for Mlp<R, G> {
             self.gemm.gemm(
                 scale,
                 MatRef::rows(&self.w[self.layers[l - 1].range()], h, k),
-                layer_input(l, &self.x, below, n, k),
+                layer_input(l, x, below, n, k),
                 R::ZERO,
                 MatMut::rows(z, h, n),
             );
@@ -259,7 +252,7 @@ impl<R: Real, G: Gemm> Model<R> for Mlp<R, G> {
         );
     }
 
-    fn backward(&mut self, _input: &[R], c: &[R], target: Target<'_, R>) {
+    fn backward(&mut self, x: &[R], c: &[R], target: Target<'_, R>) {
         let n = self.n;
         let (h, depth) = (self.width, self.depth);
         assert!(
@@ -282,7 +275,6 @@ impl<R: Real, G: Gemm> Model<R> for Mlp<R, G> {
             gemm,
             w,
             layers,
-            x,
             acts,
             derivs,
             dz,
