@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch eager reference for `sgdnoise bench`: SGD steps/s of the FC net of SPEC §1.
 
-The same step as the Rust step benchmark (crates/sgdnoise/src/bench.rs):
+The same step as the Rust step benchmark (crates/sgdnoise-core/src/bench.rs):
   z0 = x; z_l = sigma(W_l z_{l-1} / sqrt(n_{l-1})), sigma = sqrt(2) relu (unit second moment);
   f = W_{L+1} . z_L / h; weights N(0,1), no biases;
   pred = f(w, x) - f(w0, x) (alpha-trick), loss = mean_i max(0, 1 - alpha y_i pred_i) / alpha;
@@ -12,7 +12,7 @@ as in the Rust benchmark (which sets c_i = -y_i / B). One thread (torch.set_num_
 Variants: "autograd" (loss.backward(), the idiomatic eager loop) and "manual" (the backward
 written out with fused addmm_ updates, no autograd: the fastest eager form).
 
-FLOPs per step: 2 B (3 P - d0 h), the formula of crates/sgdnoise/src/bench.rs.
+FLOPs per step: 2 B (3 P - d0 h), the formula of crates/sgdnoise-core/src/bench.rs.
 
 Usage: python bench/pytorch_mlp.py --batch 16 --dtype f32 [--variant autograd] [--seconds 3]
        python bench/pytorch_mlp.py --verify --dtype f64   (manual step == autograd step)

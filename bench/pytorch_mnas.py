@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """SGD steps per second of the mnas CNN (SPEC section 1) in PyTorch eager, for comparison with
-`cargo run --release --example mnas_bench`.
+`cargo run --release -p sgdnoise-core --example mnas_bench`.
 
 Same network, same scaling (weights N(0,1), conv divided by k*sqrt(C_in), depthwise by k,
 read-out by 20h), TensorFlow SAME padding (asymmetric when needed, via F.pad), ReLU normalised
@@ -17,7 +17,7 @@ processes on a shared machine).
     /work/venv-torch/bin/python bench/pytorch_mnas.py --check FILE
 
 compares with the Rust implementation instead: FILE comes from
-`cargo run --release --example mnas_bench -- --dump FILE` (weights in sgdnoise's order and HWIO
+`cargo run --release -p sgdnoise-core --example mnas_bench -- --dump FILE` (weights in sgdnoise's order and HWIO
 layout, inputs NHWC, outputs and gradient); the same weights are loaded here in float64, and the
 largest relative differences of the outputs and of every layer's gradient are printed.
 """

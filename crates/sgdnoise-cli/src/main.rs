@@ -55,15 +55,18 @@ fn exit_code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
         if cause.downcast_ref::<BadInput>().is_some()
             || cause
-                .downcast_ref::<sgdnoise::config::ConfigError>()
+                .downcast_ref::<sgdnoise_core::settings::ConfigError>()
                 .is_some()
         {
             return 2;
         }
-        if let Some(e) = cause.downcast_ref::<sgdnoise::Error>() {
+        if let Some(e) = cause.downcast_ref::<sgdnoise_core::Error>() {
             return if e.is_bad_input() { 2 } else { 1 };
         }
-        if cause.downcast_ref::<sgdnoise::data::DataError>().is_some() {
+        if cause
+            .downcast_ref::<sgdnoise_core::data::DataError>()
+            .is_some()
+        {
             return 2;
         }
     }

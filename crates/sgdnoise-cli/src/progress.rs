@@ -1,7 +1,7 @@
 //! Progress display: a live line on a terminal, nothing otherwise.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sgdnoise::train::Progress;
+use sgdnoise_core::train::Progress;
 use std::io::IsTerminal;
 
 /// A spinner line for one run: steps, unfitted points, training loss, rate.

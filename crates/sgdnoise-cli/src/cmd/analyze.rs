@@ -2,7 +2,8 @@
 
 use anyhow::Context;
 use clap::Args;
-use sgdnoise::reproduce::{report, Kind};
+use sgdnoise_analysis::report;
+use sgdnoise_campaign::presets::Kind;
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
@@ -45,7 +46,7 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let runs = sgdnoise::sweep::collect(&args.store)
+    let runs = sgdnoise_campaign::collect(&args.store)
         .with_context(|| format!("reading {}", args.store.display()))?;
     if runs.is_empty() {
         return Err(
@@ -57,14 +58,14 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
         None => Kind::detect(&runs),
     };
     let phase_y = match args.phase_y.as_str() {
-        "T" | "temp" => sgdnoise::analysis::Axis::Temp,
-        "lr" => sgdnoise::analysis::Axis::Lr,
+        "T" | "temp" => sgdnoise_analysis::Axis::Temp,
+        "lr" => sgdnoise_analysis::Axis::Lr,
         other => {
             return Err(crate::BadInput(format!("--phase-y {other}: expected T or lr")).into())
         }
     };
     let opts = report::AnalysisOptions {
-        bootstrap: sgdnoise::analysis::fit::BootstrapOptions {
+        bootstrap: sgdnoise_analysis::fit::BootstrapOptions {
             resamples: args.resamples,
             seed: args.bootstrap_seed,
             ..Default::default()

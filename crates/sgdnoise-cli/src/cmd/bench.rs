@@ -6,8 +6,8 @@
 //! reports the share of wall time spent in stop checks; `--peak` measures the core's FMA peak.
 
 use clap::Args;
-use sgdnoise::bench;
-use sgdnoise::config::{Arch, RunConfig};
+use sgdnoise_core::bench;
+use sgdnoise_core::settings::{Arch, RunConfig};
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -118,8 +118,8 @@ pub fn main(args: BenchArgs) -> anyhow::Result<()> {
             None => println!("FMA peak: no vector FMA on this machine"),
         }
         p.map(|p| match spec.dtype {
-            sgdnoise::config::Dtype::F32 => p.f32_gflops,
-            sgdnoise::config::Dtype::F64 => p.f64_gflops,
+            sgdnoise_core::settings::Dtype::F32 => p.f32_gflops,
+            sgdnoise_core::settings::Dtype::F64 => p.f64_gflops,
         })
     } else {
         None

@@ -20,8 +20,8 @@ pub fn main(args: CollectArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
-    let summaries = sgdnoise::sweep::collect(&args.store)?;
-    let n = sgdnoise::sweep::table::write_csv(&summaries, &args.output)?;
+    let summaries = sgdnoise_campaign::collect(&args.store)?;
+    let n = sgdnoise_campaign::table::write_csv(&summaries, &args.output)?;
     println!("{n} finished runs -> {}", args.output.display());
     Ok(())
 }

@@ -2,9 +2,9 @@
 
 use crate::BadInput;
 use clap::{Args, Subcommand};
-use sgdnoise::data::check::{check_set, Verdict};
-use sgdnoise::data::fetch::{self, FetchOptions, Plan};
-use sgdnoise::data::locate::RawSet;
+use sgdnoise_core::data::check::{check_set, Verdict};
+use sgdnoise_core::data::fetch::{self, FetchOptions, Plan};
+use sgdnoise_core::data::locate::RawSet;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 

@@ -1,7 +1,7 @@
 //! `sgdnoise info`: parameter count and derived settings of a model.
 
 use clap::Args;
-use sgdnoise::config::RunConfig;
+use sgdnoise_core::settings::RunConfig;
 
 #[derive(Args, Debug)]
 pub struct InfoArgs {
@@ -37,6 +37,6 @@ pub fn main(args: InfoArgs) -> anyhow::Result<()> {
         spec.dataset.name(),
         spec.input_dim
     );
-    println!("parameters: {}", sgdnoise::model::param_count(&spec));
+    println!("parameters: {}", sgdnoise_core::model::param_count(&spec));
     Ok(())
 }

@@ -3,8 +3,9 @@
 
 use anyhow::Context;
 use clap::Args;
-use sgdnoise::reproduce::{self, report, Kind, Scale};
-use sgdnoise::sweep::{self, LocalOptions, SweepEvent};
+use sgdnoise_analysis::report;
+use sgdnoise_campaign::presets::{self as reproduce, Kind, Scale};
+use sgdnoise_campaign::{self as sweep, LocalOptions, SweepEvent};
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -94,7 +95,7 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
     let ids: std::collections::HashSet<String> = plan.runs.iter().map(|r| r.identity()).collect();
     let runs: Vec<_> = runs.into_iter().filter(|s| ids.contains(&s.id)).collect();
     let opts = report::AnalysisOptions {
-        bootstrap: sgdnoise::analysis::fit::BootstrapOptions {
+        bootstrap: sgdnoise_analysis::fit::BootstrapOptions {
             resamples: args.resamples,
             ..Default::default()
         },

@@ -3,8 +3,8 @@
 use crate::progress::RunProgress;
 use anyhow::Context;
 use clap::Args;
-use sgdnoise::config::{RunConfig, RunSpec};
-use sgdnoise::store::Summary;
+use sgdnoise_core::rundir::Summary;
+use sgdnoise_core::settings::{RunConfig, RunSpec};
 use std::path::PathBuf;
 
 /// Settings of one run as flags (SPEC §10). Each flag overrides the same key of `--config`.
@@ -149,7 +149,7 @@ pub fn main(args: RunArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| PathBuf::from("runs").join(spec.identity()));
     let started = std::time::Instant::now();
     let mut bar = RunProgress::new(args.quiet, spec.max_steps);
-    let summary = sgdnoise::run::execute(&spec, Some(&out), &mut |p| {
+    let summary = sgdnoise_core::run::execute(&spec, Some(&out), &mut |p| {
         bar.update(p);
         true
     })
@@ -206,11 +206,11 @@ pub fn print_summary(spec: &RunSpec, s: &Summary, out: &std::path::Path, total_s
 
 fn arch_name(spec: &RunSpec) -> String {
     match spec.arch {
-        sgdnoise::config::Arch::Linear => format!("perceptron d = {}", spec.input_dim),
-        sgdnoise::config::Arch::Mlp => {
+        sgdnoise_core::settings::Arch::Linear => format!("perceptron d = {}", spec.input_dim),
+        sgdnoise_core::settings::Arch::Mlp => {
             format!("mlp L = {} h = {} {:?}", spec.depth, spec.width, spec.act).to_lowercase()
         }
-        sgdnoise::config::Arch::Mnas => {
+        sgdnoise_core::settings::Arch::Mnas => {
             format!("mnas h = {} {:?}", spec.width, spec.act).to_lowercase()
         }
     }

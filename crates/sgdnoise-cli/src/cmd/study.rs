@@ -1,7 +1,7 @@
 //! `sgdnoise study`: the built-in perceptron study (the README's main job).
 
 use clap::Args;
-use sgdnoise::sweep::{self, LocalOptions, SweepEvent};
+use sgdnoise_campaign::{self as sweep, LocalOptions, SweepEvent};
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -25,7 +25,7 @@ pub fn main(args: StudyArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
-    let plan = sgdnoise::study::plan(args.seeds);
+    let plan = sgdnoise_analysis::study::plan(args.seeds);
     eprintln!(
         "perceptron study: {} runs, stored in {}",
         plan.runs.len(),
@@ -62,7 +62,7 @@ pub fn main(args: StudyArgs) -> anyhow::Result<()> {
         .into_iter()
         .filter(|s| ids.contains(&s.id))
         .collect();
-    let study = sgdnoise::study::report(&summaries);
+    let study = sgdnoise_analysis::study::report(&summaries);
     println!("{}", study.text);
     println!(
         "({} runs, {:.1} s)",

@@ -1,10 +1,10 @@
 //! `sgdnoise sweep plan|run|status|slurm|task`: grids of runs from a sweep file (syntax: the
-//! doc of `sgdnoise::sweep::file`, examples in `examples/*.toml`).
+//! doc of `sgdnoise_campaign::sweepfile`, examples in `examples/*.toml`).
 
 use crate::BadInput;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sgdnoise::sweep::{self, slurm, Expansion, SweepEvent, SweepFile};
+use sgdnoise_campaign::{self as sweep, slurm, Expansion, SweepEvent, SweepFile};
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -193,7 +193,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
     if !fixed.is_empty() {
         let items: Vec<String> = fixed
             .iter()
-            .map(|(k, v)| format!("{k}={}", sweep::file::show_value(v)))
+            .map(|(k, v)| format!("{k}={}", sweep::sweepfile::show_value(v)))
             .collect();
         println!("fixed: {}", items.join(" "));
     }
@@ -204,7 +204,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
             .points
             .iter()
             .map(|p| {
-                let v: Vec<String> = p.iter().map(sweep::file::show_value).collect();
+                let v: Vec<String> = p.iter().map(sweep::sweepfile::show_value).collect();
                 if v.len() == 1 {
                     v[0].clone()
                 } else {
@@ -265,7 +265,7 @@ fn stop_on_signals() -> Arc<AtomicBool> {
 }
 
 /// One line for a finished run.
-fn finished_line(id: &str, label: &str, s: &sgdnoise::store::Summary) -> String {
+fn finished_line(id: &str, label: &str, s: &sgdnoise_core::rundir::Summary) -> String {
     format!(
         "done   {id}  {label}  {}  steps {}  test_err {:.4}  {:.2} s",
         s.stop_reason, s.steps, s.test_err, s.wall_seconds
@@ -286,7 +286,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         .plan
         .runs
         .iter()
-        .filter(|s| sgdnoise::store::is_finished(&sweep::run_dir(store, s)))
+        .filter(|s| sgdnoise_core::rundir::is_finished(&sweep::run_dir(store, s)))
         .count();
     let total = e.plan.runs.len();
     let stop = stop_on_signals();

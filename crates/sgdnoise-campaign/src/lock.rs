@@ -1,0 +1,274 @@
+//! Per-run lock files, so that several executors (local processes, SLURM tasks on many nodes)
+//! can share one store without running a run twice at the same time.
+//!
+//! `STORE/locks/<id>.lock` is created with `O_EXCL` (atomic on local filesystems and NFSv3+) and
+//! holds the holder's host, pid and process start time as JSON. The holder refreshes the file's
+//! modification time while the run goes on ([`RunLock::heartbeat`]) and removes it when done. A
+//! lock is stale, and is broken by the next executor, when
+//! - its holder is on this host and that process is gone (or the pid now belongs to a process
+//!   started at another time), or
+//! - its holder is on another host and the file was not refreshed for [`STALE_AFTER_SECONDS`]
+//!   (the holder died with its node), or
+//! - it cannot be parsed and is older than a minute (the holder died between create and write).
+//!
+//! Breaking a stale lock and taking it are two steps; two executors breaking the same stale lock
+//! at the same instant could both proceed. The run then executes twice, which costs time but
+//! loses nothing: both publish the same summary atomically.
+
+use serde::{Deserialize, Serialize};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A lock on another host not refreshed for this long is taken as left by a dead node.
+pub const STALE_AFTER_SECONDS: u64 = 600;
+/// How often a running run refreshes its lock.
+pub const HEARTBEAT_SECONDS: u64 = 30;
+
+/// Who holds a lock.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockHolder {
+    pub host: String,
+    pub pid: u32,
+    /// Start time of the process in clock ticks since boot (`/proc/PID/stat` field 22), which
+    /// tells a live holder from a recycled pid.
+    pub start_ticks: Option<u64>,
+    /// Unix seconds when the lock was taken.
+    pub since: u64,
+}
+
+impl std::fmt::Display for LockHolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pid {} on {}", self.pid, self.host)
+    }
+}
+
+/// The name of this machine (`/proc/sys/kernel/hostname`, else `$HOSTNAME`).
+pub fn hostname() -> String {
+    fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown-host".into())
+}
+
+/// Start time of process `pid` (clock ticks since boot), None when it does not exist.
+fn process_start_ticks(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // fields[0] is field 3 (state); field 22 is fields[19].
+    if fields.first() == Some(&"Z") {
+        return None; // a zombie has finished
+    }
+    fields.get(19)?.parse().ok()
+}
+
+fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl LockHolder {
+    /// This process.
+    pub fn me() -> Self {
+        let pid = std::process::id();
+        LockHolder {
+            host: hostname(),
+            pid,
+            start_ticks: process_start_ticks(pid),
+            since: now_unix(),
+        }
+    }
+}
+
+/// A held run lock; dropping it releases the lock.
+#[derive(Debug)]
+pub struct RunLock {
+    path: PathBuf,
+    file: File,
+    last_beat: std::time::Instant,
+}
+
+/// The result of trying to take a lock.
+#[derive(Debug)]
+pub enum Acquire {
+    Taken(RunLock),
+    /// A live executor holds it.
+    Busy(LockHolder),
+}
+
+/// The lock file of run `id` in `store`.
+pub fn lock_path(store: &Path, id: &str) -> PathBuf {
+    store.join("locks").join(format!("{id}.lock"))
+}
+
+/// Reads a lock file: the holder, and how long ago it was refreshed.
+pub fn read_lock(path: &Path) -> io::Result<(Option<LockHolder>, Duration)> {
+    let meta = fs::metadata(path)?;
+    let age = meta
+        .modified()
+        .ok()
+        .and_then(|m| SystemTime::now().duration_since(m).ok())
+        .unwrap_or_default();
+    let holder = fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    Ok((holder, age))
+}
+
+/// Whether a lock with this holder and age is left by a dead executor.
+pub fn is_stale(holder: Option<&LockHolder>, age: Duration) -> bool {
+    match holder {
+        None => age > Duration::from_secs(60),
+        Some(h) if h.host == hostname() => match process_start_ticks(h.pid) {
+            None => true,
+            Some(ticks) => h.start_ticks.is_some_and(|t| t != ticks),
+        },
+        Some(_) => age > Duration::from_secs(STALE_AFTER_SECONDS),
+    }
+}
+
+/// Tries to take the lock of run `id`, breaking a stale one.
+pub fn acquire(store: &Path, id: &str) -> io::Result<Acquire> {
+    let path = lock_path(store, id);
+    fs::create_dir_all(path.parent().expect("lock path has a parent"))?;
+    for _ in 0..5 {
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(mut file) => {
+                let me = serde_json::to_string(&LockHolder::me()).map_err(io::Error::other)?;
+                file.write_all(me.as_bytes())?;
+                file.sync_all()?;
+                return Ok(Acquire::Taken(RunLock {
+                    path,
+                    file,
+                    last_beat: std::time::Instant::now(),
+                }));
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let (holder, age) = match read_lock(&path) {
+                    Ok(x) => x,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                };
+                if !is_stale(holder.as_ref(), age) {
+                    return Ok(Acquire::Busy(holder.unwrap_or(LockHolder {
+                        host: "?".into(),
+                        pid: 0,
+                        start_ticks: None,
+                        since: 0,
+                    })));
+                }
+                match fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other(format!(
+        "{}: could not take the lock after 5 tries",
+        path.display()
+    )))
+}
+
+/// Removes the stale locks of finished runs (an executor killed between publishing a summary and
+/// releasing its lock leaves one; no executor would ever take it again). Returns how many.
+pub fn clean_finished(store: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(store.join("locks")) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(id) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".lock"))
+        else {
+            continue;
+        };
+        if !sgdnoise_core::rundir::is_finished(&store.join("runs").join(id)) {
+            continue;
+        }
+        if let Ok((holder, age)) = read_lock(&path) {
+            if is_stale(holder.as_ref(), age) && fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
+}
+
+impl RunLock {
+    /// Refreshes the lock's modification time, at most every [`HEARTBEAT_SECONDS`].
+    pub fn heartbeat(&mut self) {
+        if self.last_beat.elapsed() >= Duration::from_secs(HEARTBEAT_SECONDS) {
+            self.last_beat = std::time::Instant::now();
+            let _ = self.file.set_modified(SystemTime::now());
+        }
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_excludes_others_until_dropped_and_dead_holders_are_broken() {
+        let store = std::env::temp_dir().join(format!("sgdnoise-lock-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&store);
+        let lock = match acquire(&store, "abc").unwrap() {
+            Acquire::Taken(l) => l,
+            Acquire::Busy(h) => panic!("busy: {h}"),
+        };
+        match acquire(&store, "abc").unwrap() {
+            Acquire::Busy(h) => assert_eq!(h.pid, std::process::id()),
+            Acquire::Taken(_) => panic!("taken twice"),
+        }
+        drop(lock);
+        assert!(!lock_path(&store, "abc").exists());
+        // A lock of a process that no longer exists on this host is stale.
+        let dead = LockHolder {
+            host: hostname(),
+            pid: u32::MAX - 1,
+            start_ticks: Some(1),
+            since: 0,
+        };
+        fs::write(
+            lock_path(&store, "abc"),
+            serde_json::to_string(&dead).unwrap(),
+        )
+        .unwrap();
+        assert!(matches!(acquire(&store, "abc").unwrap(), Acquire::Taken(_)));
+        // Another host's fresh lock is respected.
+        let remote = LockHolder {
+            host: "elsewhere".into(),
+            ..dead
+        };
+        fs::write(
+            lock_path(&store, "r"),
+            serde_json::to_string(&remote).unwrap(),
+        )
+        .unwrap();
+        assert!(matches!(acquire(&store, "r").unwrap(), Acquire::Busy(_)));
+        assert!(is_stale(
+            Some(&remote),
+            Duration::from_secs(STALE_AFTER_SECONDS + 1)
+        ));
+        fs::remove_dir_all(&store).unwrap();
+    }
+}

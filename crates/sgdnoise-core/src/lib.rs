@@ -1,0 +1,54 @@
+//! sgdnoise-core: one run, from its settings to its summary.
+//!
+//! A run travels: settings ([`settings::RunConfig`], from flags, TOML or a sweep) → the checked
+//! [`settings::RunSpec`] with its identity → [`data::load`] → [`model::build`] →
+//! [`train::train`] (the loss and the margin rule from [`objective`], records from [`observe`]) →
+//! the run directory ([`rundir`]) and its [`rundir::Summary`]; [`run::execute`] is that whole
+//! path. Underneath lie the numeric primitives ([`numeric`]: the element type, the named random
+//! streams, matrix products). Many runs, their store and executors live in `sgdnoise-campaign`;
+//! figures in `sgdnoise-analysis`. Nothing here prints to the terminal.
+
+pub mod bench;
+pub mod data;
+pub mod model;
+pub mod numeric;
+pub mod objective;
+pub mod observe;
+pub mod run;
+pub mod rundir;
+pub mod settings;
+pub mod train;
+
+use std::path::{Path, PathBuf};
+
+/// The crate version, recorded with every run.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Any failure of the library. `Config` and `Data` are the user's input (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] settings::ConfigError),
+    #[error(transparent)]
+    Data(#[from] data::DataError),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+    /// Whether the user's input caused this error (a setting or a data file).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, Error::Config(_) | Error::Data(_))
+    }
+}

@@ -1,0 +1,580 @@
+//! Fully connected net ("mlp"), SPEC §1:
+//!
+//! z_0 = x;  z_l = sigma(W_l z_{l-1} / sqrt(n_{l-1})) for l = 1..L;  f(w, x) = W_{L+1} · z_L / h,
+//!
+//! with n_0 = d0 (the input size), n_l = h for the L hidden layers, no biases, all weights drawn
+//! i.i.d. N(0,1) and all scaling done in the forward pass (the read-out divides by h: mean-field).
+//!
+//! **Layout.** One flat parameter vector holds W_1 (h × d0), W_2 … W_L (h × h) and W_{L+1}
+//! (1 × h), each row-major (out × in), in that order; [`Model::layers`] names them "W1" …
+//! "W{L+1}". Inputs are row-major n × d0; activations of a batch of n points are kept
+//! feature-major (h × n, row-major), so every product is W · A or Wᵀ · dZ with the weights as
+//! stored: with the `gemm` crate the row-major alternative Z = A Wᵀ ran at a quarter of the
+//! speed at B = 16 (measured, bench/RESULTS.md).
+//!
+//! **Speed.** Every matrix product goes through the [`Gemm`] backend (generic, so a GPU backend
+//! can plug in). All buffers are allocated for the batch size when the model is built, so a step
+//! allocates nothing. The 1/sqrt(fan_in) and 1/h factors ride in the GEMM's alpha. With
+//! [`Target::Update`] the SGD update is fused into the weight-gradient GEMM,
+//! W_l += (-lr s_l) dZ_lᵀ A_{l-1} with beta = 1, and it runs only after dA_{l-1} = s_l dZ_l W_l
+//! has used the old W_l. [`Target::Gradient`] writes s_l dZ_lᵀ A_{l-1} into the gradient buffer.
+
+use super::{activation, normal_weights, Layer, Model, Target};
+use crate::numeric::gemm::{Cpu, Gemm, MatMut, MatRef};
+use crate::numeric::real::Real;
+use crate::numeric::rng::StreamRng;
+use crate::settings::{Activation, RunSpec};
+
+/// Parameter count: d0 h + (L-1) h² + h.
+pub fn param_count(input_dim: usize, depth: usize, width: usize) -> usize {
+    input_dim * width + depth.saturating_sub(1) * width * width + width
+}
+
+/// Points per chunk in [`Model::predict`] (bounds its buffers whatever the number of points).
+const PREDICT_CHUNK: usize = 512;
+
+/// The fully connected net, generic over the element type `R` and the matrix backend `G`.
+pub struct Mlp<R, G = Cpu> {
+    gemm: G,
+    act: Activation,
+    input_dim: usize,
+    depth: usize,
+    width: usize,
+    w: Vec<R>,
+    layers: Vec<Layer>,
+    /// Points in the last forward batch.
+    n: usize,
+    /// acts[l-1] = z_l of the last forward batch (h × n, feature-major), l = 1..L.
+    acts: Vec<Vec<R>>,
+    /// derivs[l-1] = sigma'(pre-activation of layer l) (h × n).
+    derivs: Vec<Vec<R>>,
+    /// Backward scratch: dZ of the current layer and of the layer below (h × n each).
+    dz: Vec<R>,
+    dz_below: Vec<R>,
+    /// Scratch of `predict` (h × PREDICT_CHUNK each).
+    chunk_a: Vec<R>,
+    chunk_b: Vec<R>,
+}
+
+impl<R: Real> Mlp<R, Cpu> {
+    /// The net of `spec` (input size, depth, width, activation, batch size, threads) with weights
+    /// drawn from `rng` (the init stream).
+    pub fn from_spec(spec: &RunSpec, rng: &mut StreamRng) -> Self {
+        Mlp::new(
+            spec.input_dim,
+            spec.depth,
+            spec.width,
+            spec.act,
+            spec.batch,
+            Cpu {
+                threads: spec.exec.threads.max(1),
+            },
+            rng,
+        )
+    }
+}
+
+impl<R: Real, G: Gemm> Mlp<R, G> {
+    /// A net with `depth` hidden layers of `width` units on `input_dim` inputs, buffers sized for
+    /// batches of `batch` points, weights N(0,1) drawn from `rng` layer after layer.
+    pub fn new(
+        input_dim: usize,
+        depth: usize,
+        width: usize,
+        act: Activation,
+        batch: usize,
+        gemm: G,
+        rng: &mut StreamRng,
+    ) -> Self {
+        assert!(depth >= 1, "an mlp needs at least one hidden layer");
+        assert!(width >= 1 && input_dim >= 1, "mlp sizes must be positive");
+        let w = normal_weights(param_count(input_dim, depth, width), rng);
+        let mut layers = Vec::with_capacity(depth + 1);
+        let mut offset = 0;
+        for l in 1..=depth + 1 {
+            let len = if l == 1 {
+                width * input_dim
+            } else if l <= depth {
+                width * width
+            } else {
+                width
+            };
+            layers.push(Layer {
+                name: format!("W{l}"),
+                offset,
+                len,
+            });
+            offset += len;
+        }
+        debug_assert_eq!(offset, w.len());
+        let _ = activation::norm_constant(act); // compute the constant now, not in a step
+        let batch = batch.max(1);
+        Mlp {
+            gemm,
+            act,
+            input_dim,
+            depth,
+            width,
+            w,
+            layers,
+            n: 0,
+            acts: vec![vec![R::ZERO; batch * width]; depth],
+            derivs: vec![vec![R::ZERO; batch * width]; depth],
+            dz: vec![R::ZERO; batch * width],
+            dz_below: vec![R::ZERO; batch * width],
+            chunk_a: vec![R::ZERO; PREDICT_CHUNK * width],
+            chunk_b: vec![R::ZERO; PREDICT_CHUNK * width],
+        }
+    }
+
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+    pub fn width(&self) -> usize {
+        self.width
+    }
+    pub fn activation(&self) -> Activation {
+        self.act
+    }
+
+    /// Fan-in of layer l (1-based; l = L+1 is the read-out).
+    fn fan_in(&self, l: usize) -> usize {
+        if l == 1 {
+            self.input_dim
+        } else {
+            self.width
+        }
+    }
+
+    /// Grows the batch buffers to hold `n` points (only when a larger batch than planned comes).
+    fn reserve(&mut self, n: usize) {
+        let h = self.width;
+        if self.dz.len() < n * h {
+            for buf in self.acts.iter_mut().chain(self.derivs.iter_mut()) {
+                buf.resize(n * h, R::ZERO);
+            }
+            self.dz.resize(n * h, R::ZERO);
+            self.dz_below.resize(n * h, R::ZERO);
+        }
+    }
+}
+/// The input of layer l as a k × n matrix (feature-major): for l = 1 the transpose of the
+/// row-major n × d0 inputs, above it the stored h × n activations.
+#[inline]
+fn layer_input<'a, R>(l: usize, x: &'a [R], below: &'a [R], n: usize, k: usize) -> MatRef<'a, R> {
+    if l == 1 {
+        MatRef::rows(&x[..n * k], n, k).t()
+    } else {
+        MatRef::rows(&below[..k * n], k, n)
+    }
+}
+
+impl<R: Real, G: Gemm> Model<R> for Mlp<R, G> {
+    fn input_dim(&self) -> usize {
+        self.input_dim
+    }
+    fn params(&self) -> &[R] {
+        &self.w
+    }
+    fn params_mut(&mut self) -> &mut [R] {
+        &mut self.w
+    }
+    fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    fn predict(&mut self, x: &[R], n: usize, out: &mut [R]) {
+        let (d0, h, depth) = (self.input_dim, self.width, self.depth);
+        assert!(
+            x.len() >= n * d0 && out.len() >= n,
+            "predict: buffers too small"
+        );
+        let inv_h = R::ONE / R::from_usize(h);
+        let mut start = 0;
+        while start < n {
+            let m = PREDICT_CHUNK.min(n - start);
+            let xs = &x[start * d0..(start + m) * d0];
+            let (mut cur, mut next) = (&mut self.chunk_a, &mut self.chunk_b);
+            for l in 1..=depth {
+                let k = if l == 1 { d0 } else { h };
+                let scale = R::ONE / R::from_usize(k).sqrt();
+                self.gemm.gemm(
+                    scale,
+                    MatRef::rows(&self.w[self.layers[l - 1].range()], h, k),
+                    layer_input(l, xs, cur, m, k),
+                    R::ZERO,
+                    MatMut::rows(&mut next[..h * m], h, m),
+                );
+                activation::apply(self.act, &mut next[..h * m]);
+                std::mem::swap(&mut cur, &mut next);
+            }
+            self.gemm.gemm(
+                inv_h,
+                MatRef::rows(&self.w[self.layers[depth].range()], 1, h),
+                MatRef::rows(&cur[..h * m], h, m),
+                R::ZERO,
+                MatMut::rows(&mut out[start..start + m], 1, m),
+            );
+            start += m;
+        }
+    }
+
+    fn forward(&mut self, x: &[R], n: usize, out: &mut [R]) {
+        let (d0, h, depth) = (self.input_dim, self.width, self.depth);
+        assert!(
+            x.len() >= n * d0 && out.len() >= n,
+            "forward: buffers too small"
+        );
+        self.reserve(n);
+        self.n = n;
+        for l in 1..=depth {
+            let k = self.fan_in(l);
+            let scale = R::ONE / R::from_usize(k).sqrt();
+            let (below, here) = self.acts.split_at_mut(l - 1);
+            let below: &[R] = if l == 1 { &[] } else { &below[l - 2] };
+            let z = &mut here[0][..h * n];
+            self.gemm.gemm(
+                scale,
+                MatRef::rows(&self.w[self.layers[l - 1].range()], h, k),
+                layer_input(l, x, below, n, k),
+                R::ZERO,
+                MatMut::rows(z, h, n),
+            );
+            activation::apply_with_derivative(self.act, z, &mut self.derivs[l - 1][..h * n]);
+        }
+        let inv_h = R::ONE / R::from_usize(h);
+        self.gemm.gemm(
+            inv_h,
+            MatRef::rows(&self.w[self.layers[depth].range()], 1, h),
+            MatRef::rows(&self.acts[depth - 1][..h * n], h, n),
+            R::ZERO,
+            MatMut::rows(&mut out[..n], 1, n),
+        );
+    }
+
+    fn backward(&mut self, x: &[R], c: &[R], target: Target<'_, R>) {
+        let n = self.n;
+        let (h, depth) = (self.width, self.depth);
+        assert!(
+            c.len() >= n,
+            "backward: {} output gradients for {n} points",
+            c.len()
+        );
+        let c = &c[..n];
+        // Weight-gradient GEMMs: an update adds -lr·gradient to the weights (beta = 1), a
+        // gradient overwrites the buffer (beta = 0).
+        let (factor, beta, mut grad) = match target {
+            Target::Update { lr } => (-lr, R::ONE, None),
+            Target::Gradient(g) => {
+                assert_eq!(g.len(), self.w.len(), "gradient buffer length");
+                (R::ONE, R::ZERO, Some(g))
+            }
+        };
+        let d0 = self.input_dim;
+        let Mlp {
+            gemm,
+            w,
+            layers,
+            acts,
+            derivs,
+            dz,
+            dz_below,
+            ..
+        } = self;
+        let inv_h = R::ONE / R::from_usize(h);
+
+        // Read-out: dZ_L = (W_{L+1}ᵀ c / h) ⊙ sigma'_L (h × n), with the old W_{L+1}.
+        let out_range = layers[depth].range();
+        gemm.gemm(
+            inv_h,
+            MatRef::rows(&w[out_range.clone()], 1, h).t(),
+            MatRef::rows(c, 1, n),
+            R::ZERO,
+            MatMut::rows(&mut dz[..h * n], h, n),
+        );
+        // Its gradient c A_L / h (1 × h).
+        {
+            let dst = match grad.as_deref_mut() {
+                Some(g) => &mut g[out_range],
+                None => &mut w[out_range],
+            };
+            gemm.gemm(
+                factor * inv_h,
+                MatRef::rows(c, 1, n),
+                MatRef::rows(&acts[depth - 1][..h * n], h, n).t(),
+                beta,
+                MatMut::rows(dst, 1, h),
+            );
+        }
+        mul_in_place(&mut dz[..h * n], &derivs[depth - 1][..h * n]);
+
+        for l in (1..=depth).rev() {
+            let k = if l == 1 { d0 } else { h };
+            let scale = R::ONE / R::from_usize(k).sqrt();
+            let range = layers[l - 1].range();
+            // dZ_{l-1} = (s_l W_lᵀ dZ_l) ⊙ sigma'_{l-1}, with the old W_l.
+            if l > 1 {
+                gemm.gemm(
+                    scale,
+                    MatRef::rows(&w[range.clone()], h, h).t(),
+                    MatRef::rows(&dz[..h * n], h, n),
+                    R::ZERO,
+                    MatMut::rows(&mut dz_below[..h * n], h, n),
+                );
+                mul_in_place(&mut dz_below[..h * n], &derivs[l - 2][..h * n]);
+            }
+            // W_l gradient s_l dZ_l A_{l-1}ᵀ (h × k), fused into the update when training.
+            let below: &[R] = if l == 1 { &[] } else { &acts[l - 2] };
+            let dst = match grad.as_deref_mut() {
+                Some(g) => &mut g[range],
+                None => &mut w[range],
+            };
+            gemm.gemm(
+                factor * scale,
+                MatRef::rows(&dz[..h * n], h, n),
+                layer_input(l, x, below, n, k).t(),
+                beta,
+                MatMut::rows(dst, h, k),
+            );
+            std::mem::swap(dz, dz_below);
+        }
+    }
+}
+
+/// `a[i] *= b[i]`.
+#[inline]
+fn mul_in_place<R: Real>(a: &mut [R], b: &[R]) {
+    for (x, &y) in a.iter_mut().zip(b) {
+        *x *= y;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::numeric::rng::{self, Stream};
+    use rand::Rng;
+
+    fn net<R: Real>(d0: usize, depth: usize, h: usize, act: Activation, b: usize) -> Mlp<R> {
+        let mut rng = rng::stream(3, Stream::Init);
+        Mlp::new(d0, depth, h, act, b, Cpu::default(), &mut rng)
+    }
+
+    fn random_inputs(n: usize, seed: u64) -> Vec<f64> {
+        use rand::SeedableRng;
+        let mut rng = StreamRng::seed_from_u64(seed);
+        (0..n).map(|_| rng.random_range(-2.0..2.0)).collect()
+    }
+
+    #[test]
+    fn param_counts_of_the_paper() {
+        // SPEC §1: L = 5, h = 128.
+        assert_eq!(param_count(784, 5, 128), 166_016);
+        assert_eq!(param_count(3072, 5, 128), 458_880);
+        let m = net::<f32>(784, 5, 128, Activation::Relu, 16);
+        assert_eq!(m.params().len(), 166_016);
+        let names: Vec<&str> = m.layers().iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["W1", "W2", "W3", "W4", "W5", "W6"]);
+        assert_eq!(m.layers()[0].len, 784 * 128);
+        assert_eq!(m.layers()[5].range(), 166_016 - 128..166_016);
+    }
+
+    /// The forward pass of SPEC §1 written naively, in f64.
+    fn naive_f(m: &Mlp<f64>, x: &[f64]) -> f64 {
+        let (h, act) = (m.width, m.act);
+        let mut z = x.to_vec();
+        for l in 1..=m.depth {
+            let k = z.len();
+            let wl = &m.w[m.layers[l - 1].range()];
+            z = (0..h)
+                .map(|i| {
+                    let pre = (0..k).map(|j| wl[i * k + j] * z[j]).sum::<f64>() / (k as f64).sqrt();
+                    activation::sigma(act, pre)
+                })
+                .collect();
+        }
+        let wout = &m.w[m.layers[m.depth].range()];
+        (0..h).map(|i| wout[i] * z[i]).sum::<f64>() / h as f64
+    }
+
+    #[test]
+    fn forward_and_predict_match_the_naive_formula() {
+        let (d0, depth, h, n) = (7, 3, 5, 600); // n > PREDICT_CHUNK exercises chunking
+        let mut m = net::<f64>(d0, depth, h, Activation::Gelu, 4);
+        let x = random_inputs(n * d0, 1);
+        let mut out = vec![0.0; n];
+        m.predict(&x, n, &mut out);
+        let mut fwd = vec![0.0; 4];
+        m.forward(&x, 4, &mut fwd);
+        for i in 0..n {
+            let want = naive_f(&m, &x[i * d0..(i + 1) * d0]);
+            assert!(
+                (out[i] - want).abs() < 1e-12,
+                "point {i}: {} vs {want}",
+                out[i]
+            );
+            if i < 4 {
+                // Same formula, but GEMM blocking may differ with the number of rows.
+                assert!(
+                    (fwd[i] - out[i]).abs() < 1e-14,
+                    "forward {} vs predict {}",
+                    fwd[i],
+                    out[i]
+                );
+            }
+        }
+    }
+
+    /// Central finite differences of F(w) = Σ_i c_i f(w, x_i) against `Target::Gradient`.
+    fn gradient_check(d0: usize, depth: usize, h: usize, act: Activation, n: usize, seed: u64) {
+        let mut m = net::<f64>(d0, depth, h, act, n);
+        let x = random_inputs(n * d0, seed);
+        let c = random_inputs(n, seed + 100);
+        let mut out = vec![0.0; n];
+        m.forward(&x, n, &mut out);
+        let mut grad = vec![f64::NAN; m.params().len()];
+        m.backward(&x, &c, Target::Gradient(&mut grad));
+        let objective = |m: &mut Mlp<f64>| {
+            let mut o = vec![0.0; n];
+            m.predict(&x, n, &mut o);
+            o.iter().zip(&c).map(|(a, b)| a * b).sum::<f64>()
+        };
+        let eps = 1e-5;
+        let mut errors = Vec::new();
+        for p in 0..m.params().len() {
+            let w0 = m.params()[p];
+            m.params_mut()[p] = w0 + eps;
+            let up = objective(&mut m);
+            m.params_mut()[p] = w0 - eps;
+            let down = objective(&mut m);
+            m.params_mut()[p] = w0;
+            let fd = (up - down) / (2.0 * eps);
+            let scale = fd.abs().max(grad[p].abs()).max(1e-3);
+            errors.push((fd - grad[p]).abs() / scale);
+        }
+        errors.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let median = errors[errors.len() / 2];
+        let max = *errors.last().unwrap();
+        let what = format!("{act:?} d0={d0} L={depth} h={h} n={n}: median {median:e}, max {max:e}");
+        if act == Activation::Relu {
+            // A step of 1e-5 can cross a kink of ReLU for a few weights; the bulk must be exact.
+            assert!(median < 1e-6, "{what}");
+            let bad = errors.iter().filter(|&&e| e > 1e-6).count();
+            assert!(bad * 20 <= errors.len(), "{what}: {bad} weights off");
+        } else {
+            assert!(max < 1e-6, "{what}");
+        }
+    }
+
+    #[test]
+    fn gradients_match_central_finite_differences() {
+        let mut seed = 10;
+        for act in [Activation::Relu, Activation::Gelu, Activation::Silu] {
+            for &(d0, depth, h, n) in &[
+                (2, 1, 3, 1),
+                (5, 2, 4, 3),
+                (10, 3, 7, 5),
+                (3, 3, 3, 2),
+                (8, 1, 6, 4),
+            ] {
+                gradient_check(d0, depth, h, act, n, seed);
+                seed += 1;
+            }
+        }
+    }
+
+    #[test]
+    fn update_equals_params_minus_lr_times_gradient() {
+        let (d0, depth, h, n) = (6, 3, 5, 4);
+        for act in [Activation::Relu, Activation::Silu] {
+            let mut m = net::<f64>(d0, depth, h, act, n);
+            let x = random_inputs(n * d0, 5);
+            let c = random_inputs(n, 6);
+            let mut out = vec![0.0; n];
+            m.forward(&x, n, &mut out);
+            let mut grad = vec![0.0; m.params().len()];
+            m.backward(&x, &c, Target::Gradient(&mut grad));
+            let before = m.params().to_vec();
+            let lr = 0.37;
+            m.backward(&x, &c, Target::Update { lr });
+            for p in 0..before.len() {
+                let want = before[p] - lr * grad[p];
+                assert!(
+                    (m.params()[p] - want).abs() < 1e-13 * (1.0 + want.abs()),
+                    "{act:?} param {p}: {} vs {want}",
+                    m.params()[p]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn f32_and_f64_forwards_agree_to_f32_precision() {
+        let (d0, depth, h, n) = (784, 5, 128, 16);
+        for act in [Activation::Relu, Activation::Gelu, Activation::Silu] {
+            let mut m64 = net::<f64>(d0, depth, h, act, n);
+            let mut m32 = net::<f32>(d0, depth, h, act, n);
+            // The same draws in both precisions.
+            for (a, b) in m32.params().iter().zip(m64.params()) {
+                assert_eq!(*a, *b as f32);
+            }
+            let x64 = random_inputs(n * d0, 9);
+            let x32: Vec<f32> = x64.iter().map(|&v| v as f32).collect();
+            let (mut o64, mut o32) = (vec![0.0f64; n], vec![0.0f32; n]);
+            m64.forward(&x64, n, &mut o64);
+            m32.forward(&x32, n, &mut o32);
+            // Outputs are O(1/sqrt(h)); each passes through ~6 f32 reductions.
+            let scale = o64.iter().map(|v| v.abs()).fold(0.0, f64::max);
+            for i in 0..n {
+                assert!(
+                    (o32[i] as f64 - o64[i]).abs() < 1e-5 * scale,
+                    "{act:?} point {i}: {} vs {}",
+                    o32[i],
+                    o64[i]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn forward_reuses_buffers_and_grows_for_larger_batches() {
+        let mut m = net::<f64>(4, 2, 3, Activation::Relu, 2);
+        let x = random_inputs(5 * 4, 2);
+        let mut out = vec![0.0; 5];
+        m.forward(&x, 5, &mut out); // larger than planned: buffers grow
+        let mut want = vec![0.0; 5];
+        m.predict(&x, 5, &mut want);
+        assert_eq!(out, want);
+        let mut grad = vec![0.0; m.params().len()];
+        m.backward(&x, &[1.0; 5], Target::Gradient(&mut grad));
+        assert!(grad.iter().all(|g| g.is_finite()));
+    }
+
+    #[test]
+    fn end_to_end_run_on_random_sign_784_reaches_zero_loss() {
+        // The whole pipeline (config -> data -> mlp -> SGD loop with exact stop) in both dtypes.
+        for dtype in ["f32", "f64"] {
+            let cfg = crate::settings::RunConfig {
+                arch: Some("mlp".into()),
+                dataset: Some("random_sign".into()),
+                dim: Some(784),
+                depth: Some(2),
+                width: Some(32),
+                ptr: Some(128),
+                pte: Some(256),
+                batch: Some(16),
+                alpha: Some(32768.0),
+                temp: Some(0.25),
+                dtype: Some(dtype.into()),
+                max_steps: Some(200_000),
+                ..Default::default()
+            };
+            let spec = cfg.resolve().expect("valid config");
+            let summary = crate::run::execute(&spec, None, &mut |_| true).expect("run");
+            assert_eq!(summary.stop_reason, "zero_loss", "{dtype}: {summary:?}");
+            assert_eq!(summary.train_err, 0.0);
+            assert_eq!(summary.last.train.unfitted, 0);
+            assert!(summary.steps > 0 && summary.rel_weight_change > 0.0);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Models in the paper's parametrisation (SPEC §1): weights N(0,1), all scaling in the forward pass.
+//!
+//! A model owns one flat parameter vector (so w0, ||w - w0|| and per-layer norms are simple
+//! slices), computes outputs f(w, x) for a batch, and runs the backward pass of a per-sample
+//! output gradient either into an SGD update in place or into a gradient buffer.
+
+pub mod activation;
+pub mod conv;
+pub mod mlp;
+pub mod mnas;
+pub mod perceptron;
+
+use crate::numeric::real::Real;
+use crate::numeric::rng::{self, Stream};
+use crate::settings::{Arch, RunSpec};
+use rand_distr::{Distribution, StandardNormal};
+
+/// A named slice of the parameter vector (one layer's weights).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    pub name: String,
+    pub offset: usize,
+    pub len: usize,
+}
+
+impl Layer {
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.offset..self.offset + self.len
+    }
+}
+
+/// Where [`Model::backward`] puts the result.
+pub enum Target<'a, R> {
+    /// `w -= lr * Σ_i c_i ∇f(w, x_i)`, in place.
+    Update { lr: R },
+    /// `grad = Σ_i c_i ∇f(w, x_i)`; the weights are not touched.
+    Gradient(&'a mut [R]),
+}
+
+/// A trainable network.
+pub trait Model<R: Real>: Send {
+    /// Numbers per input point.
+    fn input_dim(&self) -> usize;
+    /// All weights, layer after layer (see [`Model::layers`]).
+    fn params(&self) -> &[R];
+    fn params_mut(&mut self) -> &mut [R];
+    /// How the parameter vector is divided into layers.
+    fn layers(&self) -> &[Layer];
+    /// f(w, x_i) for `n` points stored row-major in `x`; any `n`.
+    fn predict(&mut self, x: &[R], n: usize, out: &mut [R]);
+    /// Like [`Model::predict`] for one batch (n at most the batch size the model was built for),
+    /// keeping what [`Model::backward`] needs.
+    fn forward(&mut self, x: &[R], n: usize, out: &mut [R]);
+    /// Backward pass of the last [`Model::forward`], whose inputs were `x`, with output
+    /// gradients `c` (one per point).
+    fn backward(&mut self, x: &[R], c: &[R], target: Target<'_, R>);
+}
+
+/// Draws `n` i.i.d. N(0,1) numbers from the init stream.
+pub(crate) fn normal_weights<R: Real>(n: usize, rng: &mut rng::StreamRng) -> Vec<R> {
+    (0..n)
+        .map(|_| R::from_f64(StandardNormal.sample(rng)))
+        .collect()
+}
+
+/// Builds the model of `spec` with its initial weights drawn from the `seed_init` stream.
+pub fn build<R: Real>(spec: &RunSpec) -> Box<dyn Model<R>> {
+    let mut rng = rng::stream(spec.seeds.init, Stream::Init);
+    match spec.arch {
+        Arch::Linear => Box::new(perceptron::Perceptron::new(spec.input_dim, &mut rng)),
+        Arch::Mlp => Box::new(mlp::Mlp::<R>::from_spec(spec, &mut rng)),
+        Arch::Mnas => Box::new(mnas::Mnas::<R>::from_spec(spec, &mut rng)),
+    }
+}
+
+/// Number of trainable parameters of `spec`'s model (without building it).
+pub fn param_count(spec: &RunSpec) -> usize {
+    match spec.arch {
+        Arch::Linear => spec.input_dim,
+        Arch::Mlp => mlp::param_count(spec.input_dim, spec.depth, spec.width),
+        Arch::Mnas => mnas::param_count(
+            spec.dataset.image_shape().expect("mnas runs on images"),
+            spec.width,
+        ),
+    }
+}

@@ -1,0 +1,78 @@
+//! One run from a resolved spec to a summary: load data, build the model, train, store.
+
+use crate::numeric::real::Real;
+use crate::rundir::{ConfigRecord, RunWriter, Summary};
+use crate::settings::{Dtype, RunSpec};
+use crate::train::{self, Observer, Progress};
+use crate::Error;
+use std::path::Path;
+
+/// Forwards checkpoints to the run directory (if any) and progress to a callback.
+struct Tee<'a> {
+    writer: Option<&'a mut RunWriter>,
+    progress: &'a mut dyn FnMut(&Progress) -> bool,
+    stop: bool,
+}
+
+impl Observer for Tee<'_> {
+    fn checkpoint(&mut self, record: &crate::observe::Record) -> std::io::Result<()> {
+        match self.writer.as_deref_mut() {
+            Some(w) => w.checkpoint(record),
+            None => Ok(()),
+        }
+    }
+    fn progress(&mut self, p: &Progress) {
+        self.stop = !(self.progress)(p);
+    }
+    fn should_stop(&self) -> bool {
+        self.stop
+    }
+}
+
+/// Runs `spec`; writes the run directory `out` when given. `progress` is called about every
+/// 0.1 s and returns false to interrupt the run.
+///
+/// An interrupted run (stop reason `interrupted`) returns its summary but does **not** publish
+/// `summary.json`: its directory stays partial (config and checkpoints only), so a sweep runs it
+/// again from the start instead of taking it for a finished result.
+pub fn execute(
+    spec: &RunSpec,
+    out: Option<&Path>,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Summary, Error> {
+    match spec.dtype {
+        Dtype::F32 => execute_as::<f32>(spec, out, progress),
+        Dtype::F64 => execute_as::<f64>(spec, out, progress),
+    }
+}
+
+fn execute_as<R: Real>(
+    spec: &RunSpec,
+    out: Option<&Path>,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Summary, Error> {
+    let data = crate::data::load::<R>(spec)?;
+    let mut model = crate::model::build::<R>(spec);
+    let mut writer = match out {
+        Some(dir) => {
+            Some(RunWriter::create(dir, &ConfigRecord::new(spec)).map_err(|e| Error::io(dir, e))?)
+        }
+        None => None,
+    };
+    let mut tee = Tee {
+        writer: writer.as_mut(),
+        progress,
+        stop: false,
+    };
+    let outcome = train::train(spec, model.as_mut(), &data, &mut tee)
+        .map_err(|e| Error::io(out.unwrap_or(Path::new(".")), e))?;
+    let summary = Summary::new(spec, &outcome);
+    if let (Some(w), Some(dir)) = (writer, out) {
+        if outcome.stop_reason == train::StopReason::Interrupted {
+            w.abandon().map_err(|e| Error::io(dir, e))?;
+        } else {
+            w.finish(&summary).map_err(|e| Error::io(dir, e))?;
+        }
+    }
+    Ok(summary)
+}

@@ -1,0 +1,114 @@
+use crate::observe::Record;
+use crate::settings::RunSpec;
+use crate::train::Outcome;
+use serde::{Deserialize, Serialize};
+
+/// What `config.json` holds: the resolved settings plus everything derived from them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ConfigRecord {
+    /// The run's identity (see [`RunSpec::identity`]).
+    pub id: String,
+    #[serde(flatten)]
+    pub spec: RunSpec,
+    /// Width h entering T = lr / (B h).
+    pub temperature_width: usize,
+    pub num_params: usize,
+    pub crate_version: String,
+    /// The random generator and how streams are keyed (SPEC §7).
+    pub rng: String,
+    /// How the stop at zero loss is detected.
+    pub stop_rule: String,
+    /// How the relative weight change is defined (OPEN in SPEC §5: both are stored).
+    pub rel_weight_change_definition: String,
+}
+
+impl ConfigRecord {
+    pub fn new(spec: &RunSpec) -> Self {
+        ConfigRecord {
+            id: spec.identity(),
+            spec: spec.clone(),
+            temperature_width: spec.temperature_width(),
+            num_params: crate::model::param_count(spec),
+            crate_version: crate::VERSION.to_string(),
+            rng: crate::numeric::rng::GENERATOR.to_string(),
+            stop_rule: "exact: last weight-changing step, confirmed by a full pass after ceil(P/B) update-free steps or at a checkpoint".into(),
+            rel_weight_change_definition: "rel_weight_change = ||w-w0||/||w0|| over all layers; rel_weight_change_layer_mean = mean over layers of ||w_l-w_l0||/||w_l0||".into(),
+        }
+    }
+}
+
+/// What `summary.json` holds (SPEC §10), written last and atomically.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Summary {
+    pub id: String,
+    /// "zero_loss", "diverged", "frozen", "max_steps", "max_wall" (or "interrupted", never published).
+    pub stop_reason: String,
+    pub steps: u64,
+    /// lr * steps at the stop.
+    pub t_star: f64,
+    pub wall_seconds: f64,
+    pub train_err: f64,
+    pub test_err: f64,
+    pub train_loss: f64,
+    pub test_loss: f64,
+    pub rel_weight_change: f64,
+    pub rel_weight_change_layer_mean: f64,
+    pub temp: f64,
+    pub lr: f64,
+    pub alpha: f64,
+    pub ptr: usize,
+    /// Perceptron: w1 - w0_1 (change along the teacher).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub signal: Option<f64>,
+    /// Perceptron: ||w_perp - w0_perp||.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub noise: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub signal_to_noise: Option<f64>,
+    pub steps_simulated: u64,
+    pub full_checks: u64,
+    pub check_seconds: f64,
+    pub checkpoint_seconds: f64,
+    pub crate_version: String,
+    /// The settings as given in config files (flat keys), for tables.
+    pub config: crate::settings::RunConfig,
+    /// The record at the stop.
+    pub last: Record,
+}
+
+impl Summary {
+    pub fn new(spec: &RunSpec, outcome: &Outcome) -> Self {
+        let last = &outcome.last;
+        let perceptron = last.perceptron.as_ref();
+        let mut config = spec.to_config();
+        config.data_dir = None;
+        config.threads = None;
+        Summary {
+            id: spec.identity(),
+            stop_reason: outcome.stop_reason.as_str().to_string(),
+            steps: outcome.steps,
+            t_star: outcome.t_star,
+            wall_seconds: outcome.wall_seconds,
+            train_err: last.train.err,
+            test_err: last.test.err,
+            train_loss: last.train.loss,
+            test_loss: last.test.loss,
+            rel_weight_change: last.rel_weight_change,
+            rel_weight_change_layer_mean: last.rel_weight_change_layer_mean,
+            temp: spec.temp,
+            lr: spec.lr,
+            alpha: spec.alpha,
+            ptr: spec.ptr,
+            signal: perceptron.map(|p| p.signal),
+            noise: perceptron.map(|p| p.noise),
+            signal_to_noise: perceptron.map(|p| p.signal_to_noise),
+            steps_simulated: outcome.steps_simulated,
+            full_checks: outcome.full_checks,
+            check_seconds: outcome.check_seconds,
+            checkpoint_seconds: outcome.checkpoint_seconds,
+            crate_version: crate::VERSION.to_string(),
+            config,
+            last: last.clone(),
+        }
+    }
+}
