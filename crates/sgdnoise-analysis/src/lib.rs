@@ -18,6 +18,7 @@
 //! (their value is the one at the cap) and counted in `n_capped`.
 
 pub mod crossover;
+mod figures;
 pub mod fit;
 pub mod plot;
 pub mod report;

@@ -1,0 +1,259 @@
+//! Phase-diagram figures over alpha and T (or the learning rate): heatmaps of test error, weight
+//! change, t* and steps, test error against T per alpha, and the optimal temperature T_opt(alpha)
+//! with its exponent in the feature regime.
+
+use super::{ci_text, curves, law_line, range_of, Ctx};
+use crate::crossover::{optimal_temperature, OPTIMAL_TEMPERATURE_METHOD};
+use crate::fit::{bootstrap, fit_power_law, FitRange};
+use crate::plot::{self, Cell, Heatmap, LegendAt, LinePlot, Pt, Scale, Series};
+use crate::{fmt_num, group_by, values_of, Axis, CurvePoint, Observable, SeedTable};
+use sgdnoise_core::rundir::Summary;
+
+/// Phase diagram over alpha and T: heatmaps, test error against T per alpha, T_opt(alpha).
+pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_core::Error> {
+    let alphas = values_of(runs, Axis::Alpha);
+    let y_axis = ctx.opts.phase_y;
+    let temps = values_of(runs, y_axis);
+    let by_alpha = group_by(runs, Axis::Alpha);
+    let err_tables: Vec<(f64, SeedTable)> = by_alpha
+        .iter()
+        .map(|(a, g)| (*a, ctx.table(g, Axis::Temp, Observable::TestErr)))
+        .collect();
+    // T_opt per alpha with bootstrap CIs.
+    let mut topt = Vec::new();
+    for (a, t) in &err_tables {
+        if let Some(e) = bootstrap(
+            ctx.seeds.len(),
+            &|w| optimal_temperature(&t.means(w)),
+            &ctx.opts.bootstrap,
+        ) {
+            ctx.row(
+                "T_opt_vs_alpha",
+                "T_opt",
+                "alpha",
+                &format!("alpha={}", fmt_num(*a)),
+                e,
+                None,
+                format!(
+                    "{OPTIMAL_TEMPERATURE_METHOD}; {}",
+                    ctx.opts.bootstrap.describe()
+                ),
+            );
+            topt.push((*a, e));
+        }
+    }
+    for obs in [
+        Observable::TestErr,
+        Observable::RelWeightChange,
+        Observable::TStar,
+        Observable::Steps,
+    ] {
+        let stem = format!("phase_{}", obs.name());
+        let mut cells = vec![vec![Cell::Missing; alphas.len()]; temps.len()];
+        let mut rows = Vec::new();
+        for (ia, (a, g)) in by_alpha.iter().enumerate() {
+            let t = ctx.table(g, y_axis, obs);
+            for p in t.points() {
+                let it = temps.iter().position(|v| *v == p.x).unwrap_or(0);
+                cells[it][ia] = if p.is_diverged() {
+                    Cell::Diverged
+                } else if p.n > 0 {
+                    Cell::Value(p.mean)
+                } else {
+                    Cell::Missing
+                };
+                rows.push((*a, p));
+            }
+        }
+        ctx.write_cells(&stem, y_axis.symbol(), &rows)?;
+        let h = Heatmap {
+            title: format!("Phase diagram: seed-mean {}", obs.name()),
+            x_label: Axis::Alpha.label().into(),
+            y_label: y_axis.label().into(),
+            xs: alphas.clone(),
+            ys: temps.clone(),
+            cells,
+            value_label: obs.label().into(),
+            log_values: obs != Observable::TestErr,
+            markers: if obs == Observable::TestErr && y_axis == Axis::Temp {
+                topt.iter().map(|(a, e)| (*a, e.value)).collect()
+            } else {
+                Vec::new()
+            },
+            marker_label: "T_opt (lowest test error)".into(),
+        };
+        ctx.save_heatmap(&stem, &h)?;
+    }
+    // Test error against T for up to 7 alphas.
+    let step = err_tables.len().div_ceil(7).max(1);
+    let chosen: Vec<&Summary> = by_alpha
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % step == 0)
+        .flat_map(|(_, (_, g))| g.iter().copied())
+        .collect();
+    let (mut p, _) = curves(
+        ctx,
+        "test_err_vs_T_per_alpha",
+        "Test error against T",
+        &chosen,
+        Axis::Temp,
+        Observable::TestErr,
+        Axis::Alpha,
+        Scale::Log10,
+    )?;
+    p.legend = LegendAt::UpperRight;
+    ctx.save_plot("test_err_vs_T_per_alpha", &p)?;
+    // T_opt ~ alpha^k in the feature regime.
+    let depth = runs
+        .first()
+        .filter(|s| s.config.arch.as_deref() == Some("mlp"))
+        .and_then(|s| s.config.depth);
+    let theory = depth.map(|d| (d as f64 - 1.0) / (d as f64 + 1.0));
+    let range = FitRange::new(0.0, ctx.opts.feature_alpha_max);
+    let mut p = LinePlot::new(
+        "Optimal temperature against α (95% CI over seeds)",
+        Axis::Alpha.label(),
+        "T_opt (lowest seed-mean test error)",
+        Scale::Log2,
+        Scale::Log2,
+    );
+    p.series.push(Series {
+        label: "T_opt".into(),
+        points: topt
+            .iter()
+            .map(|(a, e)| Pt {
+                x: *a,
+                y: e.value,
+                lo: e.ci_low,
+                hi: e.ci_high,
+            })
+            .collect(),
+        diverged: Vec::new(),
+    });
+    let topt_of = |w: Option<&[u32]>| -> Vec<(f64, f64)> {
+        err_tables
+            .iter()
+            .filter_map(|(a, t)| optimal_temperature(&t.means(w)).map(|v| (*a, v)))
+            .collect()
+    };
+    if let Some(law) = fit_power_law(&topt_of(None), range) {
+        if let Some(e) = bootstrap(
+            ctx.seeds.len(),
+            &|w| fit_power_law(&topt_of(w), range).map(|f| f.exponent),
+            &ctx.opts.bootstrap,
+        ) {
+            let method = format!(
+                "k in T_opt ~ alpha^k, least squares in log-log over alpha in {} with a resolved T_opt; T_opt: {OPTIMAL_TEMPERATURE_METHOD}; {}",
+                range.describe(),
+                ctx.opts.bootstrap.describe()
+            );
+            let cond = depth.map_or("feature regime".to_string(), |d| format!("D={d}"));
+            ctx.row("T_opt_vs_alpha", "T_opt", "alpha", &cond, e, theory, method);
+            ctx.notes.push(format!(
+                "T_opt ~ alpha^k: k = {}{}",
+                ci_text(&e),
+                theory.map_or(String::new(), |t| format!(" (theory (D-1)/(D+1) = {t:.3})"))
+            ));
+            let xs: Vec<f64> = topt_of(None)
+                .iter()
+                .map(|v| v.0)
+                .filter(|a| range.contains(*a))
+                .collect();
+            let (x0, x1) = range_of(&xs);
+            p.lines.push(law_line(
+                format!("fit: k = {}", ci_text(&e)),
+                &law,
+                x0,
+                x1,
+                None,
+            ));
+        }
+    }
+    let csv_t: Vec<(String, Vec<CurvePoint>)> = vec![(
+        "T_opt".into(),
+        topt.iter()
+            .map(|(a, e)| CurvePoint {
+                x: *a,
+                mean: e.value,
+                sd: f64::NAN,
+                sem: f64::NAN,
+                n: ctx.seeds.len(),
+                n_runs: 0,
+                n_diverged: 0,
+                n_capped: 0,
+            })
+            .collect(),
+    )];
+    ctx.write_curves("T_opt_vs_alpha", "alpha", &csv_t)?;
+    ctx.save_plot("T_opt_vs_alpha", &p)?;
+    let _ = plot::PALETTE;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::figures::testing::{find, tmp};
+    use crate::fit::BootstrapOptions;
+    use crate::report::{analyze, AnalysisOptions};
+    use crate::seeds::testing::summary;
+    use crate::Axis;
+    use sgdnoise_campaign::presets::Kind;
+
+    #[test]
+    fn phase_diagram_finds_the_optimal_temperature_law() {
+        // T_opt = 2^-4 alpha^(2/3): test error 0.1 + 0.01 (ln T - ln T_opt)^2; the largest
+        // alpha and T diverge.
+        let mut runs = Vec::new();
+        for ka in -8..=2 {
+            let alpha = 2f64.powi(ka);
+            let topt = 2f64.powi(-4) * alpha.powf(2.0 / 3.0);
+            for kt in -14..=0 {
+                let t = 2f64.powi(kt);
+                for seed in 1..=3 {
+                    let err = 0.1 + 0.01 * (t.ln() - topt.ln()).powi(2) + 0.001 * seed as f64;
+                    let mut s = summary("mlp", 1024, t, alpha, seed, err, 0.1, 10.0);
+                    s.config.depth = Some(5);
+                    if ka == 2 && kt == 0 {
+                        s.stop_reason = "diverged".into();
+                    }
+                    runs.push(s);
+                }
+            }
+        }
+        assert_eq!(Kind::detect(&runs), Kind::Phase);
+        let out = tmp("phase");
+        let opts = AnalysisOptions {
+            bootstrap: BootstrapOptions {
+                resamples: 100,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let a = analyze(&runs, Kind::Phase, &opts, &out).unwrap();
+        let k = find(&a.fits, "T_opt", "D=5");
+        assert_eq!(k.theory, Some(2.0 / 3.0));
+        // The parabola refinement is exact for this error surface.
+        assert!((k.value - 2.0 / 3.0).abs() < 0.01, "{k:?}");
+        for stem in [
+            "phase_test_err",
+            "phase_rel_weight_change",
+            "T_opt_vs_alpha",
+        ] {
+            assert!(out.join(format!("{stem}.png")).is_file(), "{stem}");
+        }
+        let svg = std::fs::read_to_string(out.join("phase_test_err.svg")).unwrap();
+        assert!(svg.contains("diverged (most seeds)"));
+        // The heatmaps can be drawn over the learning rate instead of T.
+        let by_lr = AnalysisOptions {
+            phase_y: Axis::Lr,
+            ..opts
+        };
+        analyze(&runs, Kind::Phase, &by_lr, &out).unwrap();
+        let csv = std::fs::read_to_string(out.join("phase_test_err.csv")).unwrap();
+        assert!(csv.starts_with("alpha,lr,mean"), "{}", &csv[..40]);
+        if std::env::var_os("SGDNOISE_KEEP_PLOTS").is_none() {
+            let _ = std::fs::remove_dir_all(&out);
+        }
+    }
+}
