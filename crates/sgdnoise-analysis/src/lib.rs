@@ -20,9 +20,11 @@
 pub mod crossover;
 mod figures;
 pub mod fit;
+pub mod kind;
 pub mod plot;
 pub mod report;
 pub mod seeds;
 pub mod study;
 
+pub use kind::Kind;
 pub use seeds::*;

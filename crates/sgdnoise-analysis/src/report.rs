@@ -14,8 +14,8 @@
 use crate::crossover::{Collapse, PlateauExit};
 use crate::figures::{self, csv_err, num, Ctx, SPREAD};
 use crate::fit::BootstrapOptions;
+use crate::Kind;
 use crate::{seeds_of, Axis};
-use sgdnoise_campaign::presets::Kind;
 use sgdnoise_core::rundir::Summary;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -159,7 +159,7 @@ fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
     }
     let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
     for r in runs {
-        *reasons.entry(r.stop_reason.as_str()).or_default() += 1;
+        *reasons.entry(r.stop_reason.name()).or_default() += 1;
     }
     let _ = writeln!(
         s,

@@ -188,15 +188,12 @@ pub fn fmt_num(v: f64) -> String {
 /// Whether the run ended by divergence: a non-finite loss, or a frozen net (weights that can
 /// no longer move while points remain unfitted, e.g. every ReLU dead after a blow-up at large T).
 pub fn diverged(s: &Summary) -> bool {
-    s.stop_reason == "diverged" || s.stop_reason == "frozen"
+    s.stop_reason.is_divergence()
 }
 
 /// Whether the run was stopped by a cap before reaching zero loss.
 pub fn capped(s: &Summary) -> bool {
-    matches!(
-        s.stop_reason.as_str(),
-        "max_steps" | "max_wall" | "interrupted"
-    )
+    s.stop_reason.is_censored()
 }
 
 /// The seed of a run (its `seed_init`; the other streams default from it).
@@ -414,7 +411,7 @@ pub(crate) mod testing {
         t_star: f64,
     ) -> Summary {
         let config = RunConfig {
-            arch: Some(arch.into()),
+            arch: Some(arch.parse().unwrap()),
             ptr: Some(ptr),
             temp: Some(temp),
             alpha: Some(alpha),
@@ -425,7 +422,7 @@ pub(crate) mod testing {
         let set = SetStats::default();
         Summary {
             id: format!("{arch}-{ptr}-{temp}-{alpha}-{seed}"),
-            stop_reason: "zero_loss".into(),
+            stop_reason: sgdnoise_core::train::StopReason::ZeroLoss,
             steps: (t_star / (temp * 16.0)).round() as u64,
             t_star,
             wall_seconds: 0.0,
@@ -483,7 +480,7 @@ mod tests {
             ));
             let mut d = testing::summary("mlp", 1024, 2.0, 1.0, seed, f64::NAN, f64::NAN, 1.0);
             if seed < 2 {
-                d.stop_reason = "diverged".into();
+                d.stop_reason = sgdnoise_core::train::StopReason::Diverged;
             } else {
                 d.test_err = 0.4;
             }

@@ -1,88 +1,47 @@
-//! The built-in perceptron study: the README's main job and the embedded default.
+//! The report of the built-in perceptron study (`sgdnoise study`, the README's main job; its grid
+//! is the preset file `presets/study.toml`).
 //!
-//! Two small grids on the perceptron (d = 32, alpha = 32768, B = 2, depleted_sign) that show the
-//! perceptron effects of SPEC §8 in seconds:
-//! 1. a P-scan at T = 1 for chi = 1 and chi = 3: the signal-to-noise ratio
+//! Two tables, mean ± sd over seeds of the runs that reached zero loss:
+//! 1. against P at T = 1 for chi = 1 and chi = 3: the signal-to-noise ratio
 //!    (w1 - w0_1) / ||w_perp - w0_perp|| grows as P^(1/(1+chi)), and t* grows with P;
-//! 2. a T-scan at P = 1024, chi = 1, T = 2^-16 .. 2^2: the relative weight change grows linearly
-//!    in T once T is well above 1/alpha ≈ 2^-15, and t* grows with T.
-//! Slopes are least-squares fits in log-log over all seeds' points, with a 95% interval from the
-//! fit's standard error.
+//! 2. against T at P = 1024, chi = 1: the relative weight change grows linearly in T once T is
+//!    well above 1/alpha, and t* grows with T.
+//!
+//! The exponents are fitted by the library's power-law fit ([`crate::fit`]) through the seed
+//! means, with the percentile interval of a bootstrap over seeds (the same method as the
+//! figures of `reproduce`).
 
-use sgdnoise_campaign::Plan;
+use crate::fit::{bootstrap, fit_power_law, BootstrapOptions, Estimate, FitRange};
+use crate::{seeds_of, Axis, Observable, SeedTable};
 use sgdnoise_core::rundir::Summary;
-use sgdnoise_core::settings::{RunConfig, RunSpec};
+use sgdnoise_core::train::StopReason;
 use std::fmt::Write;
 
-pub const DIM: usize = 32;
-pub const ALPHA: f64 = 32768.0;
-pub const BATCH: usize = 2;
-pub const PTE: usize = 4096;
+/// chi of the P-scan.
 pub const P_SCAN_CHI: [f64; 2] = [1.0, 3.0];
-pub const P_SCAN_P: [usize; 4] = [256, 1024, 4096, 16384];
+/// Temperature of the P-scan.
 pub const P_SCAN_T: f64 = 1.0;
+/// chi and P of the T-scan.
 pub const T_SCAN_CHI: f64 = 1.0;
 pub const T_SCAN_P: usize = 1024;
-/// log2 of the temperatures of the T-scan.
-pub const T_SCAN_LOG2: [i32; 10] = [-16, -14, -12, -10, -8, -6, -4, -2, 0, 2];
-/// The T-scan's weight-change slope is fitted for T >= 2^-8 (T alpha >= 128).
-pub const T_FIT_MIN_LOG2: i32 = -8;
+/// The T-scan's weight-change exponent is fitted for T >= 2^-8 (T alpha >= 128).
+pub const T_FIT_MIN: f64 = 1.0 / 256.0;
 
-fn spec(chi: f64, ptr: usize, temp: f64, seed: i64) -> RunSpec {
-    RunConfig {
-        arch: Some("linear".into()),
-        dataset: Some("depleted_sign".into()),
-        dim: Some(DIM),
-        chi: Some(chi),
-        ptr: Some(ptr),
-        pte: Some(PTE),
-        alpha: Some(ALPHA),
-        batch: Some(BATCH),
-        temp: Some(temp),
-        seed_init: Some(seed),
-        ..Default::default()
-    }
-    .resolve()
-    .expect("the study's settings are valid")
+/// A fitted exponent with its theory value.
+#[derive(Clone, Debug)]
+pub struct Slope {
+    pub what: String,
+    pub estimate: Estimate,
+    pub theory: f64,
+    /// Seeds the fit rests on.
+    pub seeds: usize,
 }
 
-/// The runs of the study with `seeds` seeds per point.
-pub fn plan(seeds: usize) -> Plan {
-    let mut runs = Vec::new();
-    for seed in 0..seeds as i64 {
-        for chi in P_SCAN_CHI {
-            for p in P_SCAN_P {
-                runs.push(spec(chi, p, P_SCAN_T, seed));
-            }
-        }
-        for e in T_SCAN_LOG2 {
-            let s = spec(T_SCAN_CHI, T_SCAN_P, 2f64.powi(e), seed);
-            if !runs.iter().any(|r: &RunSpec| r.identity() == s.identity()) {
-                runs.push(s);
-            }
-        }
-    }
-    Plan {
-        name: "perceptron-study".into(),
-        runs,
-    }
-}
-
-/// Least-squares slope of y against x with its standard error.
-pub fn fit_slope(x: &[f64], y: &[f64]) -> (f64, f64) {
-    let n = x.len() as f64;
-    let mx = x.iter().sum::<f64>() / n;
-    let my = y.iter().sum::<f64>() / n;
-    let sxx: f64 = x.iter().map(|a| (a - mx).powi(2)).sum();
-    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
-    let slope = sxy / sxx;
-    let resid: f64 = x
-        .iter()
-        .zip(y)
-        .map(|(a, b)| (b - my - slope * (a - mx)).powi(2))
-        .sum();
-    let se = (resid / (n - 2.0) / sxx).sqrt();
-    (slope, se)
+/// The study's tables and exponents.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub text: String,
+    pub slopes: Vec<Slope>,
 }
 
 fn mean_sd(v: &[f64]) -> (f64, f64) {
@@ -96,125 +55,128 @@ fn mean_sd(v: &[f64]) -> (f64, f64) {
     (m, sd)
 }
 
-/// A fitted exponent with its theory value.
-#[derive(Clone, Debug)]
-pub struct Slope {
-    pub what: String,
-    pub value: f64,
-    /// Half-width of the 95% interval (1.96 standard errors).
-    pub ci95: f64,
-    pub theory: f64,
+fn stats(runs: &[&Summary], f: impl Fn(&Summary) -> f64) -> (f64, f64) {
+    mean_sd(&runs.iter().map(|s| f(s)).collect::<Vec<_>>())
 }
 
-/// The study's tables and slopes.
-#[derive(Clone, Debug)]
-pub struct Report {
-    pub text: String,
-    pub slopes: Vec<Slope>,
-}
-
-fn matches(s: &Summary, chi: f64, p: usize, temp: f64) -> bool {
-    s.config.chi == Some(chi) && s.ptr == p && (s.temp - temp).abs() <= 1e-12 * temp
+/// The exponent of `obs` against `axis` over `runs` (fit through the seed means, bootstrap over
+/// the seeds).
+fn exponent(
+    runs: &[&Summary],
+    axis: Axis,
+    obs: Observable,
+    range: FitRange,
+    opts: &BootstrapOptions,
+) -> Option<(Estimate, usize)> {
+    let seeds = seeds_of(runs);
+    let table = SeedTable::new(runs, axis, obs, &seeds);
+    let e = bootstrap(
+        seeds.len(),
+        &|w| fit_power_law(&table.means(w), range).map(|law| law.exponent),
+        opts,
+    )?;
+    Some((e, seeds.len()))
 }
 
 /// Builds the tables and fits from the study's finished runs.
-pub fn report(runs: &[Summary]) -> Report {
+pub fn report(runs: &[Summary], opts: &BootstrapOptions) -> Report {
     let mut text = String::new();
     let mut slopes = Vec::new();
-    let seeds = runs
+    let finished: Vec<&Summary> = runs
         .iter()
-        .filter_map(|s| s.config.seed_init)
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
-    let _ = writeln!(text, "Perceptron study: d = {DIM}, alpha = {ALPHA}, B = {BATCH}, depleted_sign, {seeds} seeds (mean ± sd)\n");
+        .filter(|s| s.stop_reason == StopReason::ZeroLoss)
+        .collect();
+    let first = runs.first();
+    let dim = first.and_then(|s| s.config.dim).unwrap_or(0);
+    let batch = first.and_then(|s| s.config.batch).unwrap_or(0);
+    let alpha = first.map_or(f64::NAN, |s| s.alpha);
+    let n_seeds = seeds_of(&runs.iter().collect::<Vec<_>>()).len();
+    let _ = writeln!(text, "Perceptron study: d = {dim}, alpha = {alpha}, B = {batch}, depleted_sign, {n_seeds} seeds (mean ± sd)\n");
     let _ = writeln!(text, "(1) Against P at T = {P_SCAN_T}: SGD noise forces a larger signal; signal/noise ~ P^(1/(1+chi))");
     let _ = writeln!(
         text,
         "  chi       P   signal/noise        signal      t* = lr·steps    test error"
     );
+    let at = |chi: f64, temp: f64| -> Vec<&Summary> {
+        finished
+            .iter()
+            .copied()
+            .filter(|s| s.config.chi == Some(chi) && s.temp == temp)
+            .collect()
+    };
     for chi in P_SCAN_CHI {
-        let (mut xs, mut ys) = (Vec::new(), Vec::new());
-        for p in P_SCAN_P {
-            let here: Vec<&Summary> = runs
-                .iter()
-                .filter(|s| matches(s, chi, p, P_SCAN_T) && s.stop_reason == "zero_loss")
-                .collect();
-            if here.is_empty() {
-                continue;
-            }
-            let ratio: Vec<f64> = here
-                .iter()
-                .map(|s| s.signal_to_noise.unwrap_or(f64::NAN))
-                .collect();
-            let signal: Vec<f64> = here.iter().map(|s| s.signal.unwrap_or(f64::NAN)).collect();
-            let tstar: Vec<f64> = here.iter().map(|s| s.t_star).collect();
-            let err: Vec<f64> = here.iter().map(|s| s.test_err).collect();
-            for &r in &ratio {
-                xs.push((p as f64).ln());
-                ys.push(r.ln());
-            }
-            let (r, rs) = mean_sd(&ratio);
-            let (g, gs) = mean_sd(&signal);
-            let (t, ts) = mean_sd(&tstar);
-            let (e, es) = mean_sd(&err);
+        let scan = at(chi, P_SCAN_T);
+        for (p, here) in crate::group_by(&scan, Axis::Ptr) {
+            let (r, rs) = stats(&here, |s| s.signal_to_noise.unwrap_or(f64::NAN));
+            let (g, gs) = stats(&here, |s| s.signal.unwrap_or(f64::NAN));
+            let (t, ts) = stats(&here, |s| s.t_star);
+            let (e, es) = stats(&here, |s| s.test_err);
             let _ = writeln!(text, "  {chi:>3} {p:>7}   {r:>6.2} ± {rs:<5.2}  {g:>6.2} ± {gs:<5.2}  {t:>9.3e} ± {ts:<9.2e}  {e:.4} ± {es:.4}");
         }
-        if xs.len() >= 3 {
-            let (slope, se) = fit_slope(&xs, &ys);
-            slopes.push(Slope {
-                what: format!("signal/noise vs P, chi = {chi}"),
-                value: slope,
-                ci95: 1.96 * se,
-                theory: 1.0 / (1.0 + chi),
-            });
+        if crate::values_of(&scan, Axis::Ptr).len() >= 3 {
+            if let Some((estimate, seeds)) = exponent(
+                &scan,
+                Axis::Ptr,
+                Observable::SignalToNoise,
+                FitRange::ALL,
+                opts,
+            ) {
+                slopes.push(Slope {
+                    what: format!("signal/noise vs P, chi = {chi}"),
+                    estimate,
+                    theory: 1.0 / (1.0 + chi),
+                    seeds,
+                });
+            }
         }
     }
-    let _ = writeln!(text, "\n(2) Against T at P = {T_SCAN_P}, chi = {T_SCAN_CHI} (1/alpha = 2^{:.0}): weight change ∝ T for T >> 1/alpha", -ALPHA.log2());
+    let _ = writeln!(text, "\n(2) Against T at P = {T_SCAN_P}, chi = {T_SCAN_CHI} (1/alpha = 2^{:.0}): weight change ∝ T for T >> 1/alpha", -alpha.log2());
     let _ = writeln!(
         text,
         "     T     ||w-w0||/||w0||        t* = lr·steps          steps    test error"
     );
-    let (mut xs, mut ys) = (Vec::new(), Vec::new());
-    for e in T_SCAN_LOG2 {
-        let temp = 2f64.powi(e);
-        let here: Vec<&Summary> = runs
-            .iter()
-            .filter(|s| matches(s, T_SCAN_CHI, T_SCAN_P, temp) && s.stop_reason == "zero_loss")
-            .collect();
-        if here.is_empty() {
-            continue;
-        }
-        let dw: Vec<f64> = here.iter().map(|s| s.rel_weight_change).collect();
-        if e >= T_FIT_MIN_LOG2 {
-            for &v in &dw {
-                xs.push(temp.ln());
-                ys.push(v.ln());
-            }
-        }
-        let (w, ws) = mean_sd(&dw);
-        let (t, ts) = mean_sd(&here.iter().map(|s| s.t_star).collect::<Vec<_>>());
-        let (n, _) = mean_sd(&here.iter().map(|s| s.steps as f64).collect::<Vec<_>>());
-        let (er, ers) = mean_sd(&here.iter().map(|s| s.test_err).collect::<Vec<_>>());
+    let scan: Vec<&Summary> = finished
+        .iter()
+        .copied()
+        .filter(|s| s.config.chi == Some(T_SCAN_CHI) && s.ptr == T_SCAN_P)
+        .collect();
+    for (temp, here) in crate::group_by(&scan, Axis::Temp) {
+        let (w, ws) = stats(&here, |s| s.rel_weight_change);
+        let (t, ts) = stats(&here, |s| s.t_star);
+        let (n, _) = stats(&here, |s| s.steps as f64);
+        let (er, ers) = stats(&here, |s| s.test_err);
+        let e = temp.log2();
         let _ = writeln!(text, "  2^{e:<3}   {w:>9.3e} ± {ws:<9.2e}  {t:>9.3e} ± {ts:<9.2e}  {n:>9.0}    {er:.4} ± {ers:.4}");
     }
-    if xs.len() >= 3 {
-        let (slope, se) = fit_slope(&xs, &ys);
-        slopes.push(Slope {
-            what: format!("rel. weight change vs T, T >= 2^{T_FIT_MIN_LOG2}"),
-            value: slope,
-            ci95: 1.96 * se,
-            theory: 1.0,
-        });
+    let range = FitRange::new(T_FIT_MIN, f64::INFINITY);
+    if crate::values_of(&scan, Axis::Temp)
+        .iter()
+        .filter(|t| range.contains(**t))
+        .count()
+        >= 3
+    {
+        if let Some((estimate, seeds)) =
+            exponent(&scan, Axis::Temp, Observable::RelWeightChange, range, opts)
+        {
+            slopes.push(Slope {
+                what: format!("rel. weight change vs T, T >= 2^{}", T_FIT_MIN.log2()),
+                estimate,
+                theory: 1.0,
+                seeds,
+            });
+        }
     }
     let _ = writeln!(
         text,
-        "\nFitted exponents (least squares in log-log over all seeds, ± 95% interval):"
+        "\nFitted exponents (power law through the seed means; {}):",
+        opts.describe()
     );
     for s in &slopes {
+        let e = &s.estimate;
         let _ = writeln!(
             text,
-            "  {:<42} {:>6.3} ± {:.3}   (theory {:.3})",
-            s.what, s.value, s.ci95, s.theory
+            "  {:<42} {:>6.3} [{:.3}, {:.3}]   (theory {:.3}; {} seeds)",
+            s.what, e.value, e.ci_low, e.ci_high, s.theory, s.seeds
         );
     }
     Report { text, slopes }
@@ -223,23 +185,44 @@ pub fn report(runs: &[Summary]) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::seeds::testing::summary;
 
     #[test]
-    fn slope_of_an_exact_power_law() {
-        let x: Vec<f64> = (1..6).map(|i| (i as f64).ln()).collect();
-        let y: Vec<f64> = x.iter().map(|v| 0.5 * v + 2.0).collect();
-        let (s, se) = fit_slope(&x, &y);
-        assert!((s - 0.5).abs() < 1e-12 && se < 1e-6);
-    }
-
-    #[test]
-    fn plan_has_no_duplicate_runs() {
-        let p = plan(2);
-        let mut ids: Vec<String> = p.runs.iter().map(|r| r.identity()).collect();
-        let n = ids.len();
-        ids.sort();
-        ids.dedup();
-        assert_eq!(ids.len(), n);
-        assert_eq!(n, 2 * (8 + 10 - 1));
+    fn exponents_of_exact_power_laws_are_recovered() {
+        let mut runs = Vec::new();
+        for seed in 0..4 {
+            let wobble = 1.0 + 0.01 * seed as f64;
+            for (k, p) in [256usize, 1024, 4096, 16384].into_iter().enumerate() {
+                for chi in P_SCAN_CHI {
+                    let mut s = summary("linear", p, 1.0, 32768.0, seed, 0.1, wobble, 1.0);
+                    s.config.chi = Some(chi);
+                    let ratio = wobble * (p as f64).powf(1.0 / (1.0 + chi));
+                    s.signal = Some(ratio);
+                    s.noise = Some(1.0);
+                    s.signal_to_noise = Some(ratio);
+                    s.id = format!("{}-{chi}-{k}", s.id);
+                    runs.push(s);
+                }
+            }
+            for e in [-8, -6, -4, -2, 0] {
+                let t = 2f64.powi(e);
+                let mut s = summary("linear", 1024, t, 32768.0, seed, 0.1, wobble * t, 1.0);
+                s.config.chi = Some(1.0);
+                s.id = format!("{}-t{e}", s.id);
+                runs.push(s);
+            }
+        }
+        let r = report(&runs, &BootstrapOptions::default());
+        assert_eq!(r.slopes.len(), 3, "{}", r.text);
+        for s in &r.slopes {
+            assert!(
+                (s.estimate.value - s.theory).abs() < 1e-9,
+                "{}: {s:?}",
+                s.what
+            );
+            assert!(s.estimate.covers(s.theory), "{s:?}");
+            assert_eq!(s.seeds, 4);
+        }
+        assert!(r.text.contains("4 seeds"), "{}", r.text);
     }
 }

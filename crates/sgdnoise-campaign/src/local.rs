@@ -1,11 +1,11 @@
 //! The local executor: runs the missing runs of a plan on this machine's cores, one thread per
 //! run, resumable and safe beside other executors on the same store.
 
-use crate::{lock, Plan};
+use crate::{lock, Plan, Store};
 use serde::{Deserialize, Serialize};
 use sgdnoise_core::rundir::{self, Summary};
 use sgdnoise_core::settings::RunSpec;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 
@@ -61,11 +61,6 @@ pub struct FailureRecord {
     pub crate_version: String,
 }
 
-/// The run directory of `spec` in `store`.
-pub fn run_dir(store: &Path, spec: &RunSpec) -> PathBuf {
-    store.join("runs").join(spec.identity())
-}
-
 /// Reads the failure record of the run in `dir`, if any (an unreadable one counts as a failure
 /// with its parse error).
 pub fn read_failure(dir: &Path) -> Option<FailureRecord> {
@@ -99,12 +94,12 @@ pub enum RunState {
 }
 
 /// The state of `spec` in `store`.
-pub fn run_state(store: &Path, spec: &RunSpec) -> RunState {
-    let dir = run_dir(store, spec);
+pub fn run_state(store: &Store, spec: &RunSpec) -> RunState {
+    let dir = store.dir_of(spec);
     if rundir::is_finished(&dir) {
         return RunState::Done;
     }
-    if let Ok((holder, age)) = lock::read_lock(&lock::lock_path(store, &spec.identity())) {
+    if let Ok((holder, age)) = lock::read_lock(&store.lock_path(&spec.identity())) {
         if !lock::is_stale(holder.as_ref(), age) {
             if let Some(h) = holder {
                 return RunState::Running(h);
@@ -142,13 +137,13 @@ pub enum RunOutcome {
 /// `stop` interrupts it (the directory stays partial). Errors are only those of the store itself
 /// (cannot create the lock or write `failed.json`); a run's own error is [`RunOutcome::Failed`].
 pub fn run_one(
-    store: &Path,
+    store: &Store,
     spec: &RunSpec,
     retry_failed: bool,
     stop: Option<&AtomicBool>,
     started: &mut dyn FnMut(),
 ) -> Result<RunOutcome, sgdnoise_core::Error> {
-    let dir = run_dir(store, spec);
+    let dir = store.dir_of(spec);
     let id = spec.identity();
     if rundir::is_finished(&dir) {
         return Ok(RunOutcome::AlreadyDone);
@@ -159,7 +154,7 @@ pub fn run_one(
         }
     }
     let mut held =
-        match lock::acquire(store, &id).map_err(|e| sgdnoise_core::Error::io(store, e))? {
+        match lock::acquire(store, &id).map_err(|e| sgdnoise_core::Error::io(store.root(), e))? {
             lock::Acquire::Taken(l) => l,
             lock::Acquire::Busy(h) => return Ok(RunOutcome::Busy(h)),
         };
@@ -178,7 +173,7 @@ pub fn run_one(
         })
     }));
     let error = match result {
-        Ok(Ok(summary)) if summary.stop_reason == "interrupted" => {
+        Ok(Ok(summary)) if summary.stop_reason == sgdnoise_core::train::StopReason::Interrupted => {
             return Ok(RunOutcome::Interrupted)
         }
         Ok(Ok(summary)) => {
@@ -220,11 +215,11 @@ enum Message {
 /// the next call picks up where it stopped.
 pub fn run_local(
     plan: &Plan,
-    store: &Path,
+    store: &Store,
     opts: &LocalOptions,
     events: &mut dyn FnMut(SweepEvent),
 ) -> Result<SweepReport, sgdnoise_core::Error> {
-    std::fs::create_dir_all(store.join("runs")).map_err(|e| sgdnoise_core::Error::io(store, e))?;
+    store.create()?;
     lock::clean_finished(store);
     let mut report = SweepReport {
         total: plan.runs.len(),
@@ -234,7 +229,7 @@ pub fn run_local(
         .runs
         .iter()
         .filter(|spec| {
-            let done = rundir::is_finished(&run_dir(store, spec));
+            let done = rundir::is_finished(&store.dir_of(spec));
             report.already_done += done as usize;
             !done
         })
@@ -304,25 +299,6 @@ pub fn run_local(
     Ok(report)
 }
 
-/// The summaries of all finished runs in `store`, sorted by id.
-pub fn collect(store: &Path) -> Result<Vec<Summary>, sgdnoise_core::Error> {
-    let runs = store.join("runs");
-    let mut out = Vec::new();
-    let entries = match std::fs::read_dir(&runs) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(sgdnoise_core::Error::io(&runs, e)),
-    };
-    for entry in entries {
-        let entry = entry.map_err(|e| sgdnoise_core::Error::io(&runs, e))?;
-        if let Ok(s) = rundir::read_summary(&entry.path()) {
-            out.push(s);
-        }
-    }
-    out.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(out)
-}
-
 /// Counts of a plan's runs by state in a store.
 #[derive(Clone, Debug, Default)]
 pub struct StatusReport {
@@ -339,7 +315,7 @@ pub struct StatusReport {
 }
 
 /// Where each run of `plan` stands in `store`.
-pub fn status(plan: &Plan, store: &Path) -> StatusReport {
+pub fn status(plan: &Plan, store: &Store) -> StatusReport {
     let mut r = StatusReport {
         total: plan.runs.len(),
         ..Default::default()
@@ -358,12 +334,12 @@ pub fn status(plan: &Plan, store: &Path) -> StatusReport {
 
 /// Indices of the runs of `plan` that are not finished (and, unless `retry_failed`, did not
 /// fail), in plan order: what an executor still has to do.
-pub fn missing(plan: &Plan, store: &Path, retry_failed: bool) -> Vec<usize> {
+pub fn missing(plan: &Plan, store: &Store, retry_failed: bool) -> Vec<usize> {
     plan.runs
         .iter()
         .enumerate()
         .filter(|(_, spec)| {
-            let dir = run_dir(store, spec);
+            let dir = store.dir_of(spec);
             !rundir::is_finished(&dir) && (retry_failed || read_failure(&dir).is_none())
         })
         .map(|(i, _)| i)

@@ -15,6 +15,7 @@
 //! at the same instant could both proceed. The run then executes twice, which costs time but
 //! loses nothing: both publish the same summary atomically.
 
+use crate::Store;
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -103,11 +104,6 @@ pub enum Acquire {
     Busy(LockHolder),
 }
 
-/// The lock file of run `id` in `store`.
-pub fn lock_path(store: &Path, id: &str) -> PathBuf {
-    store.join("locks").join(format!("{id}.lock"))
-}
-
 /// Reads a lock file: the holder, and how long ago it was refreshed.
 pub fn read_lock(path: &Path) -> io::Result<(Option<LockHolder>, Duration)> {
     let meta = fs::metadata(path)?;
@@ -135,8 +131,8 @@ pub fn is_stale(holder: Option<&LockHolder>, age: Duration) -> bool {
 }
 
 /// Tries to take the lock of run `id`, breaking a stale one.
-pub fn acquire(store: &Path, id: &str) -> io::Result<Acquire> {
-    let path = lock_path(store, id);
+pub fn acquire(store: &Store, id: &str) -> io::Result<Acquire> {
+    let path = store.lock_path(id);
     fs::create_dir_all(path.parent().expect("lock path has a parent"))?;
     for _ in 0..5 {
         match OpenOptions::new().write(true).create_new(true).open(&path) {
@@ -181,8 +177,8 @@ pub fn acquire(store: &Path, id: &str) -> io::Result<Acquire> {
 
 /// Removes the stale locks of finished runs (an executor killed between publishing a summary and
 /// releasing its lock leaves one; no executor would ever take it again). Returns how many.
-pub fn clean_finished(store: &Path) -> usize {
-    let Ok(entries) = fs::read_dir(store.join("locks")) else {
+pub fn clean_finished(store: &Store) -> usize {
+    let Ok(entries) = fs::read_dir(store.locks_dir()) else {
         return 0;
     };
     let mut removed = 0;
@@ -195,7 +191,7 @@ pub fn clean_finished(store: &Path) -> usize {
         else {
             continue;
         };
-        if !sgdnoise_core::rundir::is_finished(&store.join("runs").join(id)) {
+        if !store.is_finished(id) {
             continue;
         }
         if let Ok((holder, age)) = read_lock(&path) {
@@ -229,8 +225,9 @@ mod tests {
 
     #[test]
     fn a_lock_excludes_others_until_dropped_and_dead_holders_are_broken() {
-        let store = std::env::temp_dir().join(format!("sgdnoise-lock-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&store);
+        let root = std::env::temp_dir().join(format!("sgdnoise-lock-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        let store = Store::new(&root);
         let lock = match acquire(&store, "abc").unwrap() {
             Acquire::Taken(l) => l,
             Acquire::Busy(h) => panic!("busy: {h}"),
@@ -240,7 +237,7 @@ mod tests {
             Acquire::Taken(_) => panic!("taken twice"),
         }
         drop(lock);
-        assert!(!lock_path(&store, "abc").exists());
+        assert!(!store.lock_path("abc").exists());
         // A lock of a process that no longer exists on this host is stale.
         let dead = LockHolder {
             host: hostname(),
@@ -249,7 +246,7 @@ mod tests {
             since: 0,
         };
         fs::write(
-            lock_path(&store, "abc"),
+            store.lock_path("abc"),
             serde_json::to_string(&dead).unwrap(),
         )
         .unwrap();
@@ -260,7 +257,7 @@ mod tests {
             ..dead
         };
         fs::write(
-            lock_path(&store, "r"),
+            store.lock_path("r"),
             serde_json::to_string(&remote).unwrap(),
         )
         .unwrap();
@@ -269,6 +266,6 @@ mod tests {
             Some(&remote),
             Duration::from_secs(STALE_AFTER_SECONDS + 1)
         ));
-        fs::remove_dir_all(&store).unwrap();
+        fs::remove_dir_all(&root).unwrap();
     }
 }

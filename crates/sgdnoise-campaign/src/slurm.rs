@@ -9,7 +9,7 @@
 //! the local executor ([`crate::local::run_one`]): the result files, not the scheduler, decide what is
 //! done, and submitting again only queues what is still missing.
 
-use crate::{Plan, SlurmSettings};
+use crate::{Plan, SlurmSettings, Store};
 use serde::{Deserialize, Serialize};
 use sgdnoise_core::settings::{RunConfig, RunSpec};
 use std::io::{BufRead, Write};
@@ -156,7 +156,7 @@ pub fn script_text(
 /// `exe` is the `sgdnoise` binary the tasks run; paths are made absolute.
 pub fn prepare(
     plan: &Plan,
-    store: &Path,
+    store: &Store,
     sweep_file: &Path,
     exe: &Path,
     opts: &SlurmOptions,
@@ -166,7 +166,7 @@ pub fn prepare(
         let p = p.to_path_buf();
         move |e| sgdnoise_core::Error::io(&p, e)
     };
-    let store = abs(store).map_err(io(store))?;
+    let store = Store::new(abs(store.root()).map_err(io(store.root()))?);
     let sweep_file = abs(sweep_file).map_err(io(sweep_file))?;
     let exe = abs(exe).map_err(io(exe))?;
     let mut running = 0;
@@ -186,7 +186,7 @@ pub fn prepare(
         return Ok(None);
     }
     let runs_per_task = opts.settings.runs_per_task.unwrap_or(1).max(1);
-    let slurm_root = store.join("slurm");
+    let slurm_root = store.slurm_dir();
     std::fs::create_dir_all(&slurm_root).map_err(io(&slurm_root))?;
     let safe_name: String = plan
         .name
@@ -234,7 +234,7 @@ pub fn prepare(
             count,
             &exe,
             &sweep_file,
-            &store,
+            store.root(),
             &tasks_file,
             offset,
             runs_per_task,
@@ -290,11 +290,11 @@ pub fn sbatch(script: &Path) -> Result<String, sgdnoise_core::Error> {
 
 /// Appends a line to `STORE/slurm/submissions.jsonl` (job id, script, offset, tasks).
 pub fn record_submission(
-    store: &Path,
+    store: &Store,
     job_id: &str,
     script: &ArrayScript,
 ) -> Result<(), sgdnoise_core::Error> {
-    let path = store.join("slurm").join("submissions.jsonl");
+    let path = store.slurm_dir().join("submissions.jsonl");
     let line = serde_json::json!({
         "job_id": job_id,
         "script": script.path,
@@ -361,10 +361,8 @@ pub fn task_runs(
 }
 
 /// Whether every run of a task list is finished in `store`.
-pub fn all_finished(tasks: &[TaskEntry], store: &Path) -> bool {
-    tasks
-        .iter()
-        .all(|t| sgdnoise_core::rundir::is_finished(&store.join("runs").join(&t.id)))
+pub fn all_finished(tasks: &[TaskEntry], store: &Store) -> bool {
+    tasks.iter().all(|t| store.is_finished(&t.id))
 }
 
 #[cfg(test)]

@@ -1,16 +1,15 @@
 //! The local executor: resumes, never runs a finished run twice (also with two executors on one
 //! store), records failures, and leaves interrupted runs partial.
 
-use sgdnoise_campaign::{self as sweep, LocalOptions, SweepEvent, SweepFile};
-use sgdnoise_core::rundir as store;
-use std::path::PathBuf;
+use sgdnoise_campaign::{self as sweep, LocalOptions, Store, SweepEvent, SweepFile};
+use sgdnoise_core::rundir;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-fn temp_store(name: &str) -> PathBuf {
+fn temp_store(name: &str) -> Store {
     let d = std::env::temp_dir().join(format!("sgdnoise-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
-    d
+    Store::new(d)
 }
 
 fn small_plan() -> sweep::Plan {
@@ -44,13 +43,13 @@ fn a_second_call_runs_nothing_and_results_are_deterministic() {
     .unwrap();
     assert_eq!((r.ran, r.already_done, r.failed), (12, 0, 0));
     finished.sort();
-    let collected = sweep::collect(&store).unwrap();
+    let collected = store.collect().unwrap();
     assert_eq!(
         collected.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
         finished
     );
     assert!(
-        !store.join("locks").read_dir().unwrap().any(|_| true),
+        !store.locks_dir().read_dir().unwrap().any(|_| true),
         "locks released"
     );
 
@@ -62,12 +61,12 @@ fn a_second_call_runs_nothing_and_results_are_deterministic() {
 
     // The same run again elsewhere gives the same numbers (fixed seeds), wall time aside.
     let again = sgdnoise_core::run::execute(&plan.runs[5], None, &mut |_| true).unwrap();
-    let stored = store::read_summary(&sweep::run_dir(&store, &plan.runs[5])).unwrap();
+    let stored = rundir::read_summary(&store.dir_of(&plan.runs[5])).unwrap();
     assert_eq!(
         (again.steps, again.test_err, again.signal),
         (stored.steps, stored.test_err, stored.signal)
     );
-    std::fs::remove_dir_all(&store).unwrap();
+    std::fs::remove_dir_all(store.root()).unwrap();
 }
 
 #[test]
@@ -84,8 +83,8 @@ fn two_executors_on_one_store_run_each_run_once() {
         (a.join().unwrap(), b.join().unwrap())
     });
     assert_eq!(a.ran + b.ran, 12, "a: {a:?}, b: {b:?}");
-    assert_eq!(sweep::collect(&store).unwrap().len(), 12);
-    std::fs::remove_dir_all(&store).unwrap();
+    assert_eq!(store.collect().unwrap().len(), 12);
+    std::fs::remove_dir_all(store.root()).unwrap();
 }
 
 #[test]
@@ -108,7 +107,7 @@ fn failures_are_recorded_skipped_and_retried() {
     assert_eq!((r.failed, r.ran), (2, 0));
     assert_eq!(errors.len(), 2);
     for spec in &plan.runs {
-        let f = sweep::read_failure(&sweep::run_dir(&store, spec)).expect("failed.json");
+        let f = sweep::read_failure(&store.dir_of(spec)).expect("failed.json");
         assert_eq!(f.id, spec.identity());
         assert!(errors.iter().any(|(id, e)| *id == f.id && *e == f.error));
     }
@@ -124,7 +123,7 @@ fn failures_are_recorded_skipped_and_retried() {
     assert_eq!(r.failed, 2);
     assert!(sweep::missing(&plan, &store, false).is_empty());
     assert_eq!(sweep::missing(&plan, &store, true).len(), 2);
-    std::fs::remove_dir_all(&store).unwrap();
+    std::fs::remove_dir_all(store.root()).unwrap();
 }
 
 #[test]
@@ -152,39 +151,39 @@ fn an_interrupted_run_stays_partial_and_runs_again() {
     })
     .unwrap();
     assert_eq!((r.ran, r.interrupted), (0, 1), "{r:?}");
-    let dir = sweep::run_dir(&store, &plan.runs[0]);
-    assert!(dir.join(store::CONFIG_FILE).exists());
+    let dir = store.dir_of(&plan.runs[0]);
+    assert!(dir.join(rundir::CONFIG_FILE).exists());
     assert!(
-        !dir.join(store::SUMMARY_FILE).exists(),
+        !dir.join(rundir::SUMMARY_FILE).exists(),
         "an interrupted run must not look finished"
     );
     assert!(matches!(
         sweep::run_state(&store, &plan.runs[0]),
         sweep::RunState::Partial
     ));
-    std::fs::remove_dir_all(&store).unwrap();
+    std::fs::remove_dir_all(store.root()).unwrap();
 }
 
 #[test]
 fn a_diverged_summary_with_nan_counts_as_finished_and_fills_the_table() {
     let plan = small_plan();
     let store = temp_store("nan");
-    let dir = sweep::run_dir(&store, &plan.runs[0]);
+    let dir = store.dir_of(&plan.runs[0]);
     let mut s = sgdnoise_core::run::execute(&plan.runs[0], Some(&dir), &mut |_| true).unwrap();
     // What a diverged run stores: non-finite losses (JSON null).
-    s.stop_reason = "diverged".into();
+    s.stop_reason = sgdnoise_core::train::StopReason::Diverged;
     s.train_loss = f64::NAN;
     s.test_loss = f64::INFINITY;
     s.last.train.loss = f64::NAN;
-    store::write_json_atomic(&dir.join(store::SUMMARY_FILE), &s).unwrap();
-    assert!(store::is_finished(&dir), "a diverged run is a result");
-    let back = store::read_summary(&dir).unwrap();
+    rundir::write_json_atomic(&dir.join(rundir::SUMMARY_FILE), &s).unwrap();
+    assert!(rundir::is_finished(&dir), "a diverged run is a result");
+    let back = rundir::read_summary(&dir).unwrap();
     assert!(back.train_loss.is_nan() && back.test_loss.is_nan());
     let r = sweep::run_local(&plan, &store, &LocalOptions::default(), &mut |_| {}).unwrap();
     assert_eq!((r.already_done, r.ran), (1, 11));
 
-    let csv_path = store.join("table.csv");
-    let n = sweep::table::write_csv(&sweep::collect(&store).unwrap(), &csv_path).unwrap();
+    let csv_path = store.root().join("table.csv");
+    let n = sweep::table::write_csv(&store.collect().unwrap(), &csv_path).unwrap();
     assert_eq!(n, 12);
     let mut reader = csv::Reader::from_path(&csv_path).unwrap();
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
@@ -206,5 +205,5 @@ fn a_diverged_summary_with_nan_counts_as_finished_and_fills_the_table() {
         assert_eq!(lr, 2.0 * t);
         assert_eq!(&r[col("dim")], "8");
     }
-    std::fs::remove_dir_all(&store).unwrap();
+    std::fs::remove_dir_all(store.root()).unwrap();
 }

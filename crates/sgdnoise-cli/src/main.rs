@@ -1,9 +1,16 @@
 //! The `sgdnoise` command line: parses flags, calls the library, renders progress and results.
 //!
-//! Exit codes: 0 success, 2 bad input (the message names the offending value), 1 other failure.
+//! Exit codes ([`exit`]): 0 success, 2 bad input (the message names the offending value),
+//! 1 other failure, 128 + N when signal N stopped the command (130 for Ctrl-C).
 
 mod cmd;
+mod exit;
+mod flags;
+mod output;
 mod progress;
+mod signals;
+
+pub use exit::BadInput;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -41,40 +48,15 @@ enum Command {
     Analyze(cmd::analyze::AnalyzeArgs),
 }
 
-/// A user error found by the command line itself (exit code 2).
-#[derive(Debug)]
-pub struct BadInput(pub String);
-impl std::fmt::Display for BadInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for BadInput {}
-
-fn exit_code(err: &anyhow::Error) -> u8 {
-    for cause in err.chain() {
-        if cause.downcast_ref::<BadInput>().is_some()
-            || cause
-                .downcast_ref::<sgdnoise_core::settings::ConfigError>()
-                .is_some()
-        {
-            return 2;
-        }
-        if let Some(e) = cause.downcast_ref::<sgdnoise_core::Error>() {
-            return if e.is_bad_input() { 2 } else { 1 };
-        }
-        if cause
-            .downcast_ref::<sgdnoise_core::data::DataError>()
-            .is_some()
-        {
-            return 2;
-        }
-    }
-    1
-}
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout (a closed pipe is ignored), errors to stderr.
+            let _ = e.print();
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
     let result = match cli.command {
         Command::Run(args) => cmd::run::main(args),
         Command::Info(args) => cmd::info::main(args),
@@ -86,11 +68,15 @@ fn main() -> ExitCode {
         Command::Reproduce(args) => cmd::reproduce::main(args),
         Command::Analyze(args) => cmd::analyze::main(args),
     };
+    if output::closed() {
+        // The reader of stdout went away (`| head`): what it asked for, it got.
+        return ExitCode::from(exit::SUCCESS);
+    }
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => ExitCode::from(exit::SUCCESS),
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::from(exit_code(&err))
+            ExitCode::from(exit::code_of(&err))
         }
     }
 }

@@ -108,8 +108,55 @@ fn dry_run_plans_the_paper_grid() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // P in 2^10..2^14, T in 2^-13..2^2, 5 seeds.
-    assert!(String::from_utf8_lossy(&o.stderr).contains("400 runs"));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("400 runs"), "{text}");
+    assert_eq!(text.lines().count(), 1 + 400);
     assert!(!Path::new(&out).exists());
+}
+
+/// Regression: the paper's grids were defined twice and the copies disagreed (examples/ used
+/// seeds 0..4, `reproduce` 1..5), so the same sweep run the two ways shared no run. Now the
+/// preset file is the only definition: `sweep plan` of it and `reproduce --dry-run` list the
+/// same run ids, for every preset and scale.
+#[test]
+fn presets_plan_the_same_runs_as_reproduce() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../presets");
+    for name in [
+        "perceptron",
+        "fc-mnist",
+        "fc-cifar",
+        "fc-phase",
+        "cnn-mnist",
+        "cnn-cifar",
+        "cnn-phase-cifar",
+    ] {
+        for scale in ["quick", "paper"] {
+            let file = root.join(format!("{name}-{scale}.toml"));
+            let plan = sgdnoise(&["sweep", "plan", file.to_str().unwrap(), "--ids"]);
+            assert!(
+                plan.status.success(),
+                "{}",
+                String::from_utf8_lossy(&plan.stderr)
+            );
+            let repro = sgdnoise(&["reproduce", name, "--scale", scale, "--dry-run"]);
+            assert!(
+                repro.status.success(),
+                "{}",
+                String::from_utf8_lossy(&repro.stderr)
+            );
+            let ids: Vec<String> = String::from_utf8_lossy(&plan.stdout)
+                .lines()
+                .map(String::from)
+                .collect();
+            let listed: Vec<String> = String::from_utf8_lossy(&repro.stdout)
+                .lines()
+                .skip(1)
+                .map(String::from)
+                .collect();
+            assert!(!ids.is_empty());
+            assert_eq!(ids, listed, "{name} {scale}");
+        }
+    }
 }
 
 /// Splits one CSV line (fields may be double-quoted and hold commas).

@@ -411,8 +411,8 @@ mod tests {
     #[test]
     fn step_bench_runs_the_real_model() {
         let spec = RunConfig {
-            arch: Some("mlp".into()),
-            dataset: Some("random_sign".into()),
+            arch: Some(crate::settings::Arch::Mlp),
+            dataset: Some(crate::settings::DatasetName::RandomSign),
             dim: Some(20),
             depth: Some(2),
             width: Some(8),
@@ -432,8 +432,8 @@ mod tests {
     #[test]
     fn training_bench_accumulates_runs() {
         let config = RunConfig {
-            arch: Some("linear".into()),
-            dataset: Some("depleted_sign".into()),
+            arch: Some(crate::settings::Arch::Linear),
+            dataset: Some(crate::settings::DatasetName::DepletedSign),
             dim: Some(8),
             ptr: Some(64),
             pte: Some(64),

@@ -201,8 +201,8 @@ fn write_cifar_set(dir: &Path, per_batch: usize) {
 
 fn image_config(dataset: &str, dir: &Path, ptr: usize, pte: usize) -> RunConfig {
     RunConfig {
-        arch: Some("mlp".into()),
-        dataset: Some(dataset.into()),
+        arch: Some(sgdnoise_core::settings::Arch::Mlp),
+        dataset: Some(dataset.parse().unwrap()),
         ptr: Some(ptr),
         pte: Some(pte),
         batch: Some(1),

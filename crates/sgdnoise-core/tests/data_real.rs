@@ -109,8 +109,8 @@ fn mnist_spec(
     seed_testset: i64,
 ) -> sgdnoise_core::settings::RunSpec {
     RunConfig {
-        arch: Some("mlp".into()),
-        dataset: Some("mnist_parity".into()),
+        arch: Some(sgdnoise_core::settings::Arch::Mlp),
+        dataset: Some(sgdnoise_core::settings::DatasetName::MnistParity),
         ptr: Some(ptr),
         pte: Some(pte),
         batch: Some(16),

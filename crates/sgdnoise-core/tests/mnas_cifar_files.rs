@@ -23,9 +23,9 @@ fn mnas_trains_to_zero_loss_on_generated_cifar_files() {
     std::fs::create_dir(&data).unwrap();
     write_random_cifar_set(&data, 20);
     let spec = RunConfig {
-        arch: Some("mnas".into()),
+        arch: Some(sgdnoise_core::settings::Arch::Mnas),
         width: Some(2),
-        dataset: Some("cifar_animal".into()),
+        dataset: Some(sgdnoise_core::settings::DatasetName::CifarAnimal),
         ptr: Some(24),
         pte: Some(40),
         batch: Some(8),
@@ -39,7 +39,12 @@ fn mnas_trains_to_zero_loss_on_generated_cifar_files() {
     .unwrap();
     let out = root.path().join("run");
     let summary = sgdnoise_core::run::execute(&spec, Some(&out), &mut |_| true).unwrap();
-    assert_eq!(summary.stop_reason, "zero_loss", "{} steps", summary.steps);
+    assert_eq!(
+        summary.stop_reason,
+        sgdnoise_core::train::StopReason::ZeroLoss,
+        "{} steps",
+        summary.steps
+    );
     assert_eq!(summary.train_err, 0.0);
     assert!(summary.rel_weight_change > 0.0);
     assert!(sgdnoise_core::rundir::is_finished(&out));

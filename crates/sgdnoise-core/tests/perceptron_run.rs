@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 fn config() -> RunConfig {
     RunConfig {
-        arch: Some("linear".into()),
+        arch: Some(sgdnoise_core::settings::Arch::Linear),
         dim: Some(32),
         chi: Some(1.0),
         ptr: Some(256),
@@ -49,7 +49,7 @@ fn same_seeds_give_bit_identical_runs_and_other_seeds_differ() {
         ..config()
     });
     assert_ne!(a.steps, c.steps);
-    assert_eq!(a.stop_reason, "zero_loss");
+    assert_eq!(a.stop_reason, sgdnoise_core::train::StopReason::ZeroLoss);
 }
 
 #[test]
@@ -69,7 +69,10 @@ fn the_reported_step_is_exactly_where_the_last_point_got_fitted() {
         max_steps: Some(s - 1),
         ..config()
     });
-    assert_eq!(before.stop_reason, "max_steps");
+    assert_eq!(
+        before.stop_reason,
+        sgdnoise_core::train::StopReason::MaxSteps
+    );
     assert!(before.last.train.unfitted >= 1);
     assert!(before.train_loss > 0.0);
 }
@@ -78,13 +81,13 @@ fn the_reported_step_is_exactly_where_the_last_point_got_fitted() {
 fn divergence_is_a_recorded_outcome() {
     // MSE with a huge learning rate blows up geometrically: a result, not an error.
     let s = run(&RunConfig {
-        loss: Some("mse".into()),
+        loss: Some(sgdnoise_core::settings::Loss::Mse),
         temp: None,
         lr: Some(1e6),
         alpha: Some(1.0),
         ..config()
     });
-    assert_eq!(s.stop_reason, "diverged");
+    assert_eq!(s.stop_reason, sgdnoise_core::train::StopReason::Diverged);
     assert!(s.steps < 1000, "{}", s.steps);
 }
 
@@ -94,13 +97,13 @@ fn caps_end_runs_with_their_reason() {
         max_steps: Some(10),
         ..config()
     });
-    assert_eq!((s.stop_reason.as_str(), s.steps), ("max_steps", 10));
+    assert_eq!((s.stop_reason.name(), s.steps), ("max_steps", 10));
     let s = run(&RunConfig {
         ptr: Some(4096),
         max_wall: Some(1e-9),
         ..config()
     });
-    assert_eq!(s.stop_reason, "max_wall");
+    assert_eq!(s.stop_reason, sgdnoise_core::train::StopReason::MaxWall);
     assert_eq!(s.steps, 1024, "the clock is read every 1024 steps");
 }
 
@@ -112,7 +115,7 @@ fn full_batch_gradient_descent_runs_without_batch_size() {
         temp: Some(0.01),
         ..config()
     });
-    assert_eq!(s.stop_reason, "zero_loss");
+    assert_eq!(s.stop_reason, sgdnoise_core::train::StopReason::ZeroLoss);
     assert_eq!(s.config.batch, None);
 }
 

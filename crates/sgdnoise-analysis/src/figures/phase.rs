@@ -107,7 +107,7 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
     // T_opt ~ alpha^k in the feature regime.
     let depth = runs
         .first()
-        .filter(|s| s.config.arch.as_deref() == Some("mlp"))
+        .filter(|s| s.config.arch == Some(sgdnoise_core::settings::Arch::Mlp))
         .and_then(|s| s.config.depth);
     let theory = depth.map(|d| (d as f64 - 1.0) / (d as f64 + 1.0));
     let range = FitRange::new(0.0, ctx.opts.feature_alpha_max);
@@ -198,7 +198,7 @@ mod tests {
     use crate::report::{analyze, AnalysisOptions};
     use crate::seeds::testing::summary;
     use crate::Axis;
-    use sgdnoise_campaign::presets::Kind;
+    use crate::Kind;
 
     #[test]
     fn phase_diagram_finds_the_optimal_temperature_law() {
@@ -215,7 +215,7 @@ mod tests {
                     let mut s = summary("mlp", 1024, t, alpha, seed, err, 0.1, 10.0);
                     s.config.depth = Some(5);
                     if ka == 2 && kt == 0 {
-                        s.stop_reason = "diverged".into();
+                        s.stop_reason = sgdnoise_core::train::StopReason::Diverged;
                     }
                     runs.push(s);
                 }

@@ -427,8 +427,8 @@ mod tests {
     use crate::fit::BootstrapOptions;
     use crate::report::{analyze, AnalysisOptions};
     use crate::seeds::testing::summary;
+    use crate::Kind;
     use rand_distr::{Distribution, Normal};
-    use sgdnoise_campaign::presets::Kind;
     use sgdnoise_core::numeric::rng::{stream, Stream};
     use sgdnoise_core::rundir::Summary;
 
@@ -460,7 +460,7 @@ mod tests {
                         100.0 * t * (p as f64).sqrt() * e(),
                     );
                     if p == 2048 && k == 0 {
-                        s.stop_reason = "diverged".into();
+                        s.stop_reason = sgdnoise_core::train::StopReason::Diverged;
                         s.test_err = f64::NAN;
                     }
                     runs.push(s);

@@ -1,10 +1,22 @@
 //! `sgdnoise analyze STORE --out DIR`: figures, fits.csv and report.md for an existing store.
 
+use crate::output::outln;
 use anyhow::Context;
 use clap::Args;
-use sgdnoise_analysis::report;
-use sgdnoise_campaign::presets::Kind;
+use sgdnoise_analysis::{report, Kind};
+use sgdnoise_campaign::Store;
 use std::path::{Path, PathBuf};
+
+/// The vertical axis of the phase diagrams.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum PhaseY {
+    /// The temperature T = lr / (B h).
+    #[value(name = "T", alias = "temp")]
+    Temp,
+    /// The learning rate.
+    #[value(name = "lr")]
+    Lr,
+}
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
@@ -13,16 +25,16 @@ pub struct AnalyzeArgs {
     /// Output folder for figures (SVG, PNG), their CSVs, fits.csv and report.md.
     #[arg(long)]
     pub out: PathBuf,
-    /// perceptron, tsweep or phase (default: guessed from the runs).
-    #[arg(long)]
-    pub kind: Option<String>,
+    /// The figures to draw (default: guessed from the runs).
+    #[arg(long, value_enum)]
+    pub kind: Option<Kind>,
     /// Method (a) threshold on the relative weight change (default: the geometric midpoint of
     /// the sweep's range).
     #[arg(long)]
     pub rwc_threshold: Option<f64>,
-    /// Phase diagrams: vertical axis of the heatmaps, T or lr.
-    #[arg(long, default_value = "T")]
-    pub phase_y: String,
+    /// Phase diagrams: vertical axis of the heatmaps.
+    #[arg(long, value_enum, default_value = "T")]
+    pub phase_y: PhaseY,
     /// Bootstrap resamples of the confidence intervals.
     #[arg(long, default_value_t = 1000)]
     pub resamples: usize,
@@ -32,7 +44,7 @@ pub struct AnalyzeArgs {
 }
 
 pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
-    if !args.store.join("runs").is_dir() {
+    if !Store::exists_at(&args.store) {
         return Err(crate::BadInput(format!(
             "{} is not a store: it has no runs/ folder",
             args.store.display()
@@ -46,23 +58,18 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let runs = sgdnoise_campaign::collect(&args.store)
+    let runs = Store::new(&args.store)
+        .collect()
         .with_context(|| format!("reading {}", args.store.display()))?;
     if runs.is_empty() {
         return Err(
             crate::BadInput(format!("{} holds no finished run", args.store.display())).into(),
         );
     }
-    let kind = match &args.kind {
-        Some(k) => Kind::parse(k)?,
-        None => Kind::detect(&runs),
-    };
-    let phase_y = match args.phase_y.as_str() {
-        "T" | "temp" => sgdnoise_analysis::Axis::Temp,
-        "lr" => sgdnoise_analysis::Axis::Lr,
-        other => {
-            return Err(crate::BadInput(format!("--phase-y {other}: expected T or lr")).into())
-        }
+    let kind = args.kind.unwrap_or_else(|| Kind::detect(&runs));
+    let phase_y = match args.phase_y {
+        PhaseY::Temp => sgdnoise_analysis::Axis::Temp,
+        PhaseY::Lr => sgdnoise_analysis::Axis::Lr,
     };
     let opts = report::AnalysisOptions {
         bootstrap: sgdnoise_analysis::fit::BootstrapOptions {
@@ -87,18 +94,18 @@ pub fn print_result(a: &report::Analysis, out: &Path) {
         .iter()
         .filter(|f| f.extension().is_some_and(|e| e == "png"))
         .count();
-    println!(
+    outln!(
         "{} analysis: {figures} figures (SVG + PNG + CSV), {} fitted numbers in {}",
-        a.kind.name(),
+        a.kind,
         a.fits.len(),
         out.join("fits.csv").display()
     );
     if let Some(main) = a.report.split("## Main results").nth(1) {
         for line in main.lines().skip(1).take_while(|l| !l.starts_with("##")) {
             if !line.is_empty() {
-                println!("{line}");
+                outln!("{line}");
             }
         }
     }
-    println!("report: {}", out.join("report.md").display());
+    outln!("report: {}", out.join("report.md").display());
 }

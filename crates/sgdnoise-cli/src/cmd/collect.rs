@@ -1,6 +1,8 @@
 //! `sgdnoise collect STORE --output TABLE.csv`: one CSV row per finished run of a store.
 
+use crate::output::outln;
 use clap::Args;
+use sgdnoise_campaign::Store;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -13,15 +15,15 @@ pub struct CollectArgs {
 }
 
 pub fn main(args: CollectArgs) -> anyhow::Result<()> {
-    if !args.store.join("runs").is_dir() {
+    if !Store::exists_at(&args.store) {
         return Err(crate::BadInput(format!(
             "{}: not a run store (no runs/ folder)",
             args.store.display()
         ))
         .into());
     }
-    let summaries = sgdnoise_campaign::collect(&args.store)?;
+    let summaries = Store::new(&args.store).collect()?;
     let n = sgdnoise_campaign::table::write_csv(&summaries, &args.output)?;
-    println!("{n} finished runs -> {}", args.output.display());
+    outln!("{n} finished runs -> {}", args.output.display());
     Ok(())
 }

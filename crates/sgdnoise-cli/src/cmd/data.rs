@@ -1,5 +1,6 @@
 //! `sgdnoise data fetch|check`: get the image data sets and check them.
 
+use crate::output::outln;
 use crate::BadInput;
 use clap::{Args, Subcommand};
 use sgdnoise_core::data::check::{check_set, Verdict};
@@ -80,7 +81,7 @@ pub fn main(args: DataArgs) -> anyhow::Result<()> {
                     };
                     anyhow::anyhow!("{} fetch failed: {e}{offline}", set.title())
                 })?;
-            println!("{}: ok, in {}", set.title(), found.dir.display());
+            outln!("{}: ok, in {}", set.title(), found.dir.display());
             Ok(())
         }
         DataCommand::Check { sets, data_dir } => {
@@ -98,7 +99,7 @@ pub fn main(args: DataArgs) -> anyhow::Result<()> {
                 let report = check_set(set, data_dir.as_deref());
                 match &report.located {
                     Err(e) => {
-                        println!(
+                        outln!(
                             "{}: NOT FOUND\n  {}",
                             set.title(),
                             e.to_string().replace('\n', "\n  ")
@@ -106,7 +107,7 @@ pub fn main(args: DataArgs) -> anyhow::Result<()> {
                         all_ok &= !named;
                         continue;
                     }
-                    Ok(found) => println!("{}: found in {}", set.title(), found.dir.display()),
+                    Ok(found) => outln!("{}: found in {}", set.title(), found.dir.display()),
                 }
                 for f in &report.files {
                     let verdict = match &f.verdict {
@@ -119,7 +120,7 @@ pub fn main(args: DataArgs) -> anyhow::Result<()> {
                             "MISMATCH (expected {expected_bytes} bytes, sha256 {expected_sha256})"
                         ),
                     };
-                    println!(
+                    outln!(
                         "  {}: {} bytes of content, sha256 {}: {verdict}",
                         f.path.display(),
                         f.bytes,
@@ -127,8 +128,8 @@ pub fn main(args: DataArgs) -> anyhow::Result<()> {
                     );
                 }
                 match &report.structure {
-                    Ok(line) => println!("  structure ok: {line}"),
-                    Err(e) => println!("  STRUCTURE BAD: {e}"),
+                    Ok(line) => outln!("  structure ok: {line}"),
+                    Err(e) => outln!("  STRUCTURE BAD: {e}"),
                 }
                 all_ok &= report.ok();
             }

@@ -1,42 +1,33 @@
-//! `sgdnoise info`: parameter count and derived settings of a model.
+//! `sgdnoise info`: parameter count, derived settings and identity of a run's model.
 
+use crate::flags::SettingsArgs;
+use crate::output::outln;
 use clap::Args;
-use sgdnoise_core::settings::RunConfig;
 
 #[derive(Args, Debug)]
 pub struct InfoArgs {
-    #[arg(long)]
-    pub arch: Option<String>,
-    #[arg(long)]
-    pub act: Option<String>,
-    #[arg(long)]
-    pub width: Option<usize>,
-    #[arg(long)]
-    pub depth: Option<usize>,
-    #[arg(long)]
-    pub dataset: Option<String>,
-    #[arg(long = "dim")]
-    pub dim: Option<usize>,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
 }
 
 pub fn main(args: InfoArgs) -> anyhow::Result<()> {
-    let config = RunConfig {
-        arch: args.arch,
-        act: args.act,
-        width: args.width,
-        depth: args.depth,
-        dataset: args.dataset,
-        dim: args.dim,
-        temp: Some(1.0),
-        ..Default::default()
-    };
+    let mut config = args.settings.to_config()?;
+    // The model does not depend on the temperature: a run without one is described at T = 1.
+    let given_t = config.temp.is_some() || config.lr.is_some();
+    if !given_t {
+        config.temp = Some(1.0);
+    }
     let spec = config.resolve()?;
-    println!(
-        "arch {:?}, dataset {}, input dim {}",
-        spec.arch,
-        spec.dataset.name(),
+    outln!(
+        "{}, dataset {}, input dim {}",
+        crate::cmd::run::model_name(&spec),
+        spec.dataset,
         spec.input_dim
     );
-    println!("parameters: {}", sgdnoise_core::model::param_count(&spec));
+    outln!("parameters: {}", sgdnoise_core::model::param_count(&spec));
+    if given_t {
+        outln!("T = {}, lr = {}, B = {}", spec.temp, spec.lr, spec.batch);
+        outln!("identity: {}  {}", spec.identity(), spec.identity_text());
+    }
     Ok(())
 }

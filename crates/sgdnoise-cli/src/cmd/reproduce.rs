@@ -1,11 +1,14 @@
-//! `sgdnoise reproduce NAME`: plan one of the paper's sweeps (SPEC §9), run or resume it in
-//! DIR/store, then draw its figures and fits into DIR.
+//! `sgdnoise reproduce NAME`: one of the paper's sweeps (SPEC §9) from its preset file
+//! (presets/NAME-SCALE.toml, embedded), run or resumed in DIR/store, then its figures and fits
+//! drawn into DIR by the analysis the preset names.
 
+use crate::output::outln;
+use crate::progress::SweepProgress;
 use anyhow::Context;
 use clap::Args;
-use sgdnoise_analysis::report;
-use sgdnoise_campaign::presets::{self as reproduce, Kind, Scale};
-use sgdnoise_campaign::{self as sweep, LocalOptions, SweepEvent};
+use sgdnoise_analysis::{report, Kind};
+use sgdnoise_campaign::presets::{self, Scale};
+use sgdnoise_campaign::{self as sweep, LocalOptions, Store, SweepEvent};
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -13,87 +16,112 @@ pub struct ReproduceArgs {
     /// The sweep: perceptron, fc-mnist, fc-cifar, fc-phase, cnn-mnist, cnn-cifar, cnn-phase-cifar.
     pub name: String,
     /// quick (two CPU cores: minutes to under an hour) or paper (the authors' full grid).
-    #[arg(long, default_value = "quick")]
-    pub scale: String,
+    #[arg(long, value_enum, default_value_t = Scale::Quick)]
+    pub scale: Scale,
     /// Output folder: the store goes to DIR/store, figures, CSVs, fits.csv and report.md to DIR.
-    #[arg(long)]
-    pub out: PathBuf,
+    #[arg(long, required_unless_present_any = ["dry_run", "print_sweep"])]
+    pub out: Option<PathBuf>,
     /// Concurrent runs (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub workers: usize,
     /// Where the image data sets are (mnist/cifar presets).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// Only plan: print the number of runs and exit.
+    /// Only plan: print the number of runs and every run id, and exit (the same ids as
+    /// `sgdnoise sweep plan presets/NAME-SCALE.toml`).
     #[arg(long)]
     pub dry_run: bool,
+    /// Print the preset's sweep file (as embedded in this binary) and exit.
+    #[arg(long)]
+    pub print_sweep: bool,
     /// Only analyse what is already in DIR/store (no runs).
     #[arg(long)]
     pub no_run: bool,
     /// Bootstrap resamples of the confidence intervals.
     #[arg(long, default_value_t = 1000)]
     pub resamples: usize,
+    /// No progress display.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
-    let scale = Scale::parse(&args.scale)?;
-    let kind = Kind::of_preset(&args.name)?;
-    let mut plan = reproduce::plan(&args.name, scale)?;
+    let sweep_file = presets::sweep(&args.name, args.scale)?;
+    let stem = presets::file_stem(&args.name, args.scale);
+    if args.print_sweep {
+        outln!("{}", presets::text(&stem).unwrap_or_default().trim_end());
+        return Ok(());
+    }
+    let kind: Kind = sweep_file
+        .analysis
+        .as_deref()
+        .unwrap_or_default()
+        .parse()
+        .with_context(|| format!("preset {stem}"))?;
+    let mut plan = sweep_file.expand()?.plan;
     if let Some(dir) = &args.data_dir {
         for r in &mut plan.runs {
             r.exec.data_dir = Some(dir.clone());
         }
     }
-    let store = args.out.join("store");
+    if args.dry_run {
+        outln!(
+            "{} ({}): {} runs (presets/{stem}.toml)",
+            plan.name,
+            args.scale,
+            plan.runs.len()
+        );
+        for r in &plan.runs {
+            outln!("{}", r.identity());
+        }
+        return Ok(());
+    }
+    let out = args.out.clone().expect("--out is required (clap)");
+    let store = Store::new(out.join("store"));
     eprintln!(
         "{} ({}): {} runs, store {}",
         plan.name,
-        scale.name(),
+        args.scale,
         plan.runs.len(),
-        store.display()
+        store.root().display()
     );
-    if args.dry_run {
-        return Ok(());
-    }
     if !args.no_run {
         let started = std::time::Instant::now();
-        let total = plan.runs.len();
-        let mut done = 0usize;
-        let mut next_report = 50usize;
-        let mut failed = 0usize;
+        let stop = crate::signals::stop_flag();
         let opts = LocalOptions {
             workers: args.workers,
+            stop: Some(stop),
             ..Default::default()
         };
+        let mut progress = SweepProgress::new(plan.runs.len(), 0, args.quiet, 50);
         let rep = sweep::run_local(&plan, &store, &opts, &mut |ev| match ev {
-            SweepEvent::Finished { .. } => {
-                done += 1;
-                if done == next_report {
-                    next_report += 50;
-                    eprintln!(
-                        "  {done} runs finished ({:.0} s)",
-                        started.elapsed().as_secs_f64()
-                    );
-                }
-            }
+            SweepEvent::Started { .. } => progress.started(),
+            SweepEvent::Finished { .. } => progress.finished(),
             SweepEvent::Failed { id, error } => {
-                failed += 1;
+                progress.failed();
                 eprintln!("  run {id} failed: {error}");
             }
-            SweepEvent::Started { .. } => {}
         })
         .with_context(|| format!("sweep {}", plan.name))?;
+        progress.finish();
         eprintln!(
-            "sweep: {} of {total} already done, {} ran, {} failed, {:.1} s",
+            "sweep: {} of {} already done, {} ran, {} failed, {:.1} s",
             rep.already_done,
+            rep.total,
             rep.ran,
-            rep.failed.max(failed),
+            rep.failed,
             started.elapsed().as_secs_f64()
         );
+        crate::signals::check(
+            "finished runs are kept in the store; run the same command again to continue",
+        )?;
     }
-    let runs = sweep::collect(&store)?;
     let ids: std::collections::HashSet<String> = plan.runs.iter().map(|r| r.identity()).collect();
-    let runs: Vec<_> = runs.into_iter().filter(|s| ids.contains(&s.id)).collect();
+    let runs: Vec<_> = store
+        .collect()?
+        .into_iter()
+        .filter(|s| ids.contains(&s.id))
+        .collect();
     let opts = report::AnalysisOptions {
         bootstrap: sgdnoise_analysis::fit::BootstrapOptions {
             resamples: args.resamples,
@@ -102,13 +130,13 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
         source: format!(
             "`sgdnoise reproduce {} --scale {}` ({} planned runs, store {})",
             args.name,
-            scale.name(),
+            args.scale,
             plan.runs.len(),
-            store.display()
+            store.root().display()
         ),
         ..Default::default()
     };
-    let a = report::analyze(&runs, kind, &opts, &args.out)?;
-    crate::cmd::analyze::print_result(&a, &args.out);
+    let a = report::analyze(&runs, kind, &opts, &out)?;
+    crate::cmd::analyze::print_result(&a, &out);
     Ok(())
 }

@@ -1,12 +1,16 @@
-//! `sgdnoise study`: the built-in perceptron study (the README's main job).
+//! `sgdnoise study`: the built-in perceptron study (the README's main job; its grid is the
+//! preset file presets/study.toml, embedded in the binary).
 
+use crate::output::outln;
+use crate::progress::SweepProgress;
 use clap::Args;
-use sgdnoise_campaign::{self as sweep, LocalOptions, SweepEvent};
+use sgdnoise_analysis::fit::BootstrapOptions;
+use sgdnoise_campaign::{self as sweep, presets, LocalOptions, Store, SweepEvent};
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct StudyArgs {
-    /// Seeds per grid point.
+    /// Seeds per grid point (seed_init 0..N-1).
     #[arg(long, default_value_t = 8)]
     pub seeds: usize,
     /// Where the runs are stored (resumable: finished runs are not run again).
@@ -15,56 +19,61 @@ pub struct StudyArgs {
     /// Concurrent runs (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub workers: usize,
+    /// No progress display.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 pub fn main(args: StudyArgs) -> anyhow::Result<()> {
-    if args.seeds < 2 {
+    if !(2..=10_000).contains(&args.seeds) {
         return Err(crate::BadInput(format!(
-            "--seeds {}: the study needs at least 2 seeds for a spread",
+            "--seeds {}: the study needs between 2 and 10000 seeds (2 for a spread)",
             args.seeds
         ))
         .into());
     }
-    let plan = sgdnoise_analysis::study::plan(args.seeds);
+    let sweep_file = presets::study().with_axis(
+        "seed_init",
+        (0..args.seeds as i64).map(toml::Value::Integer).collect(),
+    )?;
+    let plan = sweep_file.expand()?.plan;
+    let store = Store::new(&args.out);
     eprintln!(
         "perceptron study: {} runs, stored in {}",
         plan.runs.len(),
         args.out.display()
     );
     let started = std::time::Instant::now();
-    let total = plan.runs.len();
-    let mut done = 0usize;
+    let stop = crate::signals::stop_flag();
+    let mut progress = SweepProgress::new(plan.runs.len(), 0, args.quiet, 20);
     let report = sweep::run_local(
         &plan,
-        &args.out,
+        &store,
         &LocalOptions {
             workers: args.workers,
             retry_failed: true,
-            ..Default::default()
+            stop: Some(stop),
         },
-        &mut |event| {
-            if let SweepEvent::Finished { .. } = event {
-                done += 1;
-                if done % 10 == 0 || done == total {
-                    eprintln!(
-                        "  {done} runs done ({:.1} s)",
-                        started.elapsed().as_secs_f64()
-                    );
-                }
-            }
+        &mut |event| match event {
+            SweepEvent::Started { .. } => progress.started(),
+            SweepEvent::Finished { .. } => progress.finished(),
+            SweepEvent::Failed { .. } => progress.failed(),
         },
     )?;
+    progress.finish();
+    crate::signals::check("the study's finished runs are kept; run it again to continue")?;
     if report.failed > 0 {
         anyhow::bail!("{} runs failed", report.failed);
     }
     let ids: std::collections::HashSet<String> = plan.runs.iter().map(|r| r.identity()).collect();
-    let summaries: Vec<_> = sweep::collect(&args.out)?
+    let summaries: Vec<_> = store
+        .collect()?
         .into_iter()
         .filter(|s| ids.contains(&s.id))
         .collect();
-    let study = sgdnoise_analysis::study::report(&summaries);
-    println!("{}", study.text);
-    println!(
+    let study = sgdnoise_analysis::study::report(&summaries, &BootstrapOptions::default());
+    outln!("{}", study.text);
+    outln!(
         "({} runs, {:.1} s)",
         summaries.len(),
         started.elapsed().as_secs_f64()

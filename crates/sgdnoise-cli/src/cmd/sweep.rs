@@ -1,15 +1,14 @@
 //! `sgdnoise sweep plan|run|status|slurm|task`: grids of runs from a sweep file (syntax: the
 //! doc of `sgdnoise_campaign::sweepfile`, examples in `examples/*.toml`).
 
+use crate::output::outln;
+use crate::progress::SweepProgress;
 use crate::BadInput;
 use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sgdnoise_campaign::{self as sweep, slurm, Expansion, SweepEvent, SweepFile};
+use sgdnoise_campaign::sweepfile::Axis;
+use sgdnoise_campaign::{self as sweep, slurm, Expansion, Store, SweepEvent, SweepFile};
 use std::collections::HashMap;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 #[derive(Args, Debug)]
@@ -39,6 +38,9 @@ pub struct PlanArgs {
     /// Example runs to show.
     #[arg(long, default_value_t = 5)]
     pub examples: usize,
+    /// Print only the id of every run, one per line, in plan order.
+    #[arg(long)]
+    pub ids: bool,
 }
 
 #[derive(Args, Debug)]
@@ -175,7 +177,13 @@ fn values_text(values: &[String]) -> String {
 
 fn plan(args: PlanArgs) -> anyhow::Result<()> {
     let (sweep, e) = expand(&args.file)?;
-    println!(
+    if args.ids {
+        for r in &e.plan.runs {
+            outln!("{}", r.identity());
+        }
+        return Ok(());
+    }
+    outln!(
         "sweep {}: {} runs ({} combinations{})",
         sweep.name,
         e.plan.runs.len(),
@@ -187,38 +195,46 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
         }
     );
     if let Some(d) = &sweep.description {
-        println!("  {d}");
+        outln!("  {d}");
     }
-    let fixed = toml::Table::try_from(&sweep.fixed)?;
+    let fixed = sweep.fixed.given();
     if !fixed.is_empty() {
-        let items: Vec<String> = fixed
-            .iter()
-            .map(|(k, v)| format!("{k}={}", sweep::sweepfile::show_value(v)))
-            .collect();
-        println!("fixed: {}", items.join(" "));
+        let items: Vec<String> = fixed.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        outln!("fixed: {}", items.join(" "));
     }
-    println!("axes (the first varies slowest):");
-    for axis in &e.axes {
-        let name = axis.keys.join("+");
-        let values: Vec<String> = axis
-            .points
-            .iter()
-            .map(|p| {
-                let v: Vec<String> = p.iter().map(sweep::sweepfile::show_value).collect();
-                if v.len() == 1 {
-                    v[0].clone()
-                } else {
-                    format!("({})", v.join(", "))
-                }
-            })
-            .collect();
-        println!(
-            "  {name:<16} {:>4} values: {}",
-            values.len(),
-            values_text(&values)
-        );
+    if let Some(kind) = &sweep.analysis {
+        outln!("analysis: {kind}");
     }
-    println!("example runs:");
+    let print_axes = |axes: &[Axis], indent: &str| {
+        for axis in axes {
+            let name = axis.keys.join("+");
+            let values: Vec<String> = axis
+                .points
+                .iter()
+                .map(|p| {
+                    let v: Vec<String> = p.iter().map(sweep::sweepfile::show_value).collect();
+                    if v.len() == 1 {
+                        v[0].clone()
+                    } else {
+                        format!("({})", v.join(", "))
+                    }
+                })
+                .collect();
+            outln!(
+                "{indent}{name:<16} {:>4} values: {}",
+                values.len(),
+                values_text(&values)
+            );
+        }
+    };
+    outln!("axes (the first varies slowest):");
+    print_axes(&sweep.axes, "  ");
+    print_axes(&sweep.zips, "  ");
+    for (p, part) in sweep.parts.iter().enumerate() {
+        outln!("part {} (its axes times the shared ones):", p + 1);
+        print_axes(part, "    ");
+    }
+    outln!("example runs:");
     let n = e.plan.runs.len();
     let mut shown: Vec<usize> = (0..n.min(args.examples)).collect();
     if n > args.examples && args.examples > 0 {
@@ -227,7 +243,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
     }
     for i in shown {
         let spec = &e.plan.runs[i];
-        println!(
+        outln!(
             "  #{:<6} {}  {}  (T = {}, lr = {})",
             i + 1,
             spec.identity(),
@@ -237,31 +253,6 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-static STOP: OnceLock<Arc<AtomicBool>> = OnceLock::new();
-
-extern "C" fn on_signal(_sig: libc::c_int) {
-    if let Some(stop) = STOP.get() {
-        if stop.swap(true, Ordering::SeqCst) {
-            // Second signal: leave at once (runs in flight stay partial, as after a kill).
-            unsafe { libc::_exit(130) };
-        }
-    }
-}
-
-/// A stop flag raised by SIGINT and SIGTERM (SLURM's time limit): runs in flight are interrupted
-/// and stay partial. A second signal exits at once.
-fn stop_on_signals() -> Arc<AtomicBool> {
-    let stop = STOP
-        .get_or_init(|| Arc::new(AtomicBool::new(false)))
-        .clone();
-    let handler = on_signal as extern "C" fn(libc::c_int);
-    unsafe {
-        libc::signal(libc::SIGINT, handler as libc::sighandler_t);
-        libc::signal(libc::SIGTERM, handler as libc::sighandler_t);
-    }
-    stop
 }
 
 /// One line for a finished run.
@@ -274,7 +265,7 @@ fn finished_line(id: &str, label: &str, s: &sgdnoise_core::rundir::Summary) -> S
 
 fn run(args: RunArgs) -> anyhow::Result<()> {
     let (_sweep, e) = expand(&args.store.file)?;
-    let store = &args.store.out;
+    let store = Store::new(&args.store.out);
     let labels: HashMap<String, String> = e
         .plan
         .runs
@@ -286,74 +277,38 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         .plan
         .runs
         .iter()
-        .filter(|s| sgdnoise_core::rundir::is_finished(&sweep::run_dir(store, s)))
+        .filter(|s| store.is_finished(&s.identity()))
         .count();
     let total = e.plan.runs.len();
-    let stop = stop_on_signals();
+    let stop = crate::signals::stop_flag();
     let opts = sweep::LocalOptions {
         workers: args.workers.unwrap_or(0),
         retry_failed: args.retry_failed,
-        stop: Some(stop.clone()),
+        stop: Some(stop),
     };
-    let bar = if args.quiet || !std::io::stderr().is_terminal() {
-        None
-    } else {
-        let bar = ProgressBar::new(total as u64);
-        bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(4));
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{bar:30} {pos}/{len} done  {msg}  [{elapsed_precise}, ETA {eta_precise}]",
-            )
-            .unwrap(),
-        );
-        bar.set_position(already as u64);
-        bar.reset_eta();
-        Some(bar)
-    };
-    let say = |line: String| match &bar {
-        Some(b) => b.println(line),
-        None => println!("{line}"),
-    };
-    println!(
+    outln!(
         "sweep {}: {total} runs, {already} already done, {} to do -> {}",
         e.plan.name,
         total - already,
-        store.display()
+        store.root().display()
     );
     let started = Instant::now();
-    let (mut running, mut failed, mut done) = (0usize, 0usize, already);
-    let update = |bar: &Option<ProgressBar>, running: usize, failed: usize, done: usize| {
-        if let Some(b) = bar {
-            b.set_position(done as u64);
-            b.set_message(format!(
-                "running {running}  failed {failed}  left {}",
-                total.saturating_sub(done + failed + running)
-            ));
+    let mut progress = SweepProgress::new(total, already, args.quiet, 0);
+    let report = sweep::run_local(&e.plan, &store, &opts, &mut |event| match event {
+        SweepEvent::Started { .. } => progress.started(),
+        SweepEvent::Finished { id, summary } => {
+            progress.finished();
+            let label = labels.get(&id).map(String::as_str).unwrap_or("");
+            progress.say(finished_line(&id, label, &summary));
         }
-    };
-    update(&bar, running, failed, done);
-    let report = sweep::run_local(&e.plan, store, &opts, &mut |event| {
-        match event {
-            SweepEvent::Started { .. } => running += 1,
-            SweepEvent::Finished { id, summary } => {
-                running -= 1;
-                done += 1;
-                let label = labels.get(&id).map(String::as_str).unwrap_or("");
-                say(finished_line(&id, label, &summary));
-            }
-            SweepEvent::Failed { id, error } => {
-                running -= 1;
-                failed += 1;
-                let label = labels.get(&id).map(String::as_str).unwrap_or("");
-                say(format!("FAILED {id}  {label}  {error}"));
-            }
+        SweepEvent::Failed { id, error } => {
+            progress.failed();
+            let label = labels.get(&id).map(String::as_str).unwrap_or("");
+            progress.say(format!("FAILED {id}  {label}  {error}"));
         }
-        update(&bar, running, failed, done);
     })?;
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
-    println!(
+    progress.finish();
+    outln!(
         "{} of {total} runs done ({} ran now, {} before); {} failed now, {} failed before, {} busy elsewhere, {} interrupted; {:.1} s",
         report.already_done + report.ran,
         report.ran,
@@ -365,12 +320,9 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     if report.skipped_failed > 0 {
-        println!("(runs that failed before are skipped: see `sgdnoise sweep status`, rerun with --retry-failed)");
+        outln!("(runs that failed before are skipped: see `sgdnoise sweep status`, rerun with --retry-failed)");
     }
-    if stop.load(Ordering::SeqCst) {
-        println!("interrupted: run the same command again to continue");
-        anyhow::bail!("interrupted");
-    }
+    crate::signals::check("runs in flight stay partial; run the same command again to continue")?;
     if report.failed > 0 {
         anyhow::bail!(
             "{} run(s) failed (errors in STORE/runs/<id>/failed.json)",
@@ -382,8 +334,8 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
 
 fn status(args: StoreArgs) -> anyhow::Result<()> {
     let (_sweep, e) = expand(&args.file)?;
-    let r = sweep::status(&e.plan, &args.out);
-    println!(
+    let r = sweep::status(&e.plan, &Store::new(&args.out));
+    outln!(
         "sweep {}: {} runs in {}: {} done, {} failed, {} running, {} partial, {} missing",
         e.plan.name,
         r.total,
@@ -395,10 +347,10 @@ fn status(args: StoreArgs) -> anyhow::Result<()> {
         r.missing.len()
     );
     for (i, f) in &r.failed {
-        println!("failed  {}  {}  {}", f.id, e.label(*i), f.error);
+        outln!("failed  {}  {}  {}", f.id, e.label(*i), f.error);
     }
     for (i, h) in &r.running {
-        println!(
+        outln!(
             "running {}  {}  ({h})",
             e.plan.runs[*i].identity(),
             e.label(*i)
@@ -441,24 +393,24 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
         settings,
         retry_failed: args.retry_failed,
     };
-    let store = &args.store.out;
+    let store = Store::new(&args.store.out);
     let Some(sub) = slurm::prepare(
         &e.plan,
-        store,
+        &store,
         &args.store.file,
         &exe,
         &opts,
         max_array_size,
     )?
     else {
-        println!(
+        outln!(
             "sweep {}: {} runs, 0 missing: nothing to submit",
             e.plan.name,
             e.plan.runs.len()
         );
         return Ok(());
     };
-    println!(
+    outln!(
         "sweep {}: {} runs, {} queued{} ({} per task, MaxArraySize {max_array_size} from {source}); task list {}",
         e.plan.name,
         e.plan.runs.len(),
@@ -473,7 +425,7 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
     );
     for script in &sub.scripts {
         if args.dry_run {
-            println!(
+            outln!(
                 "wrote {} (offset {}, tasks 0-{}): not submitted (--dry-run)",
                 script.path.display(),
                 script.offset,
@@ -490,9 +442,9 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
                     return Err(e.into());
                 }
             };
-            let abs_store = std::fs::canonicalize(store)?;
+            let abs_store = Store::new(std::fs::canonicalize(store.root())?);
             slurm::record_submission(&abs_store, &job, script)?;
-            println!(
+            outln!(
                 "submitted array job {job}: offset {}, tasks 0-{} ({})",
                 script.offset,
                 script.tasks - 1,
@@ -513,8 +465,8 @@ fn task(args: TaskArgs) -> anyhow::Result<()> {
     };
     let tasks = slurm::read_tasks(&args.tasks)?;
     let runs = slurm::task_runs(&tasks, args.offset, index, args.runs_per_task)?;
-    let stop = stop_on_signals();
-    let store = &args.store.out;
+    let stop = crate::signals::stop_flag();
+    let store = Store::new(&args.store.out);
     let mut failed = 0;
     for spec in &runs {
         let id = spec.identity();
@@ -523,24 +475,25 @@ fn task(args: TaskArgs) -> anyhow::Result<()> {
             spec.ptr, spec.temp, spec.seeds.init
         );
         let t0 = Instant::now();
-        match sweep::run_one(store, spec, args.retry_failed, Some(&stop), &mut || {
-            println!("start  {id}  {label}");
+        match sweep::run_one(&store, spec, args.retry_failed, Some(&stop), &mut || {
+            outln!("start  {id}  {label}");
         })? {
-            sweep::RunOutcome::Finished(s) => println!("{}", finished_line(&id, &label, &s)),
-            sweep::RunOutcome::AlreadyDone => println!("skip   {id}: already done"),
+            sweep::RunOutcome::Finished(s) => outln!("{}", finished_line(&id, &label, &s)),
+            sweep::RunOutcome::AlreadyDone => outln!("skip   {id}: already done"),
             sweep::RunOutcome::PreviouslyFailed(e) => {
-                println!("skip   {id}: failed before ({e}); use --retry-failed")
+                outln!("skip   {id}: failed before ({e}); use --retry-failed")
             }
-            sweep::RunOutcome::Busy(h) => println!("skip   {id}: running elsewhere ({h})"),
+            sweep::RunOutcome::Busy(h) => outln!("skip   {id}: running elsewhere ({h})"),
             sweep::RunOutcome::Failed(e) => {
                 failed += 1;
-                println!(
+                outln!(
                     "FAILED {id}  {label}  {e}  ({:.1} s)",
                     t0.elapsed().as_secs_f64()
                 );
             }
             sweep::RunOutcome::Interrupted => {
-                println!("interrupted {id}: left partial");
+                outln!("interrupted {id}: left partial");
+                crate::signals::check("the run stays partial and runs again when resubmitted")?;
                 anyhow::bail!("interrupted");
             }
         }

@@ -878,15 +878,15 @@ mod tests {
     fn sgd_training_reaches_zero_loss() {
         use crate::settings::RunConfig;
         let spec = RunConfig {
-            arch: Some("mnas".into()),
-            dataset: Some("cifar_animal".into()),
+            arch: Some(crate::settings::Arch::Mnas),
+            dataset: Some(crate::settings::DatasetName::CifarAnimal),
             width: Some(2),
             ptr: Some(32),
             pte: Some(64),
             batch: Some(8),
             alpha: Some(4.0),
             lr: Some(2.0),
-            dtype: Some("f64".into()),
+            dtype: Some(crate::settings::Dtype::F64),
             max_steps: Some(20_000),
             ..Default::default()
         }
@@ -925,8 +925,8 @@ mod tests {
     fn model_build_makes_the_spec_network() {
         use crate::settings::RunConfig;
         let spec = RunConfig {
-            arch: Some("mnas".into()),
-            dataset: Some("mnist_parity".into()),
+            arch: Some(crate::settings::Arch::Mnas),
+            dataset: Some(crate::settings::DatasetName::MnistParity),
             width: Some(3),
             batch: Some(4),
             temp: Some(1.0),

@@ -1,6 +1,6 @@
 use crate::observe::Record;
 use crate::settings::RunSpec;
-use crate::train::Outcome;
+use crate::train::{Outcome, StopReason};
 use serde::{Deserialize, Serialize};
 
 /// What `config.json` holds: the resolved settings plus everything derived from them.
@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 pub struct ConfigRecord {
     /// The run's identity (see [`RunSpec::identity`]).
     pub id: String,
+    /// Version of the canonical form the identity hashes.
+    pub identity_schema: u32,
+    /// The settings the identity hashes: those that differ from their declared default.
+    pub identity_settings: std::collections::BTreeMap<String, serde_json::Value>,
     #[serde(flatten)]
     pub spec: RunSpec,
     /// Width h entering T = lr / (B h).
@@ -26,6 +30,12 @@ impl ConfigRecord {
     pub fn new(spec: &RunSpec) -> Self {
         ConfigRecord {
             id: spec.identity(),
+            identity_schema: crate::settings::IDENTITY_SCHEMA,
+            identity_settings: spec
+                .identity_settings()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
             spec: spec.clone(),
             temperature_width: spec.temperature_width(),
             num_params: crate::model::param_count(spec),
@@ -41,8 +51,8 @@ impl ConfigRecord {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Summary {
     pub id: String,
-    /// "zero_loss", "diverged", "frozen", "max_steps", "max_wall" (or "interrupted", never published).
-    pub stop_reason: String,
+    /// Why the run ended (`interrupted` is never published).
+    pub stop_reason: StopReason,
     pub steps: u64,
     /// lr * steps at the stop.
     pub t_star: f64,
@@ -80,12 +90,10 @@ impl Summary {
     pub fn new(spec: &RunSpec, outcome: &Outcome) -> Self {
         let last = &outcome.last;
         let perceptron = last.perceptron.as_ref();
-        let mut config = spec.to_config();
-        config.data_dir = None;
-        config.threads = None;
+        let config = spec.result_settings();
         Summary {
             id: spec.identity(),
-            stop_reason: outcome.stop_reason.as_str().to_string(),
+            stop_reason: outcome.stop_reason,
             steps: outcome.steps,
             t_star: outcome.t_star,
             wall_seconds: outcome.wall_seconds,

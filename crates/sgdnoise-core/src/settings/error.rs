@@ -9,11 +9,11 @@ pub enum ConfigError {
         value: String,
         reason: String,
     },
-    #[error("unknown {field} `{value}`; expected one of: {expected}")]
+    #[error("unknown {field} `{value}`; expected one of: {}", .expected.join(", "))]
     Unknown {
         field: &'static str,
         value: String,
-        expected: &'static str,
+        expected: &'static [&'static str],
     },
     #[error("`{field}` is required{hint}")]
     Missing {
@@ -24,11 +24,14 @@ pub enum ConfigError {
     TempAndLr { temp: f64, lr: f64 },
     #[error("batch size B = {batch} is larger than the training set P = {ptr}")]
     BatchTooLarge { batch: usize, ptr: usize },
-    #[error("`{field}` = {value} does not apply to arch `{arch}`")]
+    #[error("`{field}` = {value} does not apply to {run}: it applies only to {applies}")]
     NotApplicable {
         field: &'static str,
         value: String,
-        arch: String,
+        /// The run it was given for: `arch linear, dataset depleted_sign`.
+        run: String,
+        /// Where it applies: `arch mlp, mnas`.
+        applies: String,
     },
     #[error("config: {message}")]
     Toml { message: String },

@@ -24,34 +24,38 @@ use schedule::CheckpointSchedule;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
-/// Why a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StopReason {
-    /// Every training point fitted: the training hinge loss is exactly 0.
-    ZeroLoss,
-    /// A prediction or the loss became non-finite (a result at large T, not an error).
-    Diverged,
-    MaxSteps,
-    MaxWall,
-    /// Points remain unfitted, yet the weights did not move at all between two checkpoints
-    /// although steps tried to update them: every gradient vanishes (e.g. all ReLUs dead after a
-    /// blow-up at large T), so SGD can never reach zero loss. A large-T outcome like `Diverged`.
-    Frozen,
-    /// Stopped on request (Ctrl-C or a signal).
-    Interrupted,
+crate::names! {
+    /// Why a run ended.
+    pub enum StopReason ("stop_reason") {
+        /// Every training point fitted: the training hinge loss is exactly 0.
+        ZeroLoss = "zero_loss",
+        /// A prediction or the loss became non-finite (a result at large T, not an error).
+        Diverged = "diverged",
+        /// The step cap `max_steps` was reached.
+        MaxSteps = "max_steps",
+        /// The wall-clock cap `max_wall` was reached.
+        MaxWall = "max_wall",
+        /// Points remain unfitted, yet the weights did not move at all between two checkpoints
+        /// although steps tried to update them: every gradient vanishes (e.g. all ReLUs dead
+        /// after a blow-up at large T), so SGD can never reach zero loss. A large-T outcome like
+        /// `Diverged`.
+        Frozen = "frozen",
+        /// Stopped on request (Ctrl-C or a signal); never published as a finished run.
+        Interrupted = "interrupted",
+    }
 }
 
 impl StopReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StopReason::ZeroLoss => "zero_loss",
-            StopReason::Diverged => "diverged",
-            StopReason::MaxSteps => "max_steps",
-            StopReason::MaxWall => "max_wall",
-            StopReason::Frozen => "frozen",
-            StopReason::Interrupted => "interrupted",
-        }
+    /// Diverged or frozen: the large-T outcomes whose observables are not results.
+    pub fn is_divergence(self) -> bool {
+        matches!(self, StopReason::Diverged | StopReason::Frozen)
+    }
+    /// Stopped by a cap (or interrupted): the observables are those at the cap, not at the end.
+    pub fn is_censored(self) -> bool {
+        matches!(
+            self,
+            StopReason::MaxSteps | StopReason::MaxWall | StopReason::Interrupted
+        )
     }
 }
 

@@ -1,0 +1,378 @@
+//! Sweep files: fixed settings and axes in TOML, expanded into a [`Plan`](crate::Plan).
+//!
+//! # Syntax
+//!
+//! ```toml
+//! name = "perceptron-sweep"        # optional; default: the file name without extension
+//! description = "free text"        # optional
+//! analysis = "perceptron"          # optional: the figures `reproduce`/`analyze` draw
+//!                                  # (perceptron, tsweep, phase)
+//!
+//! [fixed]                          # settings shared by every run: any `sgdnoise run` key
+//! dataset = "depleted_sign"
+//! dim = 32
+//! batch = 2
+//! alpha = 32768
+//!
+//! [axes]                           # the sweep is the Cartesian product of these
+//! chi = [1, 3]                                 # explicit list
+//! ptr = { log2 = [8, 11] }                     # 2^8, 2^9, 2^10, 2^11
+//! temp = { log2 = [-13, 2], step = 0.5 }       # 2^-13, 2^-12.5, ..., 2^2 (31 values)
+//! lr = { log2 = [-15, 2], per_octave = 2 }     # the same as step = 0.5
+//! pte = { log10 = [2, 4], per_decade = 4 }     # 100, 178, 316, 562, 1000, ... (rounded: integer key)
+//! seed_init = { range = [0, 4] }               # 0, 1, 2, 3, 4 (linear, `step` default 1)
+//! width = 128                                  # a single value (same as putting it in [fixed])
+//!
+//! [[zip]]                          # optional: settings that vary together (equal lengths);
+//! alpha = [1.0, 32768.0]           # each [[zip]] table is one axis of the product
+//! max_wall = [100.0, 10000.0]
+//!
+//! [[part]]                         # optional: the sweep is the UNION of its parts; each part
+//! chi = [1, 3]                     # holds axes of its own, multiplied with the shared [axes]
+//! ptr = { log2 = [7, 13] }         # and [[zip]] groups
+//! [[part]]
+//! chi = 0
+//! ptr = { log2 = [7, 11] }
+//!
+//! [slurm]                          # optional defaults of `sgdnoise sweep slurm`
+//! partition = "cpu"
+//! time = "02:00:00"
+//! cpus_per_task = 1
+//! mem = "2G"
+//! max_array_size = 1001
+//! runs_per_task = 1
+//! extra_sbatch = ["--account=abc"]
+//! ```
+//!
+//! Ranges: `log2 = [a, b]` gives `2^e` and `log10 = [a, b]` gives `10^e` for the exponents
+//! `e = a, a + step, ...` up to `b` inclusive (`step` defaults to 1; `per_octave = n` or
+//! `per_decade = n` mean `step = 1/n`); `range = [a, b]` gives `a, a + step, ...` up to `b`.
+//! Integer exponents give exact powers. For integer settings (ptr, batch, width, dim, seeds,
+//! max_steps, ...) the values are rounded to the nearest integer and repeated values dropped.
+//!
+//! Within one part (or the whole file when it has none), single axes combine in the
+//! alphabetical order of their keys (the first varies slowest), then the `[[zip]]` groups in
+//! file order; parts follow each other in file order. A value on an axis replaces the same key
+//! of `[fixed]` (and giving `temp` on an axis replaces an `lr` of `[fixed]`, and the reverse);
+//! `temp` and `lr` cannot both be axes. Every combination is resolved with
+//! [`RunConfig::resolve`] before anything runs; all invalid ones are reported together
+//! ([`PlanErrors`]). Combinations that resolve to the same run (same
+//! [`RunSpec::identity`](sgdnoise_core::settings::RunSpec::identity)) are run once.
+
+mod axis;
+mod expand;
+
+pub use axis::{Axis, MAX_AXIS_POINTS};
+pub use expand::{key_settings, Expansion, MAX_COMBINATIONS};
+
+use axis::{axis_points, config_message};
+use serde::{Deserialize, Serialize};
+use sgdnoise_core::settings::{RunConfig, EXCLUSIVE};
+use std::collections::HashSet;
+use std::path::Path;
+use toml::Value;
+
+/// The SLURM defaults a sweep file may carry (`[slurm]`); flags of `sweep slurm` override them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlurmSettings {
+    pub partition: Option<String>,
+    /// Time limit per array task, `HH:MM:SS` (or any form sbatch accepts).
+    pub time: Option<String>,
+    pub cpus_per_task: Option<usize>,
+    /// Memory per task as sbatch takes it (`2G`, `500M`).
+    pub mem: Option<String>,
+    /// Largest array index + 1 the cluster accepts (default: `scontrol show config`, else 1001).
+    pub max_array_size: Option<usize>,
+    /// Runs executed one after the other by each array task (default 1).
+    pub runs_per_task: Option<usize>,
+    /// Further `#SBATCH` lines, e.g. `--account=abc` or `--qos=short`.
+    pub extra_sbatch: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSweepFile {
+    name: Option<String>,
+    description: Option<String>,
+    analysis: Option<String>,
+    #[serde(default)]
+    fixed: toml::Table,
+    #[serde(default)]
+    axes: toml::Table,
+    #[serde(default)]
+    zip: Vec<toml::Table>,
+    #[serde(default)]
+    part: Vec<toml::Table>,
+    #[serde(default)]
+    slurm: SlurmSettings,
+}
+
+/// A parsed sweep file.
+#[derive(Clone, Debug)]
+pub struct SweepFile {
+    pub name: String,
+    pub description: Option<String>,
+    /// The kind of analysis its figures take (`perceptron`, `tsweep`, `phase`), if it says.
+    pub analysis: Option<String>,
+    pub fixed: RunConfig,
+    /// The shared single axes, alphabetical.
+    pub axes: Vec<Axis>,
+    /// The shared `[[zip]]` groups, in file order.
+    pub zips: Vec<Axis>,
+    /// The axes of each `[[part]]` (alphabetical within a part); empty: one implicit part.
+    pub parts: Vec<Vec<Axis>>,
+    pub slurm: SlurmSettings,
+}
+
+/// A problem in a sweep file or one of its combinations.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanError {
+    /// Where: `[fixed]`, `axes.temp`, or the combination (`run 12: chi=1 ptr=256`).
+    pub context: String,
+    /// What is wrong (names the setting and its value).
+    pub message: String,
+}
+
+/// Everything wrong with a sweep file, found before any run starts.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{}", summary(.0))]
+pub struct PlanErrors(pub Vec<PlanError>);
+
+fn summary(errors: &[PlanError]) -> String {
+    let mut out = format!("{} invalid setting(s) or combination(s):", errors.len());
+    for e in errors.iter().take(20) {
+        out.push_str(&format!("\n  {}: {}", e.context, e.message));
+    }
+    if errors.len() > 20 {
+        out.push_str(&format!("\n  ... and {} more", errors.len() - 20));
+    }
+    out
+}
+
+pub(crate) fn err(context: impl Into<String>, message: impl Into<String>) -> PlanError {
+    PlanError {
+        context: context.into(),
+        message: message.into(),
+    }
+}
+
+/// Renders a TOML scalar compactly (`0.5`, `256`, `relu`).
+pub fn show_value(v: &Value) -> String {
+    sgdnoise_core::settings::show_toml(v)
+}
+
+/// Single axes of a table (`[axes]` or a `[[part]]`), alphabetical; problems go to `errors`.
+fn single_axes(
+    ctx: &str,
+    table: &toml::Table,
+    seen: &mut HashSet<String>,
+    errors: &mut Vec<PlanError>,
+) -> Vec<Axis> {
+    let mut axes = Vec::new();
+    for (key, value) in table {
+        let here = format!("{ctx}.{key}");
+        if !seen.insert(key.replace('-', "_")) {
+            errors.push(err(&here, format!("`{key}` is already a shared axis")));
+            continue;
+        }
+        match axis_points(&here, key, value) {
+            Ok(points) => axes.push(Axis::single(key, points)),
+            Err(e) => errors.push(e),
+        }
+    }
+    axes
+}
+
+impl SweepFile {
+    /// Parses a sweep file's text; `default_name` is used when it has no `name`.
+    pub fn parse(text: &str, default_name: &str) -> Result<SweepFile, PlanErrors> {
+        let raw: RawSweepFile =
+            toml::from_str(text).map_err(|e| PlanErrors(vec![err("sweep file", e.to_string())]))?;
+        let mut errors = Vec::new();
+        let fixed: RunConfig = match toml::Value::Table(raw.fixed.clone()).try_into() {
+            Ok(c) => c,
+            Err(e) => {
+                errors.push(err("[fixed]", e.to_string()));
+                RunConfig::default()
+            }
+        };
+        let mut shared = HashSet::new();
+        let axes = single_axes("axes", &raw.axes, &mut shared, &mut errors);
+        let mut zips = Vec::new();
+        for (z, table) in raw.zip.iter().enumerate() {
+            let ctx = format!("zip #{}", z + 1);
+            if table.is_empty() {
+                errors.push(err(&ctx, "an empty [[zip]] group: give it settings to zip"));
+                continue;
+            }
+            let mut keys = Vec::new();
+            let mut columns = Vec::new();
+            for (key, value) in table {
+                if !shared.insert(key.replace('-', "_")) {
+                    errors.push(err(&ctx, format!("`{key}` is already an axis")));
+                    continue;
+                }
+                match axis_points(&format!("{ctx}.{key}"), key, value) {
+                    Ok(points) => {
+                        keys.push(key.clone());
+                        columns.push(points);
+                    }
+                    Err(e) => errors.push(e),
+                }
+            }
+            if columns.is_empty() {
+                continue;
+            }
+            let len = columns[0].len();
+            if let Some(bad) = columns.iter().position(|c| c.len() != len) {
+                errors.push(err(
+                    &ctx,
+                    format!(
+                        "zipped settings need equal lengths: `{}` has {}, `{}` has {}",
+                        keys[0],
+                        len,
+                        keys[bad],
+                        columns[bad].len()
+                    ),
+                ));
+                continue;
+            }
+            zips.push(Axis {
+                keys,
+                points: (0..len)
+                    .map(|i| columns.iter().map(|c| c[i].clone()).collect())
+                    .collect(),
+            });
+        }
+        let mut parts = Vec::new();
+        for (p, table) in raw.part.iter().enumerate() {
+            let mut seen = shared.clone();
+            parts.push(single_axes(
+                &format!("part #{}", p + 1),
+                table,
+                &mut seen,
+                &mut errors,
+            ));
+        }
+        let sweep = SweepFile {
+            name: raw.name.unwrap_or_else(|| default_name.to_string()),
+            description: raw.description,
+            analysis: raw.analysis,
+            fixed,
+            axes,
+            zips,
+            parts,
+            slurm: raw.slurm,
+        };
+        // Settings of which only one may be given cannot both be axes: the product would hold
+        // combinations labelled with one value and run with the other.
+        for (g, grid) in sweep.grids().iter().enumerate() {
+            let keys: HashSet<String> = grid
+                .iter()
+                .flat_map(|a| a.keys.iter().map(|k| k.replace('-', "_")))
+                .collect();
+            for (a, b) in EXCLUSIVE {
+                if keys.contains(*a) && keys.contains(*b) {
+                    let ctx = if sweep.parts.is_empty() {
+                        "axes".to_string()
+                    } else {
+                        format!("part #{}", g + 1)
+                    };
+                    errors.push(err(
+                        ctx,
+                        format!(
+                            "`{a}` and `{b}` are both axes: a run is given one of them, never both"
+                        ),
+                    ));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(PlanErrors(errors));
+        }
+        Ok(sweep)
+    }
+
+    /// Reads and parses a sweep file (its name defaults to the file stem).
+    pub fn read(path: &Path) -> Result<SweepFile, PlanErrors> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            PlanErrors(vec![err(
+                path.display().to_string(),
+                format!("cannot read: {e}"),
+            )])
+        })?;
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("sweep");
+        Self::parse(&text, stem).map_err(|PlanErrors(v)| {
+            PlanErrors(
+                v.into_iter()
+                    .map(|e| PlanError {
+                        context: format!("{}: {}", path.display(), e.context),
+                        message: e.message,
+                    })
+                    .collect(),
+            )
+        })
+    }
+
+    /// The axes of each grid whose union is the sweep: per part, its own and the shared single
+    /// axes (alphabetical), then the `[[zip]]` groups.
+    pub fn grids(&self) -> Vec<Vec<Axis>> {
+        let own: Vec<&[Axis]> = if self.parts.is_empty() {
+            vec![&[]]
+        } else {
+            self.parts.iter().map(Vec::as_slice).collect()
+        };
+        own.into_iter()
+            .map(|part| {
+                let mut grid: Vec<Axis> = part.iter().chain(&self.axes).cloned().collect();
+                grid.sort_by(|a, b| a.keys[0].cmp(&b.keys[0]));
+                grid.extend(self.zips.iter().cloned());
+                grid
+            })
+            .collect()
+    }
+
+    /// Number of combinations (before dropping duplicates).
+    pub fn combinations(&self) -> usize {
+        self.grids()
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|a| a.points.len())
+                    .fold(1usize, |n, k| n.saturating_mul(k))
+            })
+            .fold(0usize, |n, k| n.saturating_add(k))
+    }
+
+    /// Replaces (or adds) the shared single axis `key` with `points`: how a command overrides
+    /// one axis of a preset (e.g. the number of seeds). `key` must not be an axis of a part or
+    /// a `[[zip]]` group.
+    pub fn with_axis(mut self, key: &str, points: Vec<Value>) -> Result<SweepFile, PlanErrors> {
+        let ctx = format!("axis {key}");
+        let elsewhere = self
+            .parts
+            .iter()
+            .flatten()
+            .chain(&self.zips)
+            .any(|a| a.keys.iter().any(|k| k == key));
+        if elsewhere {
+            return Err(PlanErrors(vec![err(
+                ctx,
+                "is an axis of a [[part]] or [[zip]] group, not a shared axis",
+            )]));
+        }
+        for p in &points {
+            RunConfig::default()
+                .set(key, p)
+                .map_err(|e| PlanErrors(vec![err(&ctx, config_message(&e))]))?;
+        }
+        self.axes.retain(|a| a.keys[0] != key);
+        self.axes.push(Axis::single(key, points));
+        self.axes.sort_by(|a, b| a.keys[0].cmp(&b.keys[0]));
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests;
