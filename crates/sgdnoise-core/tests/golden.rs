@@ -464,7 +464,7 @@ fn bootstrap_index_draws_are_pinned() {
 #[test]
 fn perceptron_run_summary_is_pinned() {
     let s = perceptron_run();
-    assert_eq!(s.stop_reason, "zero_loss");
+    assert_eq!(s.stop_reason, sgdnoise_core::train::StopReason::ZeroLoss);
     assert_eq!(s.steps, 934);
     assert_eq!(s.last.train.unfitted, 0);
     assert_eq!(s.last.test.unfitted, 21);
@@ -495,9 +495,10 @@ fn perceptron_run_summary_is_pinned() {
         1.75988447788239188e0,  // noise ||w_perp - w0_perp||
     ];
     assert_bits(&got, &want, "perceptron summary");
-    // The run's identity names its directory in a campaign store: it changes only when the
-    // resolved settings (RunSpec) or their serialisation change.
-    assert_eq!(s.id, "b157e462a3711f01");
+    // The run's identity names its directory in a campaign store: the hash of the settings that
+    // differ from their declared default, at identity schema 1 (settings/identity.rs); printed
+    // by the same `sgdnoise run` command as `"id"` in summary.json.
+    assert_eq!(s.id, "566777484e75452a");
 }
 
 // ---------------------------------------------------------------------------------------------
