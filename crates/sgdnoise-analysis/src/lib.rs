@@ -21,6 +21,7 @@ pub mod crossover;
 mod figures;
 pub mod fit;
 pub mod kind;
+pub mod options;
 pub mod plot;
 pub mod report;
 pub mod seeds;

@@ -11,62 +11,13 @@
 //! holds the entry point [`analyze`], its options and results, and writes fits.csv and
 //! report.md.
 
-use crate::crossover::{Collapse, PlateauExit};
 use crate::figures::{self, csv_err, num, Ctx, SPREAD};
-use crate::fit::BootstrapOptions;
+pub use crate::options::{AnalysisOptions, FitRow};
+use crate::seeds_of;
 use crate::Kind;
-use crate::{seeds_of, Axis};
 use sgdnoise_core::rundir::Summary;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-/// Settings of the analysis (each is written into the method column of the numbers it made).
-#[derive(Clone, Debug)]
-pub struct AnalysisOptions {
-    pub bootstrap: BootstrapOptions,
-    /// Method (a) threshold on the relative weight change; None: the geometric midpoint of the
-    /// smallest and largest seed-mean weight change of the sweep.
-    pub rwc_threshold: Option<f64>,
-    pub plateau: PlateauExit,
-    pub collapse: Collapse,
-    /// Perceptron: the weight-change and t* fits use T ≥ `high_t_factor` / alpha.
-    pub high_t_factor: f64,
-    /// Phase diagram: T_opt ~ alpha^k is fitted over alpha ≤ this (the feature regime).
-    pub feature_alpha_max: f64,
-    /// Phase diagram: the vertical axis of the heatmaps, `Axis::Temp` or `Axis::Lr`.
-    pub phase_y: Axis,
-    /// Where the runs came from (e.g. the command), quoted at the top of report.md.
-    pub source: String,
-}
-
-impl Default for AnalysisOptions {
-    fn default() -> Self {
-        AnalysisOptions {
-            bootstrap: BootstrapOptions::default(),
-            rwc_threshold: None,
-            plateau: PlateauExit::default(),
-            collapse: Collapse::default(),
-            high_t_factor: 16.0,
-            feature_alpha_max: 1.0,
-            phase_y: Axis::Temp,
-            source: String::new(),
-        }
-    }
-}
-
-/// One fitted number (a row of fits.csv).
-#[derive(Clone, Debug, PartialEq)]
-pub struct FitRow {
-    pub figure: String,
-    pub quantity: String,
-    pub against: String,
-    pub condition: String,
-    pub value: f64,
-    pub ci_low: f64,
-    pub ci_high: f64,
-    pub theory: Option<f64>,
-    pub method: String,
-}
 
 /// What [`analyze`] produced.
 #[derive(Clone, Debug)]

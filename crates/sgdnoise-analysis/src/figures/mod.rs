@@ -14,8 +14,8 @@ pub(crate) use tsweep::tsweep;
 use crate::fit::{
     bootstrap, bootstrap_many, fit_power_law, fit_power_law_2, Estimate, FitRange, PowerLaw,
 };
+use crate::options::{AnalysisOptions, FitRow};
 use crate::plot::{Heatmap, Line, LinePlot, Pt, Scale, Series};
-use crate::report::{AnalysisOptions, FitRow};
 use crate::{group_by, Axis, CurvePoint, Observable, SeedTable};
 use sgdnoise_core::rundir::Summary;
 use std::path::{Path, PathBuf};
@@ -366,7 +366,7 @@ fn curves(
 
 #[cfg(test)]
 mod testing {
-    use crate::report::FitRow;
+    use crate::options::FitRow;
     use std::path::PathBuf;
 
     pub(super) fn tmp(name: &str) -> PathBuf {
