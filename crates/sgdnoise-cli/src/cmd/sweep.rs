@@ -74,11 +74,13 @@ pub struct SlurmArgs {
     /// Write the scripts but do not submit them.
     #[arg(long)]
     pub dry_run: bool,
+    /// SLURM partition (#SBATCH --partition).
     #[arg(long)]
     pub partition: Option<String>,
     /// Time limit per array task (HH:MM:SS).
     #[arg(long)]
     pub time: Option<String>,
+    /// CPUs per array task (#SBATCH --cpus-per-task).
     #[arg(long)]
     pub cpus_per_task: Option<usize>,
     /// Memory per task (e.g. 2G).
@@ -111,6 +113,7 @@ pub struct TaskArgs {
     /// Array index (default: $SLURM_ARRAY_TASK_ID).
     #[arg(long)]
     pub index: Option<usize>,
+    /// Runs per array task of the submission (as written into its script).
     #[arg(long, default_value_t = 1)]
     pub runs_per_task: usize,
     /// Run again runs that failed before.

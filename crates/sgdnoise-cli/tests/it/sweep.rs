@@ -1,17 +1,13 @@
 //! `sgdnoise sweep` end to end: plan, run, kill -9 in the middle, resume, status, collect.
 
-mod common;
-
-use common::{sgdnoise, summaries, temp_dir, EXE};
+use crate::util::{repo_file, sgdnoise, summaries, temp_dir, EXE};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(name)
+    repo_file("examples", name)
 }
 
 fn raw_summaries(store: &Path) -> BTreeMap<String, Vec<u8>> {

@@ -1,26 +1,14 @@
 //! `sgdnoise analyze` and `sgdnoise reproduce` as a user meets them.
 
+use crate::util::{output as sgdnoise, temp_dir};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn sgdnoise(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sgdnoise"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn tmp(name: &str) -> String {
-    std::env::temp_dir()
-        .join(format!("sgdnoise-analyze-{}-{name}", std::process::id()))
-        .display()
-        .to_string()
-}
 
 #[test]
 fn analyze_draws_the_perceptron_figures_of_a_small_store() {
-    let store = tmp("store");
-    let out = tmp("out");
+    let store_dir = temp_dir("store");
+    let store = store_dir.sub("store");
+    let out_dir = temp_dir("out");
+    let out = out_dir.sub("out");
     for p in ["128", "256", "512"] {
         for t in ["0.25", "1"] {
             for seed in ["1", "2"] {
@@ -80,7 +68,8 @@ fn analyze_draws_the_perceptron_figures_of_a_small_store() {
 
 #[test]
 fn bad_names_and_folders_exit_2() {
-    let out = tmp("bad");
+    let out_dir = temp_dir("bad");
+    let out = out_dir.sub("bad");
     let o = sgdnoise(&["reproduce", "fc-imagenet", "--out", &out]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("fc-imagenet"));
@@ -96,7 +85,8 @@ fn bad_names_and_folders_exit_2() {
 
 #[test]
 fn dry_run_plans_the_paper_grid() {
-    let out = tmp("dry");
+    let out_dir = temp_dir("dry");
+    let out = out_dir.sub("dry");
     let o = sgdnoise(&[
         "reproduce",
         "fc-mnist",
@@ -179,7 +169,8 @@ fn csv_fields(line: &str) -> Vec<String> {
 #[test]
 #[ignore]
 fn perceptron_quick_reproduces_the_paper_exponents() {
-    let out = tmp("perceptron-quick");
+    let out_dir = temp_dir("perceptron-quick");
+    let out = out_dir.sub("perceptron-quick");
     let o = sgdnoise(&["reproduce", "perceptron", "--scale", "quick", "--out", &out]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let fits = std::fs::read_to_string(Path::new(&out).join("fits.csv")).unwrap();

@@ -1,14 +1,12 @@
-//! `sgdnoise sweep slurm` against a real SLURM cluster (ci/slurm-local.sh). Runs only with
-//! SGDNOISE_SLURM_TESTS=1, and then fails if the cluster does not answer `scontrol ping`:
+//! `sgdnoise sweep slurm` against a real SLURM cluster (ci/slurm-local.sh). Ignored unless
+//! enabled; an enabled test fails if the cluster does not answer `scontrol ping`:
 //!
 //!   bash ci/slurm-local.sh install && bash ci/slurm-local.sh start
 //!   eval "$(bash ci/slurm-local.sh env)"
-//!   SGDNOISE_SLURM_TESTS=1 cargo test -p sgdnoise-cli --test sweep_slurm
+//!   cargo test --release -p sgdnoise-cli --test it slurm -- --include-ignored
 //!   bash ci/slurm-local.sh stop
 
-mod common;
-
-use common::{sgdnoise, summaries, temp_dir};
+use crate::util::{require_slurm, sgdnoise, summaries, temp_dir, TempDir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -28,25 +26,6 @@ seed_init = { range = [0, 4] }
 [slurm]
 time = "00:05:00"
 "#;
-
-fn enabled() -> bool {
-    if std::env::var("SGDNOISE_SLURM_TESTS").as_deref() != Ok("1") {
-        eprintln!(
-            "SLURM tests skipped: set SGDNOISE_SLURM_TESTS=1 with a cluster up (ci/slurm-local.sh)"
-        );
-        return false;
-    }
-    let ping = Command::new("scontrol").arg("ping").output();
-    match ping {
-        Ok(o) if o.status.success() && String::from_utf8_lossy(&o.stdout).contains("UP") => true,
-        Ok(o) => panic!(
-            "SGDNOISE_SLURM_TESTS=1 but `scontrol ping` fails: {}{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        ),
-        Err(e) => panic!("SGDNOISE_SLURM_TESTS=1 but scontrol cannot run: {e}"),
-    }
-}
 
 /// The job ids printed by `sweep slurm`.
 fn job_ids(out: &str) -> Vec<String> {
@@ -108,7 +87,7 @@ fn submissions(store: &Path) -> usize {
 }
 
 /// Writes the sweep file and runs it locally: the reference results.
-fn setup(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+fn setup(name: &str) -> (TempDir, PathBuf, PathBuf) {
     let dir = temp_dir(name);
     let file = dir.join("sweep.toml");
     std::fs::write(&file, SWEEP).unwrap();
@@ -140,10 +119,9 @@ fn submit(file: &Path, store: &Path, extra: &[&str]) -> (String, Vec<String>) {
 }
 
 #[test]
+#[ignore = "needs a SLURM cluster (ci/slurm-local.sh); scripts/test.sh starts one"]
 fn a_slurm_array_gives_the_local_results_and_resubmits_only_what_is_missing() {
-    if !enabled() {
-        return;
-    }
+    require_slurm();
     let (dir, file, local) = setup("slurm-array");
     let reference = summaries(&local);
     assert_eq!(reference.len(), 10);
@@ -186,10 +164,9 @@ fn a_slurm_array_gives_the_local_results_and_resubmits_only_what_is_missing() {
 }
 
 #[test]
+#[ignore = "needs a SLURM cluster (ci/slurm-local.sh); scripts/test.sh starts one"]
 fn a_small_max_array_size_splits_the_array_with_offsets() {
-    if !enabled() {
-        return;
-    }
+    require_slurm();
     let (dir, file, local) = setup("slurm-split");
     let reference = summaries(&local);
 

@@ -1,28 +1,11 @@
 //! The local executor: resumes, never runs a finished run twice (also with two executors on one
 //! store), records failures, and leaves interrupted runs partial.
 
-use sgdnoise_campaign::{self as sweep, LocalOptions, Store, SweepEvent, SweepFile};
+use crate::util::{small_plan, temp_store};
+use sgdnoise_campaign::{self as sweep, LocalOptions, SweepEvent, SweepFile};
 use sgdnoise_core::rundir;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-
-fn temp_store(name: &str) -> Store {
-    let d = std::env::temp_dir().join(format!("sgdnoise-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    Store::new(d)
-}
-
-fn small_plan() -> sweep::Plan {
-    SweepFile::parse(
-        "[fixed]\ndim = 8\nbatch = 2\nalpha = 32768\npte = 256\n\
-         [axes]\nptr = [32, 64]\ntemp = { log2 = [-4, 0], step = 4 }\nseed_init = [0, 1, 2]\n",
-        "small",
-    )
-    .unwrap()
-    .expand()
-    .unwrap()
-    .plan
-}
 
 #[test]
 fn a_second_call_runs_nothing_and_results_are_deterministic() {

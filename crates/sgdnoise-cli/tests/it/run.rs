@@ -1,20 +1,6 @@
 //! The command line as a user meets it: exit codes, error messages, the run summary.
 
-use std::process::{Command, Output};
-
-fn sgdnoise(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sgdnoise"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn tmp(name: &str) -> String {
-    std::env::temp_dir()
-        .join(format!("sgdnoise-cli-{}-{name}", std::process::id()))
-        .display()
-        .to_string()
-}
+use crate::util::{output as sgdnoise, temp_dir};
 
 const BASE: [&str; 10] = [
     "run", "--dim", "32", "--chi", "1", "--ptr", "256", "--pte", "512", "--quiet",
@@ -22,7 +8,8 @@ const BASE: [&str; 10] = [
 
 #[test]
 fn a_run_prints_its_summary_and_writes_its_directory() {
-    let out = tmp("run");
+    let out_dir = temp_dir("run");
+    let out = out_dir.sub("run");
     let o = sgdnoise(
         &[
             &BASE[..],
@@ -56,7 +43,8 @@ fn a_run_prints_its_summary_and_writes_its_directory() {
 
 #[test]
 fn a_toml_config_gives_the_same_run_as_flags() {
-    let dir = tmp("toml");
+    let dir_dir = temp_dir("toml");
+    let dir = dir_dir.sub("toml");
     std::fs::create_dir_all(&dir).unwrap();
     let file = format!("{dir}/run.toml");
     std::fs::write(

@@ -1,0 +1,5 @@
+//! The campaign crate's integration tests, one binary (helpers in `util`).
+
+mod local;
+mod store;
+mod util;

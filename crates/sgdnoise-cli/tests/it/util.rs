@@ -1,0 +1,150 @@
+//! Helpers shared by the command-line tests (in the manner of ripgrep's tests/util.rs): running
+//! the binary, temporary folders, reading a store, and the requirements of the tests that need
+//! data files or a SLURM cluster.
+//!
+//! Tests that need something outside the repository are `#[ignore]`d with the reason, so a
+//! plain `cargo test` never counts them as passed without running them; `scripts/test.sh`
+//! installs what they need and runs them with `--include-ignored`. An enabled test whose
+//! requirement is missing fails, saying how to provide it.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub const EXE: &str = env!("CARGO_BIN_EXE_sgdnoise");
+
+/// Runs the binary and returns its whole output.
+pub fn output(args: &[&str]) -> Output {
+    Command::new(EXE)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Runs the binary: exit code, stdout, stderr.
+pub fn sgdnoise(args: &[&str]) -> (i32, String, String) {
+    let out = output(args);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A fresh folder for one test, removed when dropped.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+    /// The path of `name` inside the folder (not created), as a string for arguments.
+    pub fn sub(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+    pub fn str(&self) -> &str {
+        self.0.to_str().expect("temporary paths are UTF-8")
+    }
+}
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh, empty folder named after the test.
+pub fn temp_dir(name: &str) -> TempDir {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "sgdnoise-cli-{name}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    TempDir(d)
+}
+
+/// A file of the repository's `examples/` or `presets/` folder.
+pub fn repo_file(folder: &str, name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(folder)
+        .join(name)
+}
+
+/// Fields that measure time, not results.
+const WALL_FIELDS: &[&str] = &["wall_seconds", "check_seconds", "checkpoint_seconds"];
+
+/// Every summary of a store, by run id, minus the wall-time fields. Panics on one that does not
+/// parse or whose id differs from its folder.
+pub fn summaries(store: &Path) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(store.join("runs")) else {
+        return out;
+    };
+    for e in entries {
+        let dir = e.unwrap().path();
+        let path = dir.join("summary.json");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let mut v: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{}: corrupt summary: {e}", path.display()));
+        let id = dir.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(v["id"], Value::String(id.clone()), "{}", path.display());
+        for f in WALL_FIELDS {
+            v.as_object_mut().unwrap().remove(*f);
+        }
+        v["last"].as_object_mut().unwrap().remove("wall");
+        assert!(out.insert(id, v).is_none());
+    }
+    out
+}
+
+/// The folder of the real MNIST files for an enabled data test (see the module doc).
+pub fn require_mnist() -> PathBuf {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.data/mnist");
+    assert!(
+        d.join("train-labels-idx1-ubyte").exists() || d.join("train-labels-idx1-ubyte.gz").exists(),
+        "this test needs MNIST in {}: run `bash scripts/get-data.sh`",
+        d.display()
+    );
+    d
+}
+
+/// Checks that a SLURM cluster answers, for an enabled cluster test (see the module doc).
+pub fn require_slurm() {
+    let ping = Command::new("scontrol").arg("ping").output();
+    match ping {
+        Ok(o) if o.status.success() && String::from_utf8_lossy(&o.stdout).contains("UP") => {}
+        Ok(o) => panic!(
+            "this test needs a SLURM cluster, and `scontrol ping` fails: {}{}\n\
+             start one: bash ci/slurm-local.sh install && bash ci/slurm-local.sh start && \
+             eval \"$(bash ci/slurm-local.sh env)\"",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => panic!(
+            "this test needs a SLURM cluster, and scontrol cannot run ({e}): \
+             bash ci/slurm-local.sh install && bash ci/slurm-local.sh start"
+        ),
+    }
+}
