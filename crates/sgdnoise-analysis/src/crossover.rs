@@ -1,6 +1,6 @@
 //! The crossover temperature T_c(P) of the lazy regime and the optimal temperature T_opt
 //! (SPEC §8). SPEC leaves the T_c extraction open; three methods are offered and every result
-//! carries the description of the method and parameters that produced it ([`describe`] methods).
+//! carries the description of the method and parameters that produced it (`describe` methods).
 //!
 //! All functions take a seed-averaged curve `(T, value)` sorted by increasing T (a
 //! [`super::SeedTable::means`]) and return None when the crossover is not inside the sampled

@@ -302,7 +302,7 @@ mod tests {
 
     /// Noisy synthetic sweep: y = 2 P^0.5 e^(sigma z) per seed, 8 seeds, 7 values of P.
     fn noisy_table(data_seed: i64, n_seeds: usize, sigma: f64) -> SeedTable {
-        let mut rng = sgdnoise_core::numeric::rng::stream(data_seed, Stream::Bootstrap);
+        let mut rng = rng::stream(data_seed, Stream::Bootstrap);
         let normal = Normal::new(0.0, sigma).unwrap();
         let xs: Vec<f64> = (7..14).map(|k| 2f64.powi(k)).collect();
         let values = xs

@@ -1,8 +1,10 @@
-//! sgdnoise-analysis: from finished runs to the paper's numbers and figures: seed averages, power-law fits with bootstrap
-//! confidence intervals, and the crossover temperature T_c (SPEC §8).
+//! sgdnoise-analysis: from finished runs to the paper's numbers and figures: seed averages,
+//! power-law fits with bootstrap confidence intervals, the crossover temperature T_c (SPEC §8),
+//! plots ([`plot`], the only user of plotters) and reports ([`report`], [`study`]).
 //!
-//! Everything here works on [`Summary`] values (what `sweep::collect` returns), so it runs the
-//! same on a store of real runs and on synthetic summaries in tests.
+//! Everything here works on [`Summary`](sgdnoise_core::rundir::Summary) values (what a store's
+//! `collect` returns), so it runs the same on a store of real runs and on synthetic summaries in
+//! tests.
 //!
 //! * [`Observable`]: a number read off a summary (test error, relative weight change, t*, ...).
 //! * [`Axis`]: a setting that varies across a sweep (T, lr, P, alpha, chi, d).
@@ -16,6 +18,9 @@
 //! its observables are not averaged in, but counted (`n_diverged`) so figures can show the cell
 //! as diverged rather than missing. Runs stopped by a step or wall-clock cap are averaged in
 //! (their value is the one at the cap) and counted in `n_capped`.
+
+// Nothing below the command line prints: progress and results reach it through values and callbacks.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod crossover;
 mod figures;

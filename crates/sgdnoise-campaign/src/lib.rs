@@ -4,6 +4,9 @@
 //!
 //! The store's layout is in [`store`]; a run's own files are `sgdnoise_core::rundir`'s.
 
+// Nothing below the command line prints: progress and results reach it through values and callbacks.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod local;
 pub mod lock;
 pub mod presets;

@@ -119,7 +119,7 @@ impl SweepProgress {
     pub fn finished(&mut self) {
         self.running = self.running.saturating_sub(1);
         self.done += 1;
-        if self.bar.is_none() && self.every > 0 && self.done % self.every == 0 {
+        if self.bar.is_none() && self.every > 0 && self.done.is_multiple_of(self.every) {
             eprintln!(
                 "  {} of {} runs done ({:.1} s)",
                 self.done,

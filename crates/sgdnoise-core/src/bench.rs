@@ -411,7 +411,7 @@ mod tests {
     #[test]
     fn step_bench_runs_the_real_model() {
         let spec = RunConfig {
-            arch: Some(crate::settings::Arch::Mlp),
+            arch: Some(Arch::Mlp),
             dataset: Some(crate::settings::DatasetName::RandomSign),
             dim: Some(20),
             depth: Some(2),
@@ -432,7 +432,7 @@ mod tests {
     #[test]
     fn training_bench_accumulates_runs() {
         let config = RunConfig {
-            arch: Some(crate::settings::Arch::Linear),
+            arch: Some(Arch::Linear),
             dataset: Some(crate::settings::DatasetName::DepletedSign),
             dim: Some(8),
             ptr: Some(64),

@@ -8,6 +8,9 @@
 //! streams, matrix products). Many runs, their store and executors live in `sgdnoise-campaign`;
 //! figures in `sgdnoise-analysis`. Nothing here prints to the terminal.
 
+// Nothing below the command line prints: progress and results reach it through values and callbacks.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod bench;
 pub mod data;
 pub mod model;

@@ -1,6 +1,24 @@
-//! Per-sample losses with the alpha-trick (SPEC §2): loss(pred, y) = l(alpha pred, y) / alpha.
+//! Per-sample losses with the alpha-trick (SPEC §2): loss(pred, y) = l(alpha pred, y) / alpha,
+//! and the margin rule that says which points are fitted and which are errors. A leaf: the
+//! training loop and the observables both take their rules from here.
 
+use crate::numeric::real::Real;
 use crate::settings::Loss;
+
+/// Whether a point is fitted: its margin alpha y pred is at least 1 (its hinge loss is 0). A
+/// non-finite margin (a diverged prediction) is never fitted.
+#[inline]
+pub fn is_fitted<R: Real>(alpha: R, y: R, pred: R) -> bool {
+    (alpha * y * pred)
+        .partial_cmp(&R::ONE)
+        .is_some_and(|o| o.is_ge())
+}
+
+/// Whether a point is an error: pred y <= 0, or a non-finite prediction.
+#[inline]
+pub fn is_error<R: Real>(y: R, pred: R) -> bool {
+    (pred * y).partial_cmp(&R::ZERO).is_none_or(|o| o.is_le())
+}
 
 /// loss(pred, y) = l(alpha pred, y) / alpha.
 #[inline]
@@ -21,7 +39,7 @@ pub fn value(kind: Loss, alpha: f64, pred: f64, y: f64) -> f64 {
 /// d loss / d pred: the per-sample output gradient. Zero exactly when a hinge point is fitted
 /// (margin alpha y pred >= 1), which is what makes the stop at zero loss exact.
 #[inline]
-pub fn derivative<R: crate::numeric::real::Real>(kind: Loss, alpha: R, pred: R, y: R) -> R {
+pub fn derivative<R: Real>(kind: Loss, alpha: R, pred: R, y: R) -> R {
     let o = alpha * pred;
     match kind {
         Loss::Hinge => {

@@ -89,10 +89,10 @@ pub fn set_stats<R: Real>(kind: Loss, alpha: f64, pred: &[R], y: &[R]) -> SetSta
         let (p, label) = (p.to_f64(), label.to_f64());
         let margin = alpha * label * p;
         total += objective::value(kind, alpha, p, label);
-        if !(p * label > 0.0) {
+        if objective::is_error(label, p) {
             errors += 1;
         }
-        if !(margin >= 1.0) {
+        if !objective::is_fitted(alpha, label, p) {
             unfitted += 1;
         }
         min_margin = if margin.is_nan() {

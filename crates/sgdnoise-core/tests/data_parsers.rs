@@ -292,7 +292,11 @@ fn mnist_parity_loads_from_a_data_dir_holding_gz_files_directly() {
     let (test_idx, train_idx) = split_indices(30, 15, 8, spec.seeds.trainset, spec.seeds.testset);
     for (set, ids) in [(&split.train, &train_idx), (&split.test, &test_idx)] {
         for (row, &i) in ids.iter().enumerate() {
-            let want_y = if pool.labels[i] % 2 == 0 { 1.0 } else { -1.0 };
+            let want_y = if pool.labels[i].is_multiple_of(2) {
+                1.0
+            } else {
+                -1.0
+            };
             assert_eq!(set.y[row], want_y);
             let p = pool.image(i)[100] as f64;
             let want_x = ((p - images::MNIST_MEAN) / images::MNIST_STD) as f32;

@@ -190,7 +190,7 @@ impl SweepFile {
         let raw: RawSweepFile =
             toml::from_str(text).map_err(|e| PlanErrors(vec![err("sweep file", e.to_string())]))?;
         let mut errors = Vec::new();
-        let fixed: RunConfig = match toml::Value::Table(raw.fixed.clone()).try_into() {
+        let fixed: RunConfig = match Value::Table(raw.fixed.clone()).try_into() {
             Ok(c) => c,
             Err(e) => {
                 errors.push(err("[fixed]", e.to_string()));

@@ -89,6 +89,7 @@ fn ctrl_c_exits_130_and_leaves_the_run_partial() {
         std::thread::sleep(Duration::from_millis(10));
     }
     std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: kill(2) on our own child process touches no memory of ours.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

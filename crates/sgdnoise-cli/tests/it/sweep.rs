@@ -139,11 +139,13 @@ fn a_sweep_killed_mid_flight_resumes_to_the_clean_result() {
             "sweep ended before the kill"
         );
         if raw_summaries_count(&killed) >= 40 {
+            // SAFETY: kill(2) on our own child process touches no memory of ours.
             unsafe { libc::kill(pid, libc::SIGSTOP) };
             wait_stopped(pid);
             if partial_dirs(&killed) > 0 {
                 break;
             }
+            // SAFETY: kill(2) on our own child process touches no memory of ours.
             unsafe { libc::kill(pid, libc::SIGCONT) };
         }
         std::thread::sleep(Duration::from_millis(10));
@@ -198,6 +200,7 @@ fn a_sweep_killed_mid_flight_resumes_to_the_clean_result() {
         assert!(t0.elapsed() < Duration::from_secs(300), "sweep too slow");
         std::thread::sleep(Duration::from_millis(20));
     }
+    // SAFETY: kill(2) on our own child process touches no memory of ours.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -64,14 +64,14 @@ fn format_err(path: &Path, reason: String) -> DataError {
 }
 
 fn check_len(len: u64, path: &Path) -> Result<usize, DataError> {
-    if len == 0 || len % RECORD_BYTES as u64 != 0 || len > MAX_FILE {
+    if len == 0 || !len.is_multiple_of(RECORD_BYTES as u64) || len > MAX_FILE {
         return Err(format_err(
             path,
             format!(
                 "a CIFAR-10 batch file holds whole {RECORD_BYTES}-byte records (official files: {BATCH_FILE_BYTES} bytes) but this one has {len} bytes{}",
                 if len > MAX_FILE {
                     " (too large)".to_string()
-                } else if len % RECORD_BYTES as u64 != 0 {
+                } else if !len.is_multiple_of(RECORD_BYTES as u64) {
                     format!(
                         " ({} records and {} stray bytes: truncated?)",
                         len / RECORD_BYTES as u64,

@@ -2,8 +2,8 @@
 //!
 //! Layout: two zero bytes, one element-type byte (only 0x08 = unsigned byte is supported), one byte
 //! giving the number of dimensions k, then k big-endian u32 sizes, then the elements row-major.
-//! Images are magic 0x00000803 (2051: u8, 3 dims [N, rows, cols]); labels 0x00000801 (2049: u8,
-//! 1 dim [N]).
+//! Images are magic 0x00000803 (2051: u8, 3 dims `[N, rows, cols]`); labels 0x00000801 (2049:
+//! u8, 1 dim `[N]`).
 //!
 //! Hostile input: the header is checked against the real file length before anything is
 //! allocated. For gzip (detected by its magic 1f 8b, whatever the file name) the promised size is
@@ -17,9 +17,9 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-/// Magic of an IDX file of u8 images [N, rows, cols].
+/// Magic of an IDX file of u8 images `[N, rows, cols]`.
 pub const MAGIC_IMAGES: u32 = 0x0000_0803;
-/// Magic of an IDX file of u8 labels [N].
+/// Magic of an IDX file of u8 labels `[N]`.
 pub const MAGIC_LABELS: u32 = 0x0000_0801;
 /// Largest element payload accepted, bytes (512 MiB; MNIST's largest file holds 47 MB).
 pub const MAX_PAYLOAD: u64 = 512 << 20;

@@ -54,7 +54,7 @@ pub struct Task {
 }
 
 fn parity(class: u8) -> f64 {
-    if class % 2 == 0 {
+    if class.is_multiple_of(2) {
         1.0
     } else {
         -1.0

@@ -9,7 +9,7 @@
 //! split at 0, see [`second_moment`]), computed once per process and cached. The slice functions
 //! ([`apply`], [`apply_with_derivative`]) pick the activation once outside the loop so the inner
 //! loops are monomorphic and the compiler can vectorise them: ReLU directly; GELU and SiLU in
-//! f32 through a polynomial exponential ([`exp_f32`], a few ulps); in f64 they call the scalar
+//! f32 through a polynomial exponential (`exp_f32`, a few ulps); in f64 they call the scalar
 //! `tanh`/`exp` of the standard library.
 
 use crate::numeric::real::Real;

@@ -1,7 +1,7 @@
 //! The run store: one directory per run, plain files, safe on a shared filesystem.
 //!
 //! A run directory holds `config.json` (the resolved settings and derived values),
-//! `checkpoints.jsonl` (one [`Record`](crate::observe::Record) per line) and `summary.json`,
+//! `checkpoints.jsonl` (one [`Record`] per line) and `summary.json`,
 //! written last and atomically: a run is finished exactly when its summary exists. Every whole
 //! file is published with [`write_atomic`] (temporary file in the same folder, fsync, rename,
 //! fsync of the folder), so a reader never sees half a file, whatever kills the writer.

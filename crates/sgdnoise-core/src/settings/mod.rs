@@ -3,7 +3,7 @@
 //! thing the rest of the library accepts; [`identity`] names a run.
 //!
 //! Enumerated values ([`Arch`], [`Activation`], [`DatasetName`], [`Loss`], [`Dtype`], [`Given`])
-//! are types with one list of names ([`names`]).
+//! are types with one list of names (the `names!` macro).
 
 mod error;
 pub mod identity;

@@ -152,7 +152,7 @@ impl<'a, R: Real> Context<'a, R> {
             (Some(u), crate::settings::Arch::Linear) => {
                 let alpha = R::from_f64(self.spec.alpha);
                 let x1: Vec<f64> = (0..self.data.train.len())
-                    .filter(|&i| !(alpha * self.data.train.y[i] * train_pred[i] >= R::ONE))
+                    .filter(|&i| !objective::is_fitted(alpha, self.data.train.y[i], train_pred[i]))
                     .map(|i| {
                         let row = self.data.train.row(i);
                         row.iter()
@@ -405,7 +405,7 @@ fn copy_row<R: Real>(dst: &mut [R], src: &[R]) {
 fn prefetch_row<R>(row: &[R]) {
     #[cfg(target_arch = "x86_64")]
     {
-        let bytes = std::mem::size_of_val(row);
+        let bytes = size_of_val(row);
         let base = row.as_ptr() as *const i8;
         let mut offset = 0;
         while offset < bytes {

@@ -9,7 +9,7 @@ use std::io;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// Options of [`fetch`].
+/// Options of [`fetch`](super::fetch).
 #[derive(Clone, Debug, Default)]
 pub struct FetchOptions {
     /// Let curl/wget draw their progress bar on stderr (the CLI sets this on a terminal).
