@@ -7,14 +7,14 @@ read-out by 20h), TensorFlow SAME padding (asymmetric when needed, via F.pad), R
 as sqrt(2)*relu. One step = forward of B images of 32x32x3, backward of sum_i c_i f(x_i), and
 w -= lr * grad for every tensor (plain SGD, no optimiser object).
 
-    /work/venv-torch/bin/python bench/pytorch_mnas.py [--width 32 64] [--batch 16 64]
+    $TORCH_PY bench/pytorch_mnas.py [--width 32 64] [--batch 16 64]
         [--reps 5] [--secs 2] [--threads 1] [--channels-last]
 
 Prints the median steps/s over `reps` timing windows of about `secs` seconds, with min and max,
 by wall clock and per second of process CPU time (time.process_time; less sensitive to other
 processes on a shared machine).
 
-    /work/venv-torch/bin/python bench/pytorch_mnas.py --check FILE
+    $TORCH_PY bench/pytorch_mnas.py --check FILE
 
 compares with the Rust implementation instead: FILE comes from
 `cargo run --release -p sgdnoise-core --example mnas_bench -- --dump FILE` (weights in sgdnoise's order and HWIO

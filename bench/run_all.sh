@@ -5,7 +5,7 @@
 set -euo pipefail
 ROUNDS=${1:-2}
 SECS=${2:-3}
-PY=${TORCH_PY:-/work/venv-torch/bin/python}
+PY=${TORCH_PY:?set TORCH_PY to a Python that has torch, e.g. TORCH_PY=venv/bin/python}
 BIN=${BIN:-target/release/sgdnoise}
 echo "# $(date -u +%FT%TZ) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2) rounds=$ROUNDS seconds=$SECS"
 $BIN bench --peak --seconds 0.3 --repeats 1 | sed -n 1p

