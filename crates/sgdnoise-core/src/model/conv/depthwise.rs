@@ -2,11 +2,13 @@
 //! backward, output scaled by `1 / k` (SPEC §1).
 //!
 //! Direct loops over channels, the innermost and contiguous NHWC axis: channels go in blocks of
-//! 64, 16 and 1 whose sums stay in vector registers. The loops are written once and compiled again
-//! for AVX-512 and AVX2, chosen at run time (the crate itself is built for baseline x86-64).
+//! 64, 16 and 1 whose sums stay in vector registers. The loops are written once, as the
+//! `Forward` and `Backward` kernels, and compiled for the instruction set of the CPU by
+//! [`simd::dispatch`] (the crate itself is built for baseline x86-64).
 
 use super::geometry::Geom;
 use crate::numeric::real::Real;
+use crate::numeric::simd::{self, Isa, Kernel};
 
 /// Channel blocks `(first channel, width)` covering 0..c: widths 64, then 16, then 1, so the
 /// depthwise sums of a block fit in vector registers.
@@ -61,34 +63,18 @@ impl DwConv {
 
     /// `out = dwconv(x) / k` for `n` images.
     pub fn forward<R: Real>(&self, w: &[R], x: &[R], n: usize, out: &mut [R]) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has AVX-512F (checked just above).
-                return unsafe { self.forward_avx512(w, x, n, out) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked just above).
-                return unsafe { self.forward_avx2(w, x, n, out) };
-            }
-        }
-        self.forward_kernel(w, x, n, out)
+        simd::dispatch(Forward {
+            conv: self,
+            w,
+            x,
+            n,
+            out,
+        })
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn forward_avx512<R: Real>(&self, w: &[R], x: &[R], n: usize, out: &mut [R]) {
-        self.forward_kernel(w, x, n, out)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn forward_avx2<R: Real>(&self, w: &[R], x: &[R], n: usize, out: &mut [R]) {
-        self.forward_kernel(w, x, n, out)
-    }
-
-    /// The loops of [`DwConv::forward`], inlined into one copy per instruction set so the
-    /// channel loops use the widest vectors the CPU has (the crate is built for baseline x86-64).
+    /// The loops of [`DwConv::forward`], inlined into one copy per instruction set (the
+    /// [`Forward`] kernel) so the channel loops use the widest vectors the CPU has (the crate is
+    /// built for baseline x86-64).
     #[inline(always)]
     fn forward_kernel<R: Real>(&self, w: &[R], x: &[R], n: usize, out: &mut [R]) {
         let (g, c) = (&self.geom, self.c);
@@ -156,48 +142,19 @@ impl DwConv {
         dw: &mut [R],
         dx: Option<&mut [R]>,
     ) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has AVX-512F (checked just above).
-                return unsafe { self.backward_avx512(w, x, n, dy, dw, dx) };
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU has AVX2 (checked just above).
-                return unsafe { self.backward_avx2(w, x, n, dy, dw, dx) };
-            }
-        }
-        self.backward_kernel(w, x, n, dy, dw, dx)
+        simd::dispatch(Backward {
+            conv: self,
+            w,
+            x,
+            n,
+            dy,
+            dw,
+            dx,
+        })
     }
 
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    unsafe fn backward_avx512<R: Real>(
-        &self,
-        w: &[R],
-        x: &[R],
-        n: usize,
-        dy: &[R],
-        dw: &mut [R],
-        dx: Option<&mut [R]>,
-    ) {
-        self.backward_kernel(w, x, n, dy, dw, dx)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn backward_avx2<R: Real>(
-        &self,
-        w: &[R],
-        x: &[R],
-        n: usize,
-        dy: &[R],
-        dw: &mut [R],
-        dx: Option<&mut [R]>,
-    ) {
-        self.backward_kernel(w, x, n, dy, dw, dx)
-    }
-
+    /// The loops of [`DwConv::backward`], one copy per instruction set (the [`Backward`]
+    /// kernel), like [`DwConv::forward_kernel`].
     #[inline(always)]
     fn backward_kernel<R: Real>(
         &self,
@@ -346,10 +303,48 @@ impl DwConv {
     }
 }
 
+/// [`DwConv::forward`] as a [`Kernel`]: compiled once per SIMD level by [`simd::dispatch`].
+struct Forward<'a, R> {
+    conv: &'a DwConv,
+    w: &'a [R],
+    x: &'a [R],
+    n: usize,
+    out: &'a mut [R],
+}
+
+impl<R: Real> Kernel for Forward<'_, R> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Isa>(self, _isa: S) {
+        self.conv.forward_kernel(self.w, self.x, self.n, self.out)
+    }
+}
+
+/// [`DwConv::backward`] as a [`Kernel`].
+struct Backward<'a, R> {
+    conv: &'a DwConv,
+    w: &'a [R],
+    x: &'a [R],
+    n: usize,
+    dy: &'a [R],
+    dw: &'a mut [R],
+    dx: Option<&'a mut [R]>,
+}
+
+impl<R: Real> Kernel for Backward<'_, R> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Isa>(self, _isa: S) {
+        self.conv
+            .backward_kernel(self.w, self.x, self.n, self.dy, self.dw, self.dx)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{central, fill, rel_err, CASES};
     use super::*;
+    use crate::numeric::simd::{dispatch_at, supported, Level};
 
     fn naive_dw(d: &DwConv, w: &[f64], x: &[f64], n: usize) -> Vec<f64> {
         let g = d.geom;
@@ -471,5 +466,69 @@ mod tests {
                 assert!((a - *b as f64).abs() < 1e-5 * (1.0 + a.abs()), "{a} vs {b}");
             }
         }
+    }
+
+    /// Forward and backward at every SIMD level this CPU has, f32 and f64, on every case and
+    /// block width: bitwise the portable result. Exact equality is the right expectation: the
+    /// kernels are plain arithmetic and each channel's sum runs over the taps in the same order
+    /// at every vector width (no level fuses or reorders an operation, see `numeric::simd`).
+    fn levels_agree<R: Real>() {
+        let to = |v: &[f64]| v.iter().map(|&a| R::from_f64(a)).collect::<Vec<R>>();
+        let bits = |v: &[R]| v.iter().map(|a| a.to_f64().to_bits()).collect::<Vec<u64>>();
+        for &(h, w_, c, _, k, s) in CASES.iter().chain(DW_CASES) {
+            let d = DwConv::new(h, w_, c, k, s);
+            let n = 2;
+            let w = to(&fill(d.weight_len(), 1.1));
+            let x = to(&fill(n * d.in_len(), 0.3));
+            let r = to(&fill(n * d.out_len(), 2.3));
+            let at = |level: Level| {
+                let mut out = vec![R::ZERO; n * d.out_len()];
+                let (mut dw, mut dx) = (vec![R::ZERO; w.len()], vec![R::ZERO; x.len()]);
+                let (w, x, dy) = (&w[..], &x[..], &r[..]);
+                let conv = &d;
+                dispatch_at(
+                    level,
+                    Forward {
+                        conv,
+                        w,
+                        x,
+                        n,
+                        out: &mut out,
+                    },
+                );
+                let (dw_, dx_) = (&mut dw[..], Some(&mut dx[..]));
+                dispatch_at(
+                    level,
+                    Backward {
+                        conv,
+                        w,
+                        x,
+                        n,
+                        dy,
+                        dw: dw_,
+                        dx: dx_,
+                    },
+                );
+                [bits(&out), bits(&dw), bits(&dx)]
+            };
+            let portable = at(Level::Portable);
+            for level in Level::ALL.into_iter().filter(|&l| l <= supported()) {
+                for ((what, got), want) in ["out", "dw", "dx"].iter().zip(at(level)).zip(&portable)
+                {
+                    assert!(
+                        got == *want,
+                        "{} {what} differs on {:?}",
+                        level.name(),
+                        (h, w_, c, k, s)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dwconv_is_bitwise_the_same_at_every_simd_level() {
+        levels_agree::<f32>();
+        levels_agree::<f64>();
     }
 }
