@@ -49,6 +49,11 @@
 //! assert_eq!(simd::dispatch(Sum(&[1.0, 2.0, 3.0])), 6.0);
 //! ```
 //!
+//! The arguments reach the body as fields of the struct, and a reference stored in a struct,
+//! unlike a function's reference argument, tells the compiler nothing about aliasing: copy small
+//! `Copy` data (a convolution's geometry) into a local in `run`, so that stores through an output
+//! slice are known not to change it and it stays in registers (measured: 2 % of an mnas step).
+//!
 //! Closures are not kernels: they cannot receive the token's type, and the compiler is free not
 //! to inline a large closure body into the feature-enabled function, which would silently leave
 //! it compiled for baseline x86-64.

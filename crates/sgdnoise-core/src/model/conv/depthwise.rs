@@ -316,7 +316,11 @@ impl<R: Real> Kernel for Forward<'_, R> {
     type Output = ();
     #[inline(always)]
     fn run<S: Isa>(self, _isa: S) {
-        self.conv.forward_kernel(self.w, self.x, self.n, self.out)
+        // A local copy of the (small, Copy) geometry: the compiler then knows the stores to `out`
+        // cannot change it and keeps it in registers (a reference inside a struct carries no
+        // such no-alias guarantee, unlike the `&self` argument of a function).
+        let conv = *self.conv;
+        conv.forward_kernel(self.w, self.x, self.n, self.out)
     }
 }
 
@@ -335,8 +339,8 @@ impl<R: Real> Kernel for Backward<'_, R> {
     type Output = ();
     #[inline(always)]
     fn run<S: Isa>(self, _isa: S) {
-        self.conv
-            .backward_kernel(self.w, self.x, self.n, self.dy, self.dw, self.dx)
+        let conv = *self.conv; // see `Forward::run`
+        conv.backward_kernel(self.w, self.x, self.n, self.dy, self.dw, self.dx)
     }
 }
 
