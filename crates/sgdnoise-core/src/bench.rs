@@ -8,8 +8,8 @@
 //! * [`bench_training`]: the real loop [`train::train`] (sampling, stop checks, checkpoints) on a
 //!   resolved spec, repeated over init seeds until a time budget is used; reports steps/s and the
 //!   share of wall time spent in full stop checks and checkpoints.
-//! * [`fma_peak`]: GFLOP/s of a loop of independent fused multiply-adds on the widest vectors the
-//!   core has (AVX-512, else AVX2+FMA), one thread.
+//! * [`fma_peak`]: GFLOP/s of a loop of independent fused multiply-adds on the vectors of the
+//!   SIMD level in use (AVX-512, else AVX2+FMA: [`simd::level`]), one thread.
 //!
 //! FLOPs of one mlp step ([`mlp_step_flops`]): a dense layer with fan-in k and fan-out m costs
 //! 2 B k m in the forward product, 2 B k m for its weight gradient, and 2 B k m for the gradient
@@ -22,6 +22,7 @@
 use crate::model::{self, Target};
 use crate::numeric::real::Real;
 use crate::numeric::rng::{self, Stream};
+use crate::numeric::simd::{self, Isa, Kernel, Level};
 use crate::settings::{Arch, Dtype, RunConfig, RunSpec};
 use crate::train;
 use rand::Rng;
@@ -258,53 +259,68 @@ pub struct Peak {
 }
 
 /// Measures the FMA peak of the calling thread's core for about `seconds` of its CPU time: the
-/// best of 5 timed repeats (other processes on the core can only slow a repeat down).
-/// `None` where no vector FMA is available (or not x86-64).
+/// best of 5 timed repeats (other processes on the core can only slow a repeat down), at the SIMD
+/// level in use ([`simd::level`]). `None` where that level has no vector FMA (portable, or not
+/// x86-64).
 pub fn fma_peak(seconds: f64) -> Option<Peak> {
-    #[cfg(target_arch = "x86_64")]
-    {
-        let each = (seconds / 10.0).max(0.02);
-        let measure = |f: &dyn Fn(u64) -> f64| {
-            f(1 << 12); // warm-up (and clock ramp)
-            let rates: Vec<f64> = (0..5)
-                .map(|_| {
-                    // Calibrate the iteration count to `each` seconds.
-                    let mut iters = 1u64 << 14;
-                    loop {
-                        let t = thread_cpu_seconds();
-                        let flops = f(iters);
-                        let el = thread_cpu_seconds() - t;
-                        if el >= each {
-                            return flops / el / 1e9;
-                        }
-                        iters *= 2;
-                    }
-                })
-                .collect();
-            rates.into_iter().fold(0.0, f64::max)
-        };
-        if is_x86_feature_detected!("avx512f") {
-            // SAFETY: the feature was detected at run time.
-            return Some(Peak {
-                isa: "avx512f",
-                f32_gflops: measure(&|n| unsafe { fma_x86::avx512_f32(n) }),
-                f64_gflops: measure(&|n| unsafe { fma_x86::avx512_f64(n) }),
-            });
-        }
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
-            // SAFETY: the features were detected at run time.
-            return Some(Peak {
-                isa: "avx2+fma",
-                f32_gflops: measure(&|n| unsafe { fma_x86::avx2_f32(n) }),
-                f64_gflops: measure(&|n| unsafe { fma_x86::avx2_f64(n) }),
-            });
-        }
-        None
+    let level = simd::level();
+    if level == Level::Portable {
+        return None;
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = seconds;
-        None
+    let each = (seconds / 10.0).max(0.02);
+    let measure = |f: &dyn Fn(u64) -> f64| {
+        f(1 << 12); // warm-up (and clock ramp)
+        let rates: Vec<f64> = (0..5)
+            .map(|_| {
+                // Calibrate the iteration count to `each` seconds.
+                let mut iters = 1u64 << 14;
+                loop {
+                    let t = thread_cpu_seconds();
+                    let flops = f(iters);
+                    let el = thread_cpu_seconds() - t;
+                    if el >= each {
+                        return flops / el / 1e9;
+                    }
+                    iters *= 2;
+                }
+            })
+            .collect();
+        rates.into_iter().fold(0.0, f64::max)
+    };
+    let chains = |dtype: Dtype| move |iters: u64| simd::dispatch(FmaChains { iters, dtype });
+    Some(Peak {
+        isa: level.name(),
+        f32_gflops: measure(&chains(Dtype::F32)),
+        f64_gflops: measure(&chains(Dtype::F64)),
+    })
+}
+
+/// `iters` rounds of independent FMA chains on the vectors of the token's level, as a
+/// [`Kernel`]; returns the FLOPs done (0 at the portable level, which has no vector FMA).
+struct FmaChains {
+    iters: u64,
+    dtype: Dtype,
+}
+
+impl Kernel for FmaChains {
+    type Output = f64;
+    #[inline(always)]
+    fn run<S: Isa>(self, _isa: S) -> f64 {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: holding a token of `S::LEVEL` means this body runs compiled for that level on a
+        // CPU that has it (`numeric::simd`), which is what each loop needs.
+        unsafe {
+            match (S::LEVEL, self.dtype) {
+                (Level::Avx512F, Dtype::F32) => return fma_x86::avx512_f32(self.iters),
+                (Level::Avx512F, Dtype::F64) => return fma_x86::avx512_f64(self.iters),
+                (Level::Avx2Fma, Dtype::F32) => return fma_x86::avx2_f32(self.iters),
+                (Level::Avx2Fma, Dtype::F64) => return fma_x86::avx2_f64(self.iters),
+                (Level::Portable, _) => {}
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (self.iters, self.dtype);
+        0.0
     }
 }
 
@@ -312,28 +328,35 @@ pub fn fma_peak(seconds: f64) -> Option<Peak> {
 mod fma_x86 {
     //! Chains of independent FMAs: 16 accumulators (12 with AVX2's 16 registers) hide the FMA
     //! latency (4 cycles) on x86 cores with 2 FMA pipes. Each function returns the FLOPs it did (2 per lane per FMA).
+    //! They carry no target features of their own: [`super::FmaChains`] inlines them into the
+    //! function `numeric::simd` compiles for their level.
     use std::arch::x86_64::*;
 
     macro_rules! fma_loop {
         ($name:ident, $feat:literal, $set1:ident, $fma:ident, $add:ident, $reduce:expr, $lanes:expr, $t:ty, $acc:literal) => {
-            #[target_feature(enable = $feat)]
+            #[doc = concat!("# Safety\nOnly inside a function compiled for ", $feat, ", on a CPU that has it.")]
+            #[inline(always)]
             pub unsafe fn $name(iters: u64) -> f64 {
-                const ACC: usize = $acc;
-                let a = $set1(std::hint::black_box(0.999_999 as $t));
-                let b = $set1(std::hint::black_box(1e-7 as $t));
-                let mut acc = [$set1(1.0 as $t); ACC];
-                for _ in 0..iters {
-                    for v in acc.iter_mut() {
-                        *v = $fma(*v, a, b);
+                // SAFETY: the caller runs this compiled for, and on a CPU with, $feat (the
+                // function's contract); the intrinsics need nothing else.
+                unsafe {
+                    const ACC: usize = $acc;
+                    let a = $set1(std::hint::black_box(0.999_999 as $t));
+                    let b = $set1(std::hint::black_box(1e-7 as $t));
+                    let mut acc = [$set1(1.0 as $t); ACC];
+                    for _ in 0..iters {
+                        for v in acc.iter_mut() {
+                            *v = $fma(*v, a, b);
+                        }
                     }
+                    let mut s = acc[0];
+                    for v in &acc[1..] {
+                        s = $add(s, *v);
+                    }
+                    let f: fn(_) -> $t = $reduce;
+                    std::hint::black_box(f(s));
+                    (iters * ACC as u64 * 2 * $lanes) as f64
                 }
-                let mut s = acc[0];
-                for v in &acc[1..] {
-                    s = $add(s, *v);
-                }
-                let f: fn(_) -> $t = $reduce;
-                std::hint::black_box(f(s));
-                (iters * ACC as u64 * 2 * $lanes) as f64
             }
         };
     }
@@ -366,7 +389,7 @@ mod fma_x86 {
         _mm256_set1_ps,
         _mm256_fmadd_ps,
         _mm256_add_ps,
-        |s| unsafe {
+        |s| {
             let mut v = [0f32; 8];
             _mm256_storeu_ps(v.as_mut_ptr(), s);
             v.iter().sum()
@@ -381,7 +404,7 @@ mod fma_x86 {
         _mm256_set1_pd,
         _mm256_fmadd_pd,
         _mm256_add_pd,
-        |s| unsafe {
+        |s| {
             let mut v = [0f64; 4];
             _mm256_storeu_pd(v.as_mut_ptr(), s);
             v.iter().sum()
@@ -427,6 +450,29 @@ mod tests {
         assert_eq!(r.repeats.len(), 3);
         assert!(r.steps_per_sec > 100.0, "{r:?}");
         assert!(r.gflops().unwrap() > 0.0);
+    }
+
+    #[test]
+    fn fma_chains_count_their_flops_at_every_simd_level() {
+        for level in Level::ALL.into_iter().filter(|&l| l <= simd::supported()) {
+            // (accumulators, f32 lanes, f64 lanes) of the loops of each level.
+            let (acc, l32, l64) = match level {
+                Level::Avx512F => (16.0, 16.0, 8.0),
+                Level::Avx2Fma => (12.0, 8.0, 4.0),
+                Level::Portable => (0.0, 0.0, 0.0),
+            };
+            let iters = 8;
+            for (dtype, lanes) in [(Dtype::F32, l32), (Dtype::F64, l64)] {
+                let flops = simd::dispatch_at(level, FmaChains { iters, dtype });
+                assert_eq!(flops, iters as f64 * acc * 2.0 * lanes, "{}", level.name());
+            }
+        }
+        let peak = fma_peak(0.01);
+        assert_eq!(peak.is_some(), simd::level() != Level::Portable);
+        if let Some(p) = peak {
+            assert_eq!(p.isa, simd::level().name());
+            assert!(p.f32_gflops > 0.0 && p.f64_gflops > 0.0, "{p:?}");
+        }
     }
 
     #[test]

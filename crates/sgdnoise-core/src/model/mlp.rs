@@ -549,36 +549,4 @@ mod tests {
         m.backward(&x, &[1.0; 5], Target::Gradient(&mut grad));
         assert!(grad.iter().all(|g| g.is_finite()));
     }
-
-    #[test]
-    fn end_to_end_run_on_random_sign_784_reaches_zero_loss() {
-        // The whole pipeline (config -> data -> mlp -> SGD loop with exact stop) in both dtypes.
-        for dtype in ["f32", "f64"] {
-            let cfg = crate::settings::RunConfig {
-                arch: Some(crate::settings::Arch::Mlp),
-                dataset: Some(crate::settings::DatasetName::RandomSign),
-                dim: Some(784),
-                depth: Some(2),
-                width: Some(32),
-                ptr: Some(128),
-                pte: Some(256),
-                batch: Some(16),
-                alpha: Some(32768.0),
-                temp: Some(0.25),
-                dtype: Some(dtype.parse().unwrap()),
-                max_steps: Some(200_000),
-                ..Default::default()
-            };
-            let spec = cfg.resolve().expect("valid config");
-            let summary = crate::run::execute(&spec, None, &mut |_| true).expect("run");
-            assert_eq!(
-                summary.stop_reason,
-                crate::train::StopReason::ZeroLoss,
-                "{dtype}: {summary:?}"
-            );
-            assert_eq!(summary.train_err, 0.0);
-            assert_eq!(summary.last.train.unfitted, 0);
-            assert!(summary.steps > 0 && summary.rel_weight_change > 0.0);
-        }
-    }
 }

@@ -3,6 +3,7 @@
 use super::{normal_weights, Layer, Model, Target};
 use crate::numeric::real::{axpy, dot, Real};
 use crate::numeric::rng::StreamRng;
+use crate::numeric::simd::{self, Isa, Kernel};
 
 pub struct Perceptron<R> {
     w: Vec<R>,
@@ -40,13 +41,13 @@ impl<R: Real> Model<R> for Perceptron<R> {
     }
     #[inline]
     fn predict(&mut self, x: &[R], n: usize, out: &mut [R]) {
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F (checked at run time just above).
-            unsafe { predict_avx512(&self.w, self.scale, x, n, out) };
-            return;
-        }
-        predict_portable(&self.w, self.scale, x, n, out);
+        simd::dispatch(Predict {
+            w: &self.w,
+            scale: self.scale,
+            x,
+            n,
+            out,
+        });
     }
     #[inline]
     fn forward(&mut self, x: &[R], n: usize, out: &mut [R]) {
@@ -73,18 +74,70 @@ impl<R: Real> Model<R> for Perceptron<R> {
     }
 }
 
-/// out_i = w·x_i * scale for n rows of x.
-#[inline(always)]
-fn predict_portable<R: Real>(w: &[R], scale: R, x: &[R], n: usize, out: &mut [R]) {
-    let d = w.len();
-    for (o, row) in out[..n].iter_mut().zip(x.chunks_exact(d)) {
-        *o = dot(w, row) * scale;
+/// `out_i = w·x_i * scale` for `n` rows of `x`, compiled for the SIMD level in use
+/// ([`simd::dispatch`]); the same operations in the same order at every level.
+struct Predict<'a, R> {
+    w: &'a [R],
+    scale: R,
+    x: &'a [R],
+    n: usize,
+    out: &'a mut [R],
+}
+
+impl<R: Real> Kernel for Predict<'_, R> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Isa>(self, _isa: S) {
+        let d = self.w.len();
+        for (o, row) in self.out[..self.n].iter_mut().zip(self.x.chunks_exact(d)) {
+            *o = dot(self.w, row) * self.scale;
+        }
     }
 }
 
-/// [`predict_portable`] compiled for AVX-512, chosen at run time, so one binary runs on any x86-64.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-unsafe fn predict_avx512<R: Real>(w: &[R], scale: R, x: &[R], n: usize, out: &mut [R]) {
-    predict_portable(w, scale, x, n, out)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::numeric::simd::{dispatch_at, supported, Level};
+
+    /// The kernel at every level this CPU has gives bitwise the portable result (plain
+    /// arithmetic: no level fuses or reorders an operation, see `numeric::simd`).
+    fn levels_agree<R: Real>() {
+        for d in [1, 7, 8, 9, 32, 33, 100] {
+            let n = 5;
+            let w: Vec<R> = (0..d)
+                .map(|i| R::from_f64((i as f64 * 0.7).sin()))
+                .collect();
+            let x: Vec<R> = (0..n * d)
+                .map(|i| R::from_f64((i as f64 * 0.3 + 0.1).cos()))
+                .collect();
+            let scale = R::ONE / R::from_usize(d).sqrt();
+            let at = |level: Level| {
+                let mut out = vec![R::ZERO; n];
+                let (w, x) = (&w[..], &x[..]);
+                dispatch_at(
+                    level,
+                    Predict {
+                        w,
+                        scale,
+                        x,
+                        n,
+                        out: &mut out,
+                    },
+                );
+                out
+            };
+            let portable = at(Level::Portable);
+            for level in Level::ALL.into_iter().filter(|&l| l <= supported()) {
+                let bits = |v: &[R]| v.iter().map(|a| a.to_f64().to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&at(level)), bits(&portable), "{} d={d}", level.name());
+            }
+        }
+    }
+
+    #[test]
+    fn predict_is_bitwise_the_same_at_every_simd_level() {
+        levels_agree::<f32>();
+        levels_agree::<f64>();
+    }
 }

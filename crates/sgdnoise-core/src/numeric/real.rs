@@ -6,9 +6,18 @@ use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
-/// A floating-point scalar (implemented for `f32` and `f64`).
+mod sealed {
+    /// Private supertrait of [`super::Real`]: only this module can implement it.
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for f64 {}
+}
+
+/// A floating-point scalar: `f32` or `f64`, and nothing else (the trait is sealed: the kernels,
+/// their SIMD dispatch and the bitwise-reproducibility guarantees are written for these two).
 pub trait Real:
-    Copy
+    sealed::Sealed
+    + Copy
     + Send
     + Sync
     + 'static

@@ -1,0 +1,538 @@
+//! Depthwise k × k convolutions (one filter per channel, weights `[ky][kx][c]`), forward and
+//! backward, output scaled by `1 / k` (SPEC §1).
+//!
+//! Direct loops over channels, the innermost and contiguous NHWC axis: channels go in blocks of
+//! 64, 16 and 1 whose sums stay in vector registers. The loops are written once, as the
+//! `Forward` and `Backward` kernels, and compiled for the instruction set of the CPU by
+//! [`simd::dispatch`] (the crate itself is built for baseline x86-64).
+
+use super::geometry::Geom;
+use crate::numeric::real::Real;
+use crate::numeric::simd::{self, Isa, Kernel};
+
+/// Channel blocks `(first channel, width)` covering 0..c: widths 64, then 16, then 1, so the
+/// depthwise sums of a block fit in vector registers.
+#[inline(always)]
+fn channel_blocks(c: usize) -> impl Iterator<Item = (usize, usize)> {
+    let full = c / 64 * 64;
+    let mid = full + (c - full) / 16 * 16;
+    (0..full)
+        .step_by(64)
+        .map(|c0| (c0, 64))
+        .chain((full..mid).step_by(16).map(|c0| (c0, 16)))
+        .chain((mid..c).map(|c0| (c0, 1)))
+}
+
+/// `acc += a[..CB] ⊙ b[..CB]`.
+#[inline(always)]
+fn fma_block<R: Real, const CB: usize>(acc: &mut [R; CB], a: &[R], b: &[R]) {
+    let a: &[R; CB] = a[..CB].try_into().expect("block inside the slice");
+    let b: &[R; CB] = b[..CB].try_into().expect("block inside the slice");
+    for j in 0..CB {
+        acc[j] += a[j] * b[j];
+    }
+}
+
+/// A depthwise k × k convolution on `c` channels with SAME padding, output scaled by `1 / k`.
+/// Weights `[ky][kx][c]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DwConv {
+    pub geom: Geom,
+    pub c: usize,
+}
+
+impl DwConv {
+    pub fn new(in_h: usize, in_w: usize, c: usize, k: usize, stride: usize) -> Self {
+        DwConv {
+            geom: Geom::same(in_h, in_w, k, stride),
+            c,
+        }
+    }
+    pub fn weight_len(&self) -> usize {
+        self.geom.k * self.geom.k * self.c
+    }
+    pub fn in_len(&self) -> usize {
+        self.geom.in_positions() * self.c
+    }
+    pub fn out_len(&self) -> usize {
+        self.geom.out_positions() * self.c
+    }
+    pub fn scale(&self) -> f64 {
+        1.0 / self.geom.k as f64
+    }
+
+    /// `out = dwconv(x) / k` for `n` images.
+    pub fn forward<R: Real>(&self, w: &[R], x: &[R], n: usize, out: &mut [R]) {
+        simd::dispatch(Forward {
+            conv: self,
+            w,
+            x,
+            n,
+            out,
+        })
+    }
+
+    /// The loops of [`DwConv::forward`], inlined into one copy per instruction set (the
+    /// [`Forward`] kernel) so the channel loops use the widest vectors the CPU has (the crate is
+    /// built for baseline x86-64).
+    #[inline(always)]
+    fn forward_kernel<R: Real>(&self, w: &[R], x: &[R], n: usize, out: &mut [R]) {
+        let (g, c) = (&self.geom, self.c);
+        let scale = R::from_f64(self.scale());
+        let (in_img, out_img) = (self.in_len(), self.out_len());
+        // Channel blocks inside the pixel loops (measured faster than outside: the k × k × c
+        // weights stay in L1 across pixels).
+        for img in 0..n {
+            let xi = &x[img * in_img..(img + 1) * in_img];
+            for oy in 0..g.out_h {
+                for ox in 0..g.out_w {
+                    let o = &mut out[img * out_img + (oy * g.out_w + ox) * c..][..c];
+                    for (c0, cb) in channel_blocks(c) {
+                        match cb {
+                            64 => self.forward_block::<R, 64>(w, xi, oy, ox, c0, o, scale),
+                            16 => self.forward_block::<R, 16>(w, xi, oy, ox, c0, o, scale),
+                            _ => self.forward_block::<R, 1>(w, xi, oy, ox, c0, o, scale),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Output pixel (oy, ox), channels c0..c0+CB, summed in registers over the k × k taps.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn forward_block<R: Real, const CB: usize>(
+        &self,
+        w: &[R],
+        xi: &[R],
+        oy: usize,
+        ox: usize,
+        c0: usize,
+        o: &mut [R],
+        scale: R,
+    ) {
+        let (g, c) = (&self.geom, self.c);
+        let (ix0, lo, hi) = g.col_range(ox);
+        let mut acc = [R::ZERO; CB];
+        for ky in 0..g.k {
+            let Some(iy) = g.in_row(oy, ky) else { continue };
+            for kx in lo..hi {
+                let ix = (ix0 + kx as isize) as usize;
+                fma_block(
+                    &mut acc,
+                    &xi[(iy * g.in_w + ix) * c + c0..],
+                    &w[(ky * g.k + kx) * c + c0..],
+                );
+            }
+        }
+        for (o, a) in o[c0..c0 + CB].iter_mut().zip(acc) {
+            *o = a * scale;
+        }
+    }
+
+    /// Backward pass for input `x` and output gradient `dy`: overwrites `dw` with ∂/∂w and,
+    /// when given, `dx` with ∂/∂x.
+    pub fn backward<R: Real>(
+        &self,
+        w: &[R],
+        x: &[R],
+        n: usize,
+        dy: &[R],
+        dw: &mut [R],
+        dx: Option<&mut [R]>,
+    ) {
+        simd::dispatch(Backward {
+            conv: self,
+            w,
+            x,
+            n,
+            dy,
+            dw,
+            dx,
+        })
+    }
+
+    /// The loops of [`DwConv::backward`], one copy per instruction set (the [`Backward`]
+    /// kernel), like [`DwConv::forward_kernel`].
+    #[inline(always)]
+    fn backward_kernel<R: Real>(
+        &self,
+        w: &[R],
+        x: &[R],
+        n: usize,
+        dy: &[R],
+        dw: &mut [R],
+        dx: Option<&mut [R]>,
+    ) {
+        let (g, c) = (&self.geom, self.c);
+        let scale = R::from_f64(self.scale());
+        // dw[ky][kx][c] = Σ over images and output pixels of dy · x. Per image, channel block,
+        // output row and tap, the sum over the row's pixels runs in registers; the rows read
+        // stay in L1 and the block's 25 partial sums in `dw` too.
+        let dw = &mut dw[..self.weight_len()];
+        dw.fill(R::ZERO);
+        for img in 0..n {
+            for (c0, cb) in channel_blocks(c) {
+                for oy in 0..g.out_h {
+                    for ky in 0..g.k {
+                        let Some(iy) = g.in_row(oy, ky) else { continue };
+                        for kx in 0..g.k {
+                            let d = &mut dw[(ky * g.k + kx) * c + c0..];
+                            match cb {
+                                64 => self.weight_grad_row::<R, 64>(x, dy, img, oy, iy, kx, c0, d),
+                                16 => self.weight_grad_row::<R, 16>(x, dy, img, oy, iy, kx, c0, d),
+                                _ => self.weight_grad_row::<R, 1>(x, dy, img, oy, iy, kx, c0, d),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for v in dw.iter_mut() {
+            *v *= scale;
+        }
+        // dx[iy][ix][c] = Σ over the taps that read input pixel (iy, ix) of dy · w (a gather:
+        // each input pixel is written once).
+        if let Some(dx) = dx {
+            let (in_img, out_img) = (self.in_len(), self.out_len());
+            for img in 0..n {
+                let gi = &dy[img * out_img..(img + 1) * out_img];
+                for iy in 0..g.in_h {
+                    for ix in 0..g.in_w {
+                        let d = &mut dx[img * in_img + (iy * g.in_w + ix) * c..][..c];
+                        for (c0, cb) in channel_blocks(c) {
+                            match cb {
+                                64 => self.input_grad_block::<R, 64>(w, gi, iy, ix, c0, d, scale),
+                                16 => self.input_grad_block::<R, 16>(w, gi, iy, ix, c0, d, scale),
+                                _ => self.input_grad_block::<R, 1>(w, gi, iy, ix, c0, d, scale),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds Σ over the pixels of output row `oy` of image `img` of dy · x for tap (·, kx)
+    /// reading input row `iy`, channels c0..c0+CB, to `d[..CB]` (unscaled).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn weight_grad_row<R: Real, const CB: usize>(
+        &self,
+        x: &[R],
+        dy: &[R],
+        img: usize,
+        oy: usize,
+        iy: usize,
+        kx: usize,
+        c0: usize,
+        d: &mut [R],
+    ) {
+        let (g, c) = (&self.geom, self.c);
+        let (in_img, out_img) = (self.in_len(), self.out_len());
+        // Output columns whose tap kx lands inside the image: 0 <= ox·s + kx - pad_left < in_w.
+        let s = g.stride as isize;
+        let first = g.pad_left as isize - kx as isize;
+        let ox_lo = if first > 0 { (first + s - 1) / s } else { 0 } as usize;
+        let end = g.in_w as isize + first;
+        let ox_hi = if end > 0 {
+            ((end + s - 1) / s) as usize
+        } else {
+            0
+        }
+        .min(g.out_w);
+        if ox_hi <= ox_lo {
+            return;
+        }
+        let d: &mut [R; CB] = (&mut d[..CB]).try_into().expect("block inside the slice");
+        let mut acc = *d;
+        for ox in ox_lo..ox_hi {
+            let ix = ox * g.stride + kx - g.pad_left;
+            fma_block(
+                &mut acc,
+                &dy[img * out_img + (oy * g.out_w + ox) * c + c0..],
+                &x[img * in_img + (iy * g.in_w + ix) * c + c0..],
+            );
+        }
+        *d = acc;
+    }
+
+    /// dx at input pixel (iy, ix), channels c0..c0+CB, into `d[c0..c0+CB]`.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn input_grad_block<R: Real, const CB: usize>(
+        &self,
+        w: &[R],
+        gi: &[R],
+        iy: usize,
+        ix: usize,
+        c0: usize,
+        d: &mut [R],
+        scale: R,
+    ) {
+        let (g, c) = (&self.geom, self.c);
+        let mut acc = [R::ZERO; CB];
+        for ky in 0..g.k {
+            // Output row that reads input row iy through kernel row ky, if any.
+            let Some(t) = (iy + g.pad_top).checked_sub(ky) else {
+                continue;
+            };
+            if t % g.stride != 0 || t / g.stride >= g.out_h {
+                continue;
+            }
+            let oy = t / g.stride;
+            for kx in 0..g.k {
+                let Some(t) = (ix + g.pad_left).checked_sub(kx) else {
+                    continue;
+                };
+                if t % g.stride != 0 || t / g.stride >= g.out_w {
+                    continue;
+                }
+                let ox = t / g.stride;
+                fma_block(
+                    &mut acc,
+                    &gi[(oy * g.out_w + ox) * c + c0..],
+                    &w[(ky * g.k + kx) * c + c0..],
+                );
+            }
+        }
+        for (d, a) in d[c0..c0 + CB].iter_mut().zip(acc) {
+            *d = a * scale;
+        }
+    }
+}
+
+/// [`DwConv::forward`] as a [`Kernel`]: compiled once per SIMD level by [`simd::dispatch`].
+struct Forward<'a, R> {
+    conv: &'a DwConv,
+    w: &'a [R],
+    x: &'a [R],
+    n: usize,
+    out: &'a mut [R],
+}
+
+impl<R: Real> Kernel for Forward<'_, R> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Isa>(self, _isa: S) {
+        // A local copy of the (small, Copy) geometry: the compiler then knows the stores to `out`
+        // cannot change it and keeps it in registers (a reference inside a struct carries no
+        // such no-alias guarantee, unlike the `&self` argument of a function).
+        let conv = *self.conv;
+        conv.forward_kernel(self.w, self.x, self.n, self.out)
+    }
+}
+
+/// [`DwConv::backward`] as a [`Kernel`].
+struct Backward<'a, R> {
+    conv: &'a DwConv,
+    w: &'a [R],
+    x: &'a [R],
+    n: usize,
+    dy: &'a [R],
+    dw: &'a mut [R],
+    dx: Option<&'a mut [R]>,
+}
+
+impl<R: Real> Kernel for Backward<'_, R> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Isa>(self, _isa: S) {
+        let conv = *self.conv; // see `Forward::run`
+        conv.backward_kernel(self.w, self.x, self.n, self.dy, self.dw, self.dx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{central, fill, rel_err, CASES};
+    use super::*;
+    use crate::numeric::simd::{dispatch_at, supported, Level};
+
+    fn naive_dw(d: &DwConv, w: &[f64], x: &[f64], n: usize) -> Vec<f64> {
+        let g = d.geom;
+        let mut out = vec![0.0; n * d.out_len()];
+        for img in 0..n {
+            for oy in 0..g.out_h {
+                for ox in 0..g.out_w {
+                    for ch in 0..d.c {
+                        let mut s = 0.0;
+                        for ky in 0..g.k {
+                            for kx in 0..g.k {
+                                let iy = (oy * g.stride + ky) as isize - g.pad_top as isize;
+                                let ix = (ox * g.stride + kx) as isize - g.pad_left as isize;
+                                if iy < 0
+                                    || ix < 0
+                                    || iy >= g.in_h as isize
+                                    || ix >= g.in_w as isize
+                                {
+                                    continue;
+                                }
+                                let (iy, ix) = (iy as usize, ix as usize);
+                                s += w[(ky * g.k + kx) * d.c + ch]
+                                    * x[img * d.in_len() + (iy * g.in_w + ix) * d.c + ch];
+                            }
+                        }
+                        out[img * d.out_len() + (oy * g.out_w + ox) * d.c + ch] = s * d.scale();
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Depthwise cases with channel counts that use every block width (64, 16 and 1).
+    const DW_CASES: &[(usize, usize, usize, usize, usize, usize)] = &[
+        (6, 5, 83, 0, 5, 2),
+        (5, 6, 83, 0, 3, 1),
+        (4, 4, 64, 0, 5, 1),
+        (5, 5, 16, 0, 2, 2),
+    ];
+
+    #[test]
+    fn dwconv_forward_matches_the_definition() {
+        for &(h, w_, c, _, k, s) in CASES.iter().chain(DW_CASES) {
+            let d = DwConv::new(h, w_, c, k, s);
+            let n = 2;
+            let w = fill(d.weight_len(), 1.1);
+            let x = fill(n * d.in_len(), 0.3);
+            let mut out = vec![f64::NAN; n * d.out_len()];
+            d.forward(&w, &x, n, &mut out);
+            let want = naive_dw(&d, &w, &x, n);
+            for (a, b) in out.iter().zip(&want) {
+                assert!(
+                    (a - b).abs() < 1e-12,
+                    "case {:?}: {a} vs {b}",
+                    (h, w_, c, k, s)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn dwconv_backward_matches_finite_differences() {
+        for &(h, w_, c, _, k, s) in CASES.iter().chain(DW_CASES) {
+            let d = DwConv::new(h, w_, c, k, s);
+            let n = 2;
+            let w = fill(d.weight_len(), 1.1);
+            let x = fill(n * d.in_len(), 0.3);
+            let r = fill(n * d.out_len(), 2.3);
+            let loss = |w: &[f64], x: &[f64]| -> f64 {
+                let mut out = vec![0.0; n * d.out_len()];
+                d.forward(w, x, n, &mut out);
+                out.iter().zip(&r).map(|(a, b)| a * b).sum()
+            };
+            let mut dw = vec![f64::NAN; w.len()];
+            let mut dx = vec![f64::NAN; x.len()];
+            d.backward(&w, &x, n, &r, &mut dw, Some(&mut dx));
+            let fw = central(&w, |w| loss(w, &x));
+            let fx = central(&x, |x| loss(&w, x));
+            let case = (h, w_, c, k, s);
+            assert!(
+                rel_err(&dw, &fw) < 1e-8,
+                "dw {case:?}: {}",
+                rel_err(&dw, &fw)
+            );
+            assert!(
+                rel_err(&dx, &fx) < 1e-8,
+                "dx {case:?}: {}",
+                rel_err(&dx, &fx)
+            );
+        }
+    }
+
+    #[test]
+    fn f32_dwconv_agrees_with_f64_on_every_block_width() {
+        let d = DwConv::new(7, 6, 83, 5, 2);
+        let n = 2;
+        let w = fill(d.weight_len(), 1.1);
+        let x = fill(n * d.in_len(), 0.3);
+        let r = fill(n * d.out_len(), 2.3);
+        let to32 = |v: &[f64]| v.iter().map(|&a| a as f32).collect::<Vec<f32>>();
+        let mut out = vec![0.0; n * d.out_len()];
+        let mut out32 = vec![0.0f32; out.len()];
+        d.forward(&w, &x, n, &mut out);
+        d.forward(&to32(&w), &to32(&x), n, &mut out32);
+        let (mut dw, mut dx) = (vec![0.0; w.len()], vec![0.0; x.len()]);
+        let (mut dw32, mut dx32) = (vec![0.0f32; w.len()], vec![0.0f32; x.len()]);
+        d.backward(&w, &x, n, &r, &mut dw, Some(&mut dx));
+        d.backward(
+            &to32(&w),
+            &to32(&x),
+            n,
+            &to32(&r),
+            &mut dw32,
+            Some(&mut dx32),
+        );
+        for (a, b) in [(&out, &out32), (&dw, &dw32), (&dx, &dx32)] {
+            for (a, b) in a.iter().zip(b.iter()) {
+                assert!((a - *b as f64).abs() < 1e-5 * (1.0 + a.abs()), "{a} vs {b}");
+            }
+        }
+    }
+
+    /// Forward and backward at every SIMD level this CPU has, f32 and f64, on every case and
+    /// block width: bitwise the portable result. Exact equality is the right expectation: the
+    /// kernels are plain arithmetic and each channel's sum runs over the taps in the same order
+    /// at every vector width (no level fuses or reorders an operation, see `numeric::simd`).
+    fn levels_agree<R: Real>() {
+        let to = |v: &[f64]| v.iter().map(|&a| R::from_f64(a)).collect::<Vec<R>>();
+        let bits = |v: &[R]| v.iter().map(|a| a.to_f64().to_bits()).collect::<Vec<u64>>();
+        for &(h, w_, c, _, k, s) in CASES.iter().chain(DW_CASES) {
+            let d = DwConv::new(h, w_, c, k, s);
+            let n = 2;
+            let w = to(&fill(d.weight_len(), 1.1));
+            let x = to(&fill(n * d.in_len(), 0.3));
+            let r = to(&fill(n * d.out_len(), 2.3));
+            let at = |level: Level| {
+                let mut out = vec![R::ZERO; n * d.out_len()];
+                let (mut dw, mut dx) = (vec![R::ZERO; w.len()], vec![R::ZERO; x.len()]);
+                let (w, x, dy) = (&w[..], &x[..], &r[..]);
+                let conv = &d;
+                dispatch_at(
+                    level,
+                    Forward {
+                        conv,
+                        w,
+                        x,
+                        n,
+                        out: &mut out,
+                    },
+                );
+                let (dw_, dx_) = (&mut dw[..], Some(&mut dx[..]));
+                dispatch_at(
+                    level,
+                    Backward {
+                        conv,
+                        w,
+                        x,
+                        n,
+                        dy,
+                        dw: dw_,
+                        dx: dx_,
+                    },
+                );
+                [bits(&out), bits(&dw), bits(&dx)]
+            };
+            let portable = at(Level::Portable);
+            for level in Level::ALL.into_iter().filter(|&l| l <= supported()) {
+                for ((what, got), want) in ["out", "dw", "dx"].iter().zip(at(level)).zip(&portable)
+                {
+                    assert!(
+                        got == *want,
+                        "{} {what} differs on {:?}",
+                        level.name(),
+                        (h, w_, c, k, s)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dwconv_is_bitwise_the_same_at_every_simd_level() {
+        levels_agree::<f32>();
+        levels_agree::<f64>();
+    }
+}
