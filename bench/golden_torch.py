@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """PyTorch twin of sgdnoise's tiny golden nets: the numbers pinned in
-crates/sgdnoise-core/tests/golden.rs (tests `*_matches_pytorch`) come from this script.
+crates/sgdnoise-core/tests/it/golden.rs (tests `*_matches_pytorch`) come from this script.
 
     PYTHON bench/golden_torch.py CASE [CASE ...]      CASE: mlp-relu mlp-gelu mnas-relu mnas-gelu
 

@@ -11,10 +11,10 @@
 # sgdnoise decides from result files, not accounting) is lighter: sacct then only works as
 # `sacct -c` (jobcomp/filetxt log).
 #
-# sgdnoise's SLURM tests (crates/sgdnoise-cli/tests/sweep_slurm.rs):
+# sgdnoise's SLURM tests (crates/sgdnoise-cli/tests/it/slurm.rs):
 #   bash ci/slurm-local.sh install && bash ci/slurm-local.sh start
 #   eval "$(bash ci/slurm-local.sh env)"
-#   SGDNOISE_SLURM_TESTS=1 cargo test -p sgdnoise-cli --test sweep_slurm
+#   cargo test --release -p sgdnoise-cli --test it slurm -- --include-ignored
 #   bash ci/slurm-local.sh stop
 #
 # From docs/notes slurm-and-storage.md, Appendix A (tested on Debian 12, Slurm 22.05).

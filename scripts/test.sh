@@ -5,6 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "== format, lints and docs (warnings are errors)"
+cargo fmt --all -- --check
+cargo clippy --release --workspace --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --release --workspace --no-deps --lib
+
 echo "== data sets the real-data tests need"
 bash scripts/get-data.sh
 

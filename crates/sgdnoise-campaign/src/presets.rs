@@ -97,8 +97,8 @@ pub fn study() -> SweepFile {
 
 fn parse(stem: &str) -> Result<SweepFile, ConfigError> {
     let text = text(stem).ok_or_else(|| unknown(stem))?;
-    SweepFile::parse(text, stem).map_err(|PlanErrors(e)| ConfigError::Toml {
-        message: format!("embedded preset {stem}: {e:?}"),
+    SweepFile::parse(text, stem).map_err(|e: PlanErrors| ConfigError::Toml {
+        message: format!("embedded preset {stem}: {e}"),
     })
 }
 

@@ -40,19 +40,17 @@ fn plan_counts_runs_and_reports_every_invalid_combination() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("160 runs"), "{out}");
     assert!(out.contains("temp") && out.contains("seed_init"), "{out}");
-    for f in [
-        "fc-tsweep-mnist.toml",
-        "fc-tsweep-cifar.toml",
-        "fc-phase-mnist.toml",
-        "cnn-tsweep-mnist.toml",
-        "cnn-tsweep-cifar.toml",
-        "cnn-phase-cifar.toml",
-        "perceptron-paper.toml",
-    ] {
-        let (code, out, err) = sgdnoise(&["sweep", "plan", example(f).to_str().unwrap()]);
-        assert_eq!(code, 0, "{f}: {err}");
-        assert!(out.contains(" runs"), "{f}: {out}");
+    // Every preset file plans (the paper's grids live in presets/ now).
+    let presets = repo_file("presets", "");
+    let mut n = 0;
+    for e in std::fs::read_dir(&presets).unwrap() {
+        let f = e.unwrap().path();
+        let (code, out, err) = sgdnoise(&["sweep", "plan", f.to_str().unwrap()]);
+        assert_eq!(code, 0, "{}: {err}", f.display());
+        assert!(out.contains(" runs"), "{}: {out}", f.display());
+        n += 1;
     }
+    assert_eq!(n, 15);
     let dir = temp_dir("plan");
     let bad = dir.join("bad.toml");
     std::fs::write(

@@ -441,7 +441,7 @@ mod tests {
         };
         let eps = 1e-5;
         let mut errors = Vec::new();
-        for p in 0..m.params().len() {
+        for (p, &g) in grad.iter().enumerate() {
             let w0 = m.params()[p];
             m.params_mut()[p] = w0 + eps;
             let up = objective(&mut m);
@@ -449,13 +449,13 @@ mod tests {
             let down = objective(&mut m);
             m.params_mut()[p] = w0;
             let fd = (up - down) / (2.0 * eps);
-            let scale = fd.abs().max(grad[p].abs()).max(1e-3);
-            errors.push((fd - grad[p]).abs() / scale);
+            let scale = fd.abs().max(g.abs()).max(1e-3);
+            errors.push((fd - g).abs() / scale);
         }
         errors.sort_by(|a, b| a.partial_cmp(b).unwrap());
         let median = errors[errors.len() / 2];
         let max = *errors.last().unwrap();
-        let what = format!("{act:?} d0={d0} L={depth} h={h} n={n}: median {median:e}, max {max:e}");
+        let what = format!("{act} d0={d0} L={depth} h={h} n={n}: median {median:e}, max {max:e}");
         if act == Activation::Relu {
             // A step of 1e-5 can cross a kink of ReLU for a few weights; the bulk must be exact.
             assert!(median < 1e-6, "{what}");

@@ -3,39 +3,17 @@
 //!
 //! The files are searched in the workspace's ./.data (where scripts/get-data.sh puts MNIST), then
 //! the standard places (SGDNOISE_DATA_DIR, ./.data, ~/.local/share/sgdnoise, Debian's
-//! /usr/share/datasets/fashion-mnist). When absent a test prints a note and passes, except under
-//! CI=true, where it fails: CI must run scripts/get-data.sh first.
+//! /usr/share/datasets/fashion-mnist). The tests are ignored unless enabled (`--include-ignored`,
+//! as scripts/test.sh does after installing the files); an enabled test fails when its files are
+//! missing (see `util`).
 
+use crate::util::{require_pool, workspace_data};
 use sgdnoise_core::data::check::histogram;
-use sgdnoise_core::data::images::{self, RawPool};
+use sgdnoise_core::data::images::{self};
 use sgdnoise_core::data::locate::{self, RawSet};
 use sgdnoise_core::data::Split;
 use sgdnoise_core::settings::RunConfig;
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
-
-fn workspace_data() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.data");
-    p.canonicalize().unwrap_or(p)
-}
-
-/// The cached pool of `set`, or `None` (with a note) when its files are not installed.
-fn real_pool(set: RawSet) -> Option<Arc<RawPool>> {
-    match locate::locate(set, Some(&workspace_data())) {
-        Ok(_) => Some(images::pool(set, Some(&workspace_data())).expect("real files parse")),
-        Err(e) => {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!(
-                    "CI=true but {} is missing (run scripts/get-data.sh): {e}",
-                    set.title()
-                );
-            }
-            eprintln!("note: skipping a {} test: {e}", set.title());
-            None
-        }
-    }
-}
 
 fn mean_pixel(pixels: &[u8]) -> f64 {
     let mut h = [0u64; 256];
@@ -47,10 +25,9 @@ fn mean_pixel(pixels: &[u8]) -> f64 {
 }
 
 #[test]
+#[ignore = "needs the real MNIST / Fashion-MNIST files (scripts/get-data.sh); scripts/test.sh runs it"]
 fn mnist_matches_the_reference_facts() {
-    let Some(p) = real_pool(RawSet::Mnist) else {
-        return;
-    };
+    let p = require_pool(RawSet::Mnist);
     assert_eq!((p.len(), p.n_train, p.shape), (70_000, 60_000, [28, 28, 1]));
     assert_eq!(&p.labels[..10], &[5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
     assert_eq!(&p.labels[60_000..60_010], &[7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
@@ -69,10 +46,9 @@ fn mnist_matches_the_reference_facts() {
 }
 
 #[test]
+#[ignore = "needs the real MNIST / Fashion-MNIST files (scripts/get-data.sh); scripts/test.sh runs it"]
 fn fashion_matches_the_reference_facts_and_its_constants() {
-    let Some(p) = real_pool(RawSet::Fashion) else {
-        return;
-    };
+    let p = require_pool(RawSet::Fashion);
     assert_eq!((p.len(), p.n_train, p.shape), (70_000, 60_000, [28, 28, 1]));
     assert_eq!(&p.labels[..10], &[9, 0, 0, 3, 0, 2, 7, 2, 5, 5]);
     assert_eq!(&p.labels[60_000..60_010], &[9, 2, 1, 1, 6, 1, 4, 6, 5, 7]);
@@ -132,10 +108,9 @@ fn rows(s: &sgdnoise_core::data::Dataset<f32>) -> Vec<Vec<u32>> {
 }
 
 #[test]
+#[ignore = "needs the real MNIST / Fashion-MNIST files (scripts/get-data.sh); scripts/test.sh runs it"]
 fn mnist_parity_split_is_disjoint_reproducible_and_seeded() {
-    let Some(pool) = real_pool(RawSet::Mnist) else {
-        return;
-    };
+    let pool = require_pool(RawSet::Mnist);
     let a: Split<f32> = sgdnoise_core::data::load(&mnist_spec(1024, 8192, 7, -1)).unwrap();
     let b: Split<f32> = sgdnoise_core::data::load(&mnist_spec(1024, 8192, 7, -1)).unwrap();
     assert_eq!(a.train.x, b.train.x);
@@ -197,11 +172,10 @@ fn mnist_parity_split_is_disjoint_reproducible_and_seeded() {
 }
 
 #[test]
+#[ignore = "needs the real MNIST / Fashion-MNIST files (scripts/get-data.sh); scripts/test.sh runs it"]
 fn mnist_load_time() {
-    let Ok(found) = locate::locate(RawSet::Mnist, Some(&workspace_data())) else {
-        let _ = real_pool(RawSet::Mnist);
-        return;
-    };
+    let _ = require_pool(RawSet::Mnist);
+    let found = locate::locate(RawSet::Mnist, Some(&workspace_data())).unwrap();
     // uncached: parse the four files, then split and normalise P = 1024, pte = 8192; the best of
     // three tries, as the machine may be busy
     let task = images::task(sgdnoise_core::settings::DatasetName::MnistParity).unwrap();

@@ -3,7 +3,6 @@
 
 use sgdnoise_core::rundir::{self, Summary};
 use sgdnoise_core::settings::RunConfig;
-use std::path::PathBuf;
 
 fn config() -> RunConfig {
     RunConfig {
@@ -17,12 +16,6 @@ fn config() -> RunConfig {
         temp: Some(1.0),
         ..Default::default()
     }
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sgdnoise-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
 }
 
 fn run(c: &RunConfig) -> Summary {
@@ -121,7 +114,8 @@ fn full_batch_gradient_descent_runs_without_batch_size() {
 
 #[test]
 fn run_directory_holds_config_checkpoints_and_summary() {
-    let dir = tmp("rundir");
+    let tmp = crate::util::temp_dir();
+    let dir = tmp.path().join("rundir");
     let spec = config().resolve().unwrap();
     let summary = sgdnoise_core::run::execute(&spec, Some(&dir), &mut |_| true).unwrap();
     let config: serde_json::Value =

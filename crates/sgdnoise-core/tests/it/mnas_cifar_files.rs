@@ -18,7 +18,7 @@ fn write_random_cifar_set(dir: &std::path::Path, per_batch: usize) {
 
 #[test]
 fn mnas_trains_to_zero_loss_on_generated_cifar_files() {
-    let root = tempfile::tempdir().unwrap();
+    let root = crate::util::temp_dir();
     let data = root.path().join("cifar-10-batches-bin");
     std::fs::create_dir(&data).unwrap();
     write_random_cifar_set(&data, 20);

@@ -1,6 +1,7 @@
 //! `data fetch` logic without internet: downloads from local file:// mirrors with curl, good and bad
 //! checksums, resuming, decompression checks, and the CIFAR archive extraction rules.
 
+use crate::util::gz;
 use flate2::{write::GzEncoder, Compression};
 use sgdnoise_core::data::fetch::{
     self, download_verified, extract_cifar, gunzip_verified, hash_file, Expected, FetchError,
@@ -9,17 +10,10 @@ use sgdnoise_core::data::fetch::{
 use sgdnoise_core::data::locate::{RawSet, IDX_FILES};
 use sgdnoise_core::data::{cifar, idx};
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 fn sha(bytes: &[u8]) -> String {
     fetch::hex(&Sha256::digest(bytes))
-}
-
-fn gz(bytes: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), Compression::default());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
 }
 
 fn url_of(dir: &Path) -> String {
@@ -39,7 +33,7 @@ fn quiet() -> FetchOptions {
 
 /// A mirror folder with one file of pseudo-random bytes.
 fn mirror_with(name: &str, bytes: &[u8]) -> tempfile::TempDir {
-    let m = tempfile::tempdir().unwrap();
+    let m = crate::util::temp_dir();
     std::fs::write(m.path().join(name), bytes).unwrap();
     m
 }
@@ -55,7 +49,7 @@ fn download_checks_size_and_sha_and_tries_the_next_mirror() {
     }
     let bytes = payload(100_000);
     let mirror = mirror_with("f.bin", &bytes);
-    let out = tempfile::tempdir().unwrap();
+    let out = crate::util::temp_dir();
     let dest = out.path().join("f.bin");
     let mirrors = vec![
         "file:///nonexistent-sgdnoise-mirror/".to_string(),
@@ -92,7 +86,7 @@ fn download_checks_size_and_sha_and_tries_the_next_mirror() {
 fn bad_checksum_is_an_error_and_leaves_nothing_behind() {
     let bytes = payload(5_000);
     let mirror = mirror_with("f.bin", &bytes);
-    let out = tempfile::tempdir().unwrap();
+    let out = crate::util::temp_dir();
     let dest = out.path().join("f.bin");
     let wrong = sha(b"something else");
     let err = download_verified(
@@ -129,7 +123,7 @@ fn bad_checksum_is_an_error_and_leaves_nothing_behind() {
 fn an_interrupted_download_is_resumed() {
     let bytes = payload(300_000);
     let mirror = mirror_with("big.bin", &bytes);
-    let out = tempfile::tempdir().unwrap();
+    let out = crate::util::temp_dir();
     let dest = out.path().join("big.bin");
     // the first 100 kB arrived before the interruption; mark them so a restart would be noticed
     let mut head = bytes[..100_000].to_vec();
@@ -161,7 +155,7 @@ fn an_interrupted_download_is_resumed() {
 
 #[test]
 fn gunzip_verifies_content_size_and_sha() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::temp_dir();
     let content = payload(50_000);
     let g = dir.path().join("x.gz");
     std::fs::write(&g, gz(&content)).unwrap();
@@ -207,7 +201,7 @@ const TWO_RECORDS: u64 = 2 * 3073;
 
 #[test]
 fn cifar_extraction_takes_exactly_the_six_batches() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::temp_dir();
     let archive = dir.path().join("a.tar.gz");
     cifar_archive(&archive, |b| {
         let mut h = tar::Header::new_gnu();
@@ -235,7 +229,7 @@ fn cifar_extraction_takes_exactly_the_six_batches() {
 
 #[test]
 fn cifar_archive_with_a_link_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::temp_dir();
     let archive = dir.path().join("a.tar.gz");
     cifar_archive(&archive, |b| {
         let mut h = tar::Header::new_gnu();
@@ -257,7 +251,7 @@ fn cifar_archive_with_a_link_is_refused() {
 
 #[test]
 fn cifar_archive_missing_a_batch_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::temp_dir();
     let archive = dir.path().join("a.tar.gz");
     let f = std::fs::File::create(&archive).unwrap();
     let mut b = tar::Builder::new(GzEncoder::new(f, Compression::fast()));
@@ -307,9 +301,9 @@ fn tiny_idx_plan(mirror: &Path) -> Plan {
 
 #[test]
 fn fetch_idx_set_end_to_end_from_a_local_mirror() {
-    let mirror = tempfile::tempdir().unwrap();
+    let mirror = crate::util::temp_dir();
     let plan = tiny_idx_plan(mirror.path());
-    let root = tempfile::tempdir().unwrap();
+    let root = crate::util::temp_dir();
     let found = fetch::fetch(&plan, root.path(), &quiet(), &mut |_| {}).unwrap();
     let sub = root.path().join("mnist");
     assert_eq!(found.dir, sub);
@@ -332,13 +326,13 @@ fn fetch_idx_set_end_to_end_from_a_local_mirror() {
 
 #[test]
 fn fetch_rejects_a_download_whose_content_is_wrong() {
-    let mirror = tempfile::tempdir().unwrap();
+    let mirror = crate::util::temp_dir();
     let mut plan = tiny_idx_plan(mirror.path());
     plan.files[0].content = Some(Expected::new(
         plan.files[0].content.as_ref().unwrap().bytes,
         &sha(b"other"),
     ));
-    let root = tempfile::tempdir().unwrap();
+    let root = crate::util::temp_dir();
     let e = fetch::fetch(&plan, root.path(), &quiet(), &mut |_| {}).unwrap_err();
     assert!(
         e.to_string().contains("sha256 of the uncompressed content"),
@@ -358,7 +352,7 @@ fn fetch_rejects_a_download_whose_content_is_wrong() {
 
 #[test]
 fn fetch_cifar_end_to_end_from_a_local_mirror() {
-    let mirror = tempfile::tempdir().unwrap();
+    let mirror = crate::util::temp_dir();
     let archive = mirror.path().join(fetch::CIFAR_ARCHIVE);
     cifar_archive(&archive, |_| {});
     let bytes = std::fs::read(&archive).unwrap();
@@ -366,7 +360,7 @@ fn fetch_cifar_end_to_end_from_a_local_mirror() {
     plan.mirrors = vec![url_of(mirror.path())];
     plan.files[0].download = Expected::new(bytes.len() as u64, &sha(&bytes));
     plan.cifar_member_bytes = TWO_RECORDS;
-    let root = tempfile::tempdir().unwrap();
+    let root = crate::util::temp_dir();
     let found = fetch::fetch(&plan, root.path(), &quiet(), &mut |_| {}).unwrap();
     assert_eq!(found.dir, root.path().join("cifar-10-batches-bin"));
     assert_eq!(found.files.len(), 6);

@@ -1,20 +1,13 @@
 //! Parsers and loaders on tiny files generated here (no real data needed): IDX raw and gzipped,
 //! CIFAR-10 batches, corrupt and hostile variants, the file search, and load_task end to end.
 
-use flate2::{write::GzEncoder, Compression};
+use crate::util::gz;
 use proptest::prelude::*;
 use sgdnoise_core::data::images::{self, split_indices};
 use sgdnoise_core::data::locate::{self, RawSet};
 use sgdnoise_core::data::{cifar, idx, DataError, Split};
 use sgdnoise_core::settings::RunConfig;
-use std::io::Write;
 use std::path::Path;
-
-fn gz(bytes: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), Compression::fast());
-    e.write_all(bytes).unwrap();
-    e.finish().unwrap()
-}
 
 /// `n` images of `rows x cols` with pixel = (image index * 7 + position) mod 256.
 fn idx_images(n: usize, rows: usize, cols: usize) -> Vec<u8> {
@@ -40,7 +33,7 @@ fn message(e: DataError) -> String {
 
 #[test]
 fn idx_raw_and_gz_files_parse_identically() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::temp_dir();
     let file = idx_images(3, 28, 28);
     let raw = write(dir.path(), "im", &file);
     let gzp = write(dir.path(), "im.gz", &gz(&file));
@@ -57,7 +50,7 @@ fn idx_raw_and_gz_files_parse_identically() {
 
 #[test]
 fn truncated_idx_names_the_file_and_says_truncated() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::temp_dir();
     let file = idx_images(3, 28, 28);
     let cut = &file[..file.len() - 100];
     let raw = write(dir.path(), "cut-images", cut);
@@ -85,7 +78,7 @@ fn truncated_idx_names_the_file_and_says_truncated() {
 
 #[test]
 fn trailing_bytes_and_corrupt_crc_are_errors() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::temp_dir();
     let mut file = idx_images(2, 28, 28);
     file.extend_from_slice(&[1, 2, 3]);
     let raw = write(dir.path(), "long", &file);
@@ -103,7 +96,7 @@ fn trailing_bytes_and_corrupt_crc_are_errors() {
 
 #[test]
 fn wrong_magic_is_named() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::temp_dir();
     // a label file where images are expected, and the reverse
     let labels = write(dir.path(), "labels", &idx_labels(&[1, 2]));
     let e = message(idx::read_images(&labels).unwrap_err());
@@ -125,7 +118,7 @@ fn wrong_magic_is_named() {
 
 #[test]
 fn absurd_or_inconsistent_headers_are_refused_before_allocating() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::temp_dir();
     // 4e9 x 4e9 x 4e9: overflows any size; the file holds 16 bytes
     let huge = idx::encode(
         &[u32::MAX as usize, u32::MAX as usize, u32::MAX as usize],
@@ -149,7 +142,7 @@ fn absurd_or_inconsistent_headers_are_refused_before_allocating() {
 
 #[test]
 fn labels_above_nine_are_refused_with_index() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::temp_dir();
     let p = write(dir.path(), "lab", &idx_labels(&[1, 2, 10, 3]));
     let e = message(idx::read_labels(&p, 10).unwrap_err());
     assert!(
@@ -168,7 +161,7 @@ fn labels_above_nine_are_refused_with_index() {
 
 #[test]
 fn cifar_batches_parse_and_reject_bad_lengths() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::util::temp_dir();
     let pixels: Vec<u8> = (0..2 * 3072).map(|i| (i % 251) as u8).collect();
     let bytes = cifar::encode(&pixels, &[3, 8]);
     assert_eq!(bytes.len(), 2 * 3073);
@@ -215,7 +208,7 @@ fn image_config(dataset: &str, dir: &Path, ptr: usize, pte: usize) -> RunConfig 
 
 #[test]
 fn cifar_animal_loads_end_to_end_from_generated_files() {
-    let root = tempfile::tempdir().unwrap();
+    let root = crate::util::temp_dir();
     let dir = root.path().join("cifar-10-batches-bin");
     std::fs::create_dir(&dir).unwrap();
     let per_batch = 5;
@@ -278,7 +271,7 @@ fn write_mnist_like(dir: &Path, n_train: usize, n_test: usize, gzip: bool) {
 
 #[test]
 fn mnist_parity_loads_from_a_data_dir_holding_gz_files_directly() {
-    let root = tempfile::tempdir().unwrap();
+    let root = crate::util::temp_dir();
     write_mnist_like(root.path(), 20, 10, true);
     let spec = image_config("mnist_parity", root.path(), 15, 8)
         .resolve()
@@ -317,7 +310,7 @@ fn mnist_parity_loads_from_a_data_dir_holding_gz_files_directly() {
 
 #[test]
 fn image_and_label_counts_must_agree() {
-    let root = tempfile::tempdir().unwrap();
+    let root = crate::util::temp_dir();
     write_mnist_like(root.path(), 20, 10, false);
     write(root.path(), "t10k-labels-idx1-ubyte", &idx_labels(&[1; 9]));
     let e = message(images::pool(RawSet::Mnist, Some(root.path())).unwrap_err());
@@ -329,7 +322,7 @@ fn image_and_label_counts_must_agree() {
 
 #[test]
 fn fashion_files_are_not_taken_for_mnist() {
-    let root = tempfile::tempdir().unwrap();
+    let root = crate::util::temp_dir();
     write_mnist_like(root.path(), 12, 10, false);
     write(
         root.path(),
@@ -342,7 +335,7 @@ fn fashion_files_are_not_taken_for_mnist() {
 
 #[test]
 fn subfolder_is_preferred_and_missing_files_say_how_to_get_them() {
-    let root = tempfile::tempdir().unwrap();
+    let root = crate::util::temp_dir();
     let sub = root.path().join("mnist");
     std::fs::create_dir(&sub).unwrap();
     write_mnist_like(&sub, 3, 2, false);

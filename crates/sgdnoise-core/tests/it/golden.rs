@@ -6,7 +6,7 @@
 //!   shuffles, bootstrap indices). rand, rand_chacha and rand_distr promise no value stability
 //!   across versions, so the workspace pins them exactly (Cargo.toml); these tests fail if a
 //!   version or a call changes a stream, and with it every result. Regenerate on purpose:
-//!   `cargo test --release -p sgdnoise-core --test golden -- --ignored --nocapture print_golden`.
+//!   `cargo test --release -p sgdnoise-core --test it -- --ignored --nocapture print_golden`.
 //! * One perceptron run end to end, bit for bit (same printer).
 //! * Tiny mlp and mnas nets in f64 against PyTorch (`bench/golden_torch.py`, an independent
 //!   twin in the paper's parametrisation, SPEC §1): forward outputs and gradients.
@@ -227,7 +227,7 @@ fn print_golden_numbers() {
 
 // ---------------------------------------------------------------------------------------------
 // Random streams (SPEC §7). Every number below was printed by `print_golden_numbers`:
-//   cargo test --release -p sgdnoise-core --test golden -- --ignored --nocapture print_golden
+//   cargo test --release -p sgdnoise-core --test it -- --ignored --nocapture print_golden
 // with rand 0.9.5, rand_chacha 0.9.0, rand_distr 0.5.1 (the versions pinned in Cargo.toml).
 // Arrays indexed by seed follow SEEDS = [0, -1].
 

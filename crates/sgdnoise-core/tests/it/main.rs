@@ -1,0 +1,12 @@
+//! The core crate's integration tests, one binary (helpers in `util`; tests that need the real
+//! data files are ignored unless enabled, see there).
+
+mod data_fetch;
+mod data_parsers;
+mod data_real;
+mod docs;
+mod golden;
+mod mnas_cifar_files;
+mod model_training;
+mod perceptron_run;
+mod util;
