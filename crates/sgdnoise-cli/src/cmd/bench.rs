@@ -78,7 +78,9 @@ pub fn main(args: BenchArgs) -> anyhow::Result<()> {
                 p.f32_gflops,
                 p.f64_gflops
             ),
-            None => outln!("FMA peak: no vector FMA on this machine"),
+            None => outln!(
+                "FMA peak: not measured: the portable SIMD level has no vector FMA (this CPU lacks AVX2+FMA, or SGDNOISE_SIMD lowered the level)"
+            ),
         }
         p.map(|p| match spec.dtype {
             Dtype::F32 => p.f32_gflops,
