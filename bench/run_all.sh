@@ -13,7 +13,7 @@ for round in $(seq "$ROUNDS"); do
   for dtype in f32 f64; do
     for b in 16 1024; do
       echo "## round $round $dtype B=$b load:$(cut -d' ' -f1 /proc/loadavg)"
-      $BIN bench --batch "$b" --dtype "$dtype" --seconds "$SECS"
+      $BIN bench --arch mlp --batch "$b" --dtype "$dtype" --seconds "$SECS"
       for v in autograd manual; do
         OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $PY bench/pytorch_mlp.py --variant $v --batch "$b" \
           --dtype "$dtype" --seconds "$SECS" 2>&1 | grep '^torch'

@@ -111,16 +111,8 @@ fn dry_run_plans_the_paper_grid() {
 #[test]
 fn presets_plan_the_same_runs_as_reproduce() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../presets");
-    for name in [
-        "perceptron",
-        "fc-mnist",
-        "fc-cifar",
-        "fc-phase",
-        "cnn-mnist",
-        "cnn-cifar",
-        "cnn-phase-cifar",
-    ] {
-        for scale in ["quick", "paper"] {
+    for name in sgdnoise_campaign::presets::PRESETS {
+        for scale in sgdnoise_campaign::presets::Scale::NAMES {
             let file = root.join(format!("{name}-{scale}.toml"));
             let plan = sgdnoise(&["sweep", "plan", file.to_str().unwrap(), "--ids"]);
             assert!(
