@@ -61,10 +61,25 @@ impl Ctx<'_> {
         x_name: &str,
         curves: &[(String, Vec<CurvePoint>)],
     ) -> Result<(), sgdnoise_core::Error> {
+        let rows = curves
+            .iter()
+            .flat_map(|(label, pts)| pts.iter().map(move |p| (label.clone(), p)));
+        self.write_points(stem, "series", x_name, rows)
+    }
+
+    /// Writes `stem.csv`: one row per point, a key column, the point's x, then its seed
+    /// statistics (the columns of every figure's CSV).
+    fn write_points<'p>(
+        &mut self,
+        stem: &str,
+        key_name: &str,
+        x_name: &str,
+        rows: impl IntoIterator<Item = (String, &'p CurvePoint)>,
+    ) -> Result<(), sgdnoise_core::Error> {
         let path = self.out.join(format!("{stem}.csv"));
         let mut w = csv::Writer::from_path(&path).map_err(|e| csv_err(&path, e))?;
         w.write_record([
-            "series",
+            key_name,
             x_name,
             "mean",
             "sd",
@@ -75,21 +90,19 @@ impl Ctx<'_> {
             "n_capped",
         ])
         .map_err(|e| csv_err(&path, e))?;
-        for (label, pts) in curves {
-            for p in pts {
-                w.write_record([
-                    label.clone(),
-                    num(p.x),
-                    num(p.mean),
-                    num(p.sd),
-                    num(p.sem),
-                    p.n.to_string(),
-                    p.n_runs.to_string(),
-                    p.n_diverged.to_string(),
-                    p.n_capped.to_string(),
-                ])
-                .map_err(|e| csv_err(&path, e))?;
-            }
+        for (key, p) in rows {
+            w.write_record([
+                key,
+                num(p.x),
+                num(p.mean),
+                num(p.sd),
+                num(p.sem),
+                p.n.to_string(),
+                p.n_runs.to_string(),
+                p.n_diverged.to_string(),
+                p.n_capped.to_string(),
+            ])
+            .map_err(|e| csv_err(&path, e))?;
         }
         w.flush().map_err(|e| sgdnoise_core::Error::io(&path, e))?;
         self.files.push(path);
@@ -212,37 +225,12 @@ impl Ctx<'_> {
         y_name: &str,
         rows: &[(f64, CurvePoint)],
     ) -> Result<(), sgdnoise_core::Error> {
-        let path = self.out.join(format!("{stem}.csv"));
-        let mut w = csv::Writer::from_path(&path).map_err(|e| csv_err(&path, e))?;
-        w.write_record([
+        self.write_points(
+            stem,
             "alpha",
             y_name,
-            "mean",
-            "sd",
-            "sem",
-            "n",
-            "n_runs",
-            "n_diverged",
-            "n_capped",
-        ])
-        .map_err(|e| csv_err(&path, e))?;
-        for (a, p) in rows {
-            w.write_record([
-                num(*a),
-                num(p.x),
-                num(p.mean),
-                num(p.sd),
-                num(p.sem),
-                p.n.to_string(),
-                p.n_runs.to_string(),
-                p.n_diverged.to_string(),
-                p.n_capped.to_string(),
-            ])
-            .map_err(|e| csv_err(&path, e))?;
-        }
-        w.flush().map_err(|e| sgdnoise_core::Error::io(&path, e))?;
-        self.files.push(path);
-        Ok(())
+            rows.iter().map(|(a, p)| (num(*a), p)),
+        )
     }
 }
 
