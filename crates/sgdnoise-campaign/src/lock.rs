@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A lock on another host not refreshed for this long is taken as left by a dead node.
@@ -133,21 +134,39 @@ pub fn is_stale(holder: Option<&LockHolder>, age: Duration) -> bool {
 /// Tries to take the lock of run `id`, breaking a stale one.
 pub fn acquire(store: &Store, id: &str) -> io::Result<Acquire> {
     let path = store.lock_path(id);
-    fs::create_dir_all(path.parent().expect("lock path has a parent"))?;
+    let dir = path.parent().expect("lock path has a parent");
+    fs::create_dir_all(dir)?;
+    // The lock is published whole: its content is written to a private file first, then linked
+    // to the lock's name, which fails if the lock exists. A kill at any moment leaves either no
+    // lock or a complete one naming a dead process (never an empty file, which could not be told
+    // from a live holder's for a minute), at worst with a stray private file beside it.
+    let me = serde_json::to_string(&LockHolder::me()).map_err(io::Error::other)?;
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let private = dir.join(format!(".{id}.{}.{n}.tmp", std::process::id()));
+    {
+        let mut f = File::create(&private)?;
+        f.write_all(me.as_bytes())?;
+        f.sync_all()?;
+    }
+    let result = publish(&path, &private);
+    let _ = fs::remove_file(&private);
+    result
+}
+
+fn publish(path: &Path, private: &Path) -> io::Result<Acquire> {
     for _ in 0..5 {
-        match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(mut file) => {
-                let me = serde_json::to_string(&LockHolder::me()).map_err(io::Error::other)?;
-                file.write_all(me.as_bytes())?;
-                file.sync_all()?;
+        match fs::hard_link(private, path) {
+            Ok(()) => {
+                let file = OpenOptions::new().write(true).open(path)?;
                 return Ok(Acquire::Taken(RunLock {
-                    path,
+                    path: path.to_path_buf(),
                     file,
                     last_beat: std::time::Instant::now(),
                 }));
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                let (holder, age) = match read_lock(&path) {
+                let (holder, age) = match read_lock(path) {
                     Ok(x) => x,
                     Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                     Err(e) => return Err(e),
@@ -160,7 +179,7 @@ pub fn acquire(store: &Store, id: &str) -> io::Result<Acquire> {
                         since: 0,
                     })));
                 }
-                match fs::remove_file(&path) {
+                match fs::remove_file(path) {
                     Ok(()) => {}
                     Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                     Err(e) => return Err(e),
@@ -267,5 +286,28 @@ mod tests {
             Duration::from_secs(STALE_AFTER_SECONDS + 1)
         ));
         fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// Regression: the lock file was created empty and then written, so a kill -9 in between left
+    /// an empty lock that counted as held by a live executor for a minute (a resumed sweep then
+    /// skipped that run as "busy elsewhere"). It is now published whole.
+    #[test]
+    fn a_lock_is_published_whole_and_leaves_no_private_file() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::new(root.path());
+        let lock = match acquire(&store, "r1").unwrap() {
+            Acquire::Taken(l) => l,
+            Acquire::Busy(h) => panic!("busy: {h}"),
+        };
+        let (holder, _) = read_lock(&store.lock_path("r1")).unwrap();
+        assert_eq!(holder.map(|h| h.pid), Some(std::process::id()));
+        let names: Vec<String> = fs::read_dir(store.locks_dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec!["r1.lock".to_string()]);
+        assert!(matches!(acquire(&store, "r1").unwrap(), Acquire::Busy(_)));
+        drop(lock);
+        assert_eq!(fs::read_dir(store.locks_dir()).unwrap().count(), 0);
     }
 }
