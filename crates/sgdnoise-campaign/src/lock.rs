@@ -142,16 +142,27 @@ pub fn acquire(store: &Store, id: &str) -> io::Result<Acquire> {
     // from a live holder's for a minute), at worst with a stray private file beside it.
     let me = serde_json::to_string(&LockHolder::me()).map_err(io::Error::other)?;
     static N: AtomicUsize = AtomicUsize::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let private = dir.join(format!(".{id}.{}.{n}.tmp", std::process::id()));
-    {
-        let mut f = File::create(&private)?;
-        f.write_all(me.as_bytes())?;
-        f.sync_all()?;
+    for _ in 0..5 {
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let private = dir.join(format!(".{id}.{}.{n}.tmp", std::process::id()));
+        {
+            let mut f = File::create(&private)?;
+            f.write_all(me.as_bytes())?;
+            f.sync_all()?;
+        }
+        let result = publish(&path, &private);
+        let taken_away = !private.exists();
+        let _ = fs::remove_file(&private);
+        match result {
+            // A cleaner took the private file for a dead writer's (see `clean_finished`): again.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && taken_away => continue,
+            other => return other,
+        }
     }
-    let result = publish(&path, &private);
-    let _ = fs::remove_file(&private);
-    result
+    Err(io::Error::other(format!(
+        "{}: could not write the lock after 5 tries",
+        path.display()
+    )))
 }
 
 fn publish(path: &Path, private: &Path) -> io::Result<Acquire> {
@@ -195,7 +206,8 @@ fn publish(path: &Path, private: &Path) -> io::Result<Acquire> {
 }
 
 /// Removes the stale locks of finished runs (an executor killed between publishing a summary and
-/// releasing its lock leaves one; no executor would ever take it again). Returns how many.
+/// releasing its lock leaves one; no executor would ever take it again), and the private files
+/// of lock attempts that a dead executor left (see [`acquire`]). Returns how many locks.
 pub fn clean_finished(store: &Store) -> usize {
     let Ok(entries) = fs::read_dir(store.locks_dir()) else {
         return 0;
@@ -203,11 +215,20 @@ pub fn clean_finished(store: &Store) -> usize {
     let mut removed = 0;
     for entry in entries.flatten() {
         let path = entry.path();
-        let Some(id) = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_suffix(".lock"))
-        else {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if name.starts_with('.') && name.ends_with(".tmp") {
+            // A private file holds its writer, as a lock does; one without a readable writer was
+            // cut short by a kill (a live writer whose file is taken just writes it again).
+            if let Ok((holder, age)) = read_lock(&path) {
+                if holder.is_none() || is_stale(holder.as_ref(), age) {
+                    let _ = fs::remove_file(&path);
+                }
+            }
+            continue;
+        }
+        let Some(id) = name.strip_suffix(".lock") else {
             continue;
         };
         if !store.is_finished(id) {
