@@ -74,6 +74,17 @@ impl Store {
         std::fs::create_dir_all(self.runs_dir()).map_err(|e| Error::io(&self.root, e))
     }
 
+    /// The summaries of the finished runs of `plan`, sorted by id.
+    pub fn summaries_of(&self, plan: &crate::Plan) -> Result<Vec<Summary>, Error> {
+        let ids: std::collections::HashSet<String> =
+            plan.runs.iter().map(|r| r.identity()).collect();
+        Ok(self
+            .collect()?
+            .into_iter()
+            .filter(|s| ids.contains(&s.id))
+            .collect())
+    }
+
     /// The summaries of all finished runs, sorted by id.
     pub fn collect(&self) -> Result<Vec<Summary>, Error> {
         let runs = self.runs_dir();

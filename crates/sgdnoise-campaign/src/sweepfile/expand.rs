@@ -2,9 +2,8 @@
 //! invalid one reported, duplicates run once.
 
 use super::axis::config_message;
-use super::{err, show_value, Axis, PlanErrors, SlurmSettings, SweepFile};
+use super::{err, show_value, PlanErrors, SlurmSettings, SweepFile};
 use crate::Plan;
-use sgdnoise_core::settings::{RunSpec, NAMES};
 use std::collections::HashSet;
 
 /// Most combinations one sweep file may expand to (the paper's sweeps hold about 17,000 runs).
@@ -113,28 +112,4 @@ impl SweepFile {
             slurm: self.slurm.clone(),
         })
     }
-
-    /// Every axis key of the file (shared, zipped, of any part), in table order of the settings.
-    pub fn axis_keys(&self) -> Vec<String> {
-        let keys: HashSet<String> = self
-            .axes
-            .iter()
-            .chain(&self.zips)
-            .chain(self.parts.iter().flatten())
-            .flat_map(|a: &Axis| a.keys.iter().map(|k| k.replace('-', "_")))
-            .collect();
-        NAMES
-            .iter()
-            .filter(|n| keys.contains(**n))
-            .map(|n| n.to_string())
-            .collect()
-    }
-}
-
-/// The axis settings of `spec` (for a line per run), from its settings.
-pub fn key_settings(spec: &RunSpec, keys: &[String]) -> Vec<(String, String)> {
-    let config = spec.to_config();
-    keys.iter()
-        .filter_map(|k| config.show(&k.replace('-', "_")).map(|v| (k.clone(), v)))
-        .collect()
 }

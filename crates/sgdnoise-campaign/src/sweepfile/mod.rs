@@ -63,9 +63,9 @@ mod axis;
 mod expand;
 
 pub use axis::{Axis, MAX_AXIS_POINTS};
-pub use expand::{key_settings, Expansion, MAX_COMBINATIONS};
+pub use expand::{Expansion, MAX_COMBINATIONS};
 
-use axis::{axis_points, config_message};
+use axis::axis_points;
 use serde::{Deserialize, Serialize};
 use sgdnoise_core::settings::{RunConfig, EXCLUSIVE};
 use std::collections::HashSet;
@@ -362,11 +362,8 @@ impl SweepFile {
                 "is an axis of a [[part]] or [[zip]] group, not a shared axis",
             )]));
         }
-        for p in &points {
-            RunConfig::default()
-                .set(key, p)
-                .map_err(|e| PlanErrors(vec![err(&ctx, config_message(&e))]))?;
-        }
+        let points =
+            axis_points(&ctx, key, &Value::Array(points)).map_err(|e| PlanErrors(vec![e]))?;
         self.axes.retain(|a| a.keys[0] != key);
         self.axes.push(Axis::single(key, points));
         self.axes.sort_by(|a, b| a.keys[0].cmp(&b.keys[0]));

@@ -116,12 +116,7 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
             "finished runs are kept in the store; run the same command again to continue",
         )?;
     }
-    let ids: std::collections::HashSet<String> = plan.runs.iter().map(|r| r.identity()).collect();
-    let runs: Vec<_> = store
-        .collect()?
-        .into_iter()
-        .filter(|s| ids.contains(&s.id))
-        .collect();
+    let runs = store.summaries_of(&plan)?;
     let opts = report::AnalysisOptions {
         bootstrap: sgdnoise_analysis::fit::BootstrapOptions {
             resamples: args.resamples,

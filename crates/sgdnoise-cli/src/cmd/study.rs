@@ -65,12 +65,7 @@ pub fn main(args: StudyArgs) -> anyhow::Result<()> {
     if report.failed > 0 {
         anyhow::bail!("{} runs failed", report.failed);
     }
-    let ids: std::collections::HashSet<String> = plan.runs.iter().map(|r| r.identity()).collect();
-    let summaries: Vec<_> = store
-        .collect()?
-        .into_iter()
-        .filter(|s| ids.contains(&s.id))
-        .collect();
+    let summaries = store.summaries_of(&plan)?;
     let study = sgdnoise_analysis::study::report(&summaries, &BootstrapOptions::default());
     outln!("{}", study.text);
     outln!(
