@@ -1,8 +1,9 @@
 //! Per-run lock files, so that several executors (local processes, SLURM tasks on many nodes)
 //! can share one store without running a run twice at the same time.
 //!
-//! `STORE/locks/<id>.lock` is created with `O_EXCL` (atomic on local filesystems and NFSv3+) and
-//! holds the holder's host, pid and process start time as JSON. The holder refreshes the file's
+//! `STORE/locks/<id>.lock` is published whole, as a hard link of a private file already written
+//! (the link fails if the lock exists: atomic on local filesystems and NFS), and holds the
+//! holder's host, pid and process start time as JSON. The holder refreshes the file's
 //! modification time while the run goes on ([`RunLock::heartbeat`]) and removes it when done. A
 //! lock is stale, and is broken by the next executor, when
 //! - its holder is on this host and that process is gone (or the pid now belongs to a process
