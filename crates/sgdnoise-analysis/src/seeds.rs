@@ -456,6 +456,7 @@ pub(crate) mod testing {
                 layers: Vec::new(),
                 perceptron: None,
             },
+            unknown: Default::default(),
         }
     }
 }

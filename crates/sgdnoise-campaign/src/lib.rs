@@ -16,10 +16,10 @@ pub mod sweepfile;
 pub mod table;
 
 pub use local::{
-    missing, read_failure, run_local, run_one, run_state, status, FailureRecord, LocalOptions,
-    RunOutcome, RunState, StatusReport, SweepEvent, SweepReport, FAILED_FILE,
+    check_data, missing, read_failure, run_local, run_one, run_state, status, FailureRecord,
+    LocalOptions, RunOutcome, RunState, StatusReport, SweepEvent, SweepReport, FAILED_FILE,
 };
-pub use store::Store;
+pub use store::{Collection, SkipReason, Skipped, Store};
 pub use sweepfile::{Axis, Expansion, PlanError, PlanErrors, SlurmSettings, SweepFile};
 
 use sgdnoise_core::settings::RunSpec;

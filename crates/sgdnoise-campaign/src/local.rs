@@ -1,11 +1,22 @@
 //! The local executor: runs the missing runs of a plan on this machine's cores, one thread per
 //! run, resumable and safe beside other executors on the same store.
+//!
+//! What a run's attempt leaves:
+//! - it finished: its summary (see [`crate::store`]); `failed.json` of earlier attempts is gone;
+//! - it failed by itself (a panic, settings the data cannot serve): `failed.json` with the error,
+//!   and later sweeps skip it unless asked to retry ([`LocalOptions::retry_failed`]);
+//! - its surroundings failed (a data set missing or damaged, a full disk, a folder that cannot be
+//!   written; [`sgdnoise_core::Error::is_environment`]): nothing is recorded, the sweep stops
+//!   starting runs and returns the error, and the next sweep, once the cause is fixed, runs it;
+//! - a folder whose summary cannot count for this run (corrupt, or naming another run) is moved
+//!   aside to `runs/<id>.aside-N` before the run starts again ([`SweepEvent::SetAside`]), never
+//!   deleted.
 
 use crate::{lock, Plan, Store};
 use serde::{Deserialize, Serialize};
-use sgdnoise_core::rundir::{self, Summary};
+use sgdnoise_core::rundir::{self, Summary, SummaryState};
 use sgdnoise_core::settings::RunSpec;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 
@@ -26,9 +37,24 @@ pub struct LocalOptions {
 /// What the executor reports while it works.
 #[derive(Clone, Debug)]
 pub enum SweepEvent {
-    Started { id: String },
-    Finished { id: String, summary: Box<Summary> },
-    Failed { id: String, error: String },
+    Started {
+        id: String,
+    },
+    /// The folder of run `id` held a summary that cannot count for it (`why`); it was moved to
+    /// `to` (never deleted) before the run started again.
+    SetAside {
+        id: String,
+        to: PathBuf,
+        why: String,
+    },
+    Finished {
+        id: String,
+        summary: Box<Summary>,
+    },
+    Failed {
+        id: String,
+        error: String,
+    },
 }
 
 /// Counts at the end of a sweep.
@@ -61,24 +87,31 @@ pub struct FailureRecord {
     pub crate_version: String,
 }
 
-/// Reads the failure record of the run in `dir`, if any (an unreadable one counts as a failure
-/// with its parse error).
+/// Reads the failure record of the run in `dir`, if any. An unreadable record is none: it says
+/// nothing about the run (a damaged file, cut short by a full disk), so the run is tried again.
 pub fn read_failure(dir: &Path) -> Option<FailureRecord> {
-    let path = dir.join(FAILED_FILE);
-    let text = std::fs::read_to_string(&path).ok()?;
-    Some(serde_json::from_str(&text).unwrap_or_else(|e| {
-        FailureRecord {
-            id: dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            error: format!("{}: unreadable failure record: {e}", path.display()),
-            host: String::new(),
-            pid: 0,
-            time: 0,
-            crate_version: String::new(),
+    let text = std::fs::read_to_string(dir.join(FAILED_FILE)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Checks, before anything runs, that the data sets of the runs of `plan` not finished in
+/// `store` are there and readable (each is read once, then cached for the runs). The error
+/// names the data set, where it was looked for and how to get it.
+pub fn check_data(plan: &Plan, store: &Store) -> Result<(), sgdnoise_core::data::DataError> {
+    use sgdnoise_core::data::{images, locate::RawSet};
+    let mut checked = Vec::new();
+    for spec in &plan.runs {
+        let Some(set) = RawSet::of_task(spec.dataset) else {
+            continue;
+        };
+        let key = (set, spec.exec.data_dir.clone());
+        if checked.contains(&key) || store.is_finished(&spec.identity()) {
+            continue;
         }
-    }))
+        images::pool(set, spec.exec.data_dir.as_deref())?;
+        checked.push(key);
+    }
+    Ok(())
 }
 
 /// Where a run stands in a store.
@@ -96,7 +129,7 @@ pub enum RunState {
 /// The state of `spec` in `store`.
 pub fn run_state(store: &Store, spec: &RunSpec) -> RunState {
     let dir = store.dir_of(spec);
-    if rundir::is_finished(&dir) {
+    if store.is_finished(&spec.identity()) {
         return RunState::Done;
     }
     if let Ok((holder, age)) = lock::read_lock(&store.lock_path(&spec.identity())) {
@@ -133,19 +166,22 @@ pub enum RunOutcome {
 }
 
 /// Runs one run of a sweep in `store` unless it is finished, failed before (without `retry`), or
-/// held by another executor. `started` is called once the run is locked and about to start.
-/// `stop` interrupts it (the directory stays partial). Errors are only those of the store itself
-/// (cannot create the lock or write `failed.json`); a run's own error is [`RunOutcome::Failed`].
+/// held by another executor. `events` hears [`SweepEvent::SetAside`] when the run's folder had to
+/// be moved aside, and [`SweepEvent::Started`] once the run is locked and about to start.
+/// `stop` interrupts it (the directory stays partial). The errors returned are those of the
+/// store and of the run's surroundings ([`sgdnoise_core::Error::is_environment`]: a missing data
+/// set, a full disk), which are not recorded as the run's failure; a run's own error is
+/// [`RunOutcome::Failed`], recorded in `failed.json`.
 pub fn run_one(
     store: &Store,
     spec: &RunSpec,
     retry_failed: bool,
     stop: Option<&AtomicBool>,
-    started: &mut dyn FnMut(),
+    events: &mut dyn FnMut(SweepEvent),
 ) -> Result<RunOutcome, sgdnoise_core::Error> {
     let dir = store.dir_of(spec);
     let id = spec.identity();
-    if rundir::is_finished(&dir) {
+    if store.is_finished(&id) {
         return Ok(RunOutcome::AlreadyDone);
     }
     if !retry_failed {
@@ -153,19 +189,34 @@ pub fn run_one(
             return Ok(RunOutcome::PreviouslyFailed(f.error));
         }
     }
-    let mut held =
-        match lock::acquire(store, &id).map_err(|e| sgdnoise_core::Error::io(store.root(), e))? {
-            lock::Acquire::Taken(l) => l,
-            lock::Acquire::Busy(h) => return Ok(RunOutcome::Busy(h)),
-        };
+    let mut held = match lock::acquire(store, &id)
+        .map_err(|e| sgdnoise_core::Error::io(&store.lock_path(&id), e))?
+    {
+        lock::Acquire::Taken(l) => l,
+        lock::Acquire::Busy(h) => return Ok(RunOutcome::Busy(h)),
+    };
     // Another executor may have finished it between the first check and the lock.
-    if rundir::is_finished(&dir) {
+    if store.is_finished(&id) {
         return Ok(RunOutcome::AlreadyDone);
     }
     if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
         return Ok(RunOutcome::Interrupted);
     }
-    started();
+    // A summary that cannot count for this run is kept, out of the way.
+    let why = match rundir::summary_state(&dir) {
+        SummaryState::Absent => None,
+        SummaryState::Finished { id: other } => Some(format!("its summary names run {other}")),
+        SummaryState::Corrupt { reason } => Some(reason),
+    };
+    if let Some(why) = why {
+        let to = store.set_aside(&id)?;
+        events(SweepEvent::SetAside {
+            id: id.clone(),
+            to,
+            why,
+        });
+    }
+    events(SweepEvent::Started { id: id.clone() });
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         sgdnoise_core::run::execute(spec, Some(&dir), &mut |_| {
             held.heartbeat();
@@ -180,6 +231,9 @@ pub fn run_one(
             let _ = std::fs::remove_file(dir.join(FAILED_FILE));
             return Ok(RunOutcome::Finished(Box::new(summary)));
         }
+        // Two executors that broke the same stale lock: the other one finished it.
+        Ok(Err(_)) if store.is_finished(&id) => return Ok(RunOutcome::AlreadyDone),
+        Ok(Err(e)) if e.is_environment() => return Err(e),
         Ok(Err(e)) => e.to_string(),
         Err(panic) => {
             let what = panic
@@ -212,7 +266,9 @@ enum Message {
 
 /// Runs every run of `plan` whose summary is missing from `store`, `opts.workers` at a time.
 /// Safe to run concurrently with other executors on the same store, and to kill at any moment:
-/// the next call picks up where it stopped.
+/// the next call picks up where it stopped. An error of the store or of the runs' surroundings
+/// (see [`run_one`]) stops it from starting further runs; the runs in flight end, and the first
+/// such error is returned.
 pub fn run_local(
     plan: &Plan,
     store: &Store,
@@ -229,7 +285,7 @@ pub fn run_local(
         .runs
         .iter()
         .filter(|spec| {
-            let done = rundir::is_finished(&store.dir_of(spec));
+            let done = store.is_finished(&spec.identity());
             report.already_done += done as usize;
             !done
         })
@@ -241,15 +297,17 @@ pub fn run_local(
     .min(pending.len().max(1));
     let next = AtomicUsize::new(0);
     let stop = opts.stop.as_deref();
+    // Set on the first error of the store or the surroundings: no further run starts.
+    let broken = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel::<Result<Message, sgdnoise_core::Error>>();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let tx = tx.clone();
-            let (next, pending) = (&next, &pending);
+            let (next, pending, broken) = (&next, &pending, &broken);
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(spec) = pending.get(i) else { break };
-                if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+                if stop.is_some_and(|s| s.load(Ordering::SeqCst)) || broken.load(Ordering::SeqCst) {
                     let _ = tx.send(Ok(Message::Outcome(
                         spec.identity(),
                         RunOutcome::Interrupted,
@@ -257,9 +315,12 @@ pub fn run_local(
                     continue;
                 }
                 let id = spec.identity();
-                let outcome = run_one(store, spec, opts.retry_failed, stop, &mut || {
-                    let _ = tx.send(Ok(Message::Event(SweepEvent::Started { id: id.clone() })));
+                let outcome = run_one(store, spec, opts.retry_failed, stop, &mut |event| {
+                    let _ = tx.send(Ok(Message::Event(event)));
                 });
+                if outcome.is_err() {
+                    broken.store(true, Ordering::SeqCst);
+                }
                 if tx.send(outcome.map(|o| Message::Outcome(id, o))).is_err() {
                     break;
                 }
@@ -340,7 +401,7 @@ pub fn missing(plan: &Plan, store: &Store, retry_failed: bool) -> Vec<usize> {
         .enumerate()
         .filter(|(_, spec)| {
             let dir = store.dir_of(spec);
-            !rundir::is_finished(&dir) && (retry_failed || read_failure(&dir).is_none())
+            !store.is_finished(&spec.identity()) && (retry_failed || read_failure(&dir).is_none())
         })
         .map(|(i, _)| i)
         .collect()

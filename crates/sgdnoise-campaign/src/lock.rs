@@ -1,15 +1,21 @@
 //! Per-run lock files, so that several executors (local processes, SLURM tasks on many nodes)
 //! can share one store without running a run twice at the same time.
 //!
-//! `STORE/locks/<id>.lock` is created with `O_EXCL` (atomic on local filesystems and NFSv3+) and
-//! holds the holder's host, pid and process start time as JSON. The holder refreshes the file's
+//! `STORE/locks/<id>.lock` is published whole, as a hard link of a private file already written
+//! (the link fails if the lock exists: atomic on local filesystems and NFS), and holds the
+//! holder's host, pid and process start time as JSON. The holder refreshes the file's
 //! modification time while the run goes on ([`RunLock::heartbeat`]) and removes it when done. A
 //! lock is stale, and is broken by the next executor, when
 //! - its holder is on this host and that process is gone (or the pid now belongs to a process
 //!   started at another time), or
 //! - its holder is on another host and the file was not refreshed for [`STALE_AFTER_SECONDS`]
 //!   (the holder died with its node), or
-//! - it cannot be parsed and is older than a minute (the holder died between create and write).
+//! - it cannot be parsed (empty or cut short): locks are published whole (see [`acquire`]), so
+//!   such a file names no live holder; it was left by a crash or a full disk, or by a version
+//!   that created locks empty and wrote them afterwards.
+//!
+//! A lock that cannot be written (a full disk) is not left behind: the attempt removes what it
+//! wrote and returns the error.
 //!
 //! Breaking a stale lock and taking it are two steps; two executors breaking the same stale lock
 //! at the same instant could both proceed. The run then executes twice, which costs time but
@@ -105,24 +111,25 @@ pub enum Acquire {
     Busy(LockHolder),
 }
 
-/// Reads a lock file: the holder, and how long ago it was refreshed.
+/// Reads a lock file: the holder (None when the file does not name one: empty or cut short),
+/// and how long ago it was refreshed. A file that is gone is an error of kind `NotFound`.
 pub fn read_lock(path: &Path) -> io::Result<(Option<LockHolder>, Duration)> {
+    let text = fs::read(path)?;
     let meta = fs::metadata(path)?;
     let age = meta
         .modified()
         .ok()
         .and_then(|m| SystemTime::now().duration_since(m).ok())
         .unwrap_or_default();
-    let holder = fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
+    let holder = serde_json::from_slice(&text).ok();
     Ok((holder, age))
 }
 
-/// Whether a lock with this holder and age is left by a dead executor.
+/// Whether a lock with this holder and age is left by a dead executor (a lock that names no
+/// holder is: see the module doc).
 pub fn is_stale(holder: Option<&LockHolder>, age: Duration) -> bool {
     match holder {
-        None => age > Duration::from_secs(60),
+        None => true,
         Some(h) if h.host == hostname() => match process_start_ticks(h.pid) {
             None => true,
             Some(ticks) => h.start_ticks.is_some_and(|t| t != ticks),
@@ -145,10 +152,14 @@ pub fn acquire(store: &Store, id: &str) -> io::Result<Acquire> {
     for _ in 0..5 {
         let n = N.fetch_add(1, Ordering::Relaxed);
         let private = dir.join(format!(".{id}.{}.{n}.tmp", std::process::id()));
-        {
-            let mut f = File::create(&private)?;
+        let written = File::create(&private).and_then(|mut f| {
             f.write_all(me.as_bytes())?;
-            f.sync_all()?;
+            f.sync_all()
+        });
+        if let Err(e) = written {
+            // A full disk: leave nothing behind that could pass for a lock.
+            let _ = fs::remove_file(&private);
+            return Err(e);
         }
         let result = publish(&path, &private);
         let taken_away = !private.exists();
@@ -169,7 +180,13 @@ fn publish(path: &Path, private: &Path) -> io::Result<Acquire> {
     for _ in 0..5 {
         match fs::hard_link(private, path) {
             Ok(()) => {
-                let file = OpenOptions::new().write(true).open(path)?;
+                let file = match OpenOptions::new().write(true).open(path) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        let _ = fs::remove_file(path);
+                        return Err(e);
+                    }
+                };
                 return Ok(Acquire::Taken(RunLock {
                     path: path.to_path_buf(),
                     file,
@@ -222,7 +239,7 @@ pub fn clean_finished(store: &Store) -> usize {
             // A private file holds its writer, as a lock does; one without a readable writer was
             // cut short by a kill (a live writer whose file is taken just writes it again).
             if let Ok((holder, age)) = read_lock(&path) {
-                if holder.is_none() || is_stale(holder.as_ref(), age) {
+                if is_stale(holder.as_ref(), age) {
                     let _ = fs::remove_file(&path);
                 }
             }
@@ -307,6 +324,30 @@ mod tests {
             Duration::from_secs(STALE_AFTER_SECONDS + 1)
         ));
         fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// Regression (issue 15, item 2): an empty lock (left by a full disk, or by a crash of a
+    /// version that wrote locks in two steps) counted as held by a live executor, so `sweep run`
+    /// skipped its run as "busy elsewhere" and exited 0. It names no live holder: it is broken.
+    #[test]
+    fn an_empty_or_cut_lock_names_no_live_holder_and_is_broken() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::new(root.path());
+        fs::create_dir_all(store.locks_dir()).unwrap();
+        for (id, text) in [("e", ""), ("c", "{\"host\": \"vm\", \"pi")] {
+            fs::write(store.lock_path(id), text).unwrap();
+            let (holder, _) = read_lock(&store.lock_path(id)).unwrap();
+            assert!(holder.is_none());
+            assert!(is_stale(None, Duration::ZERO), "fresh, yet no holder");
+            let lock = match acquire(&store, id).unwrap() {
+                Acquire::Taken(l) => l,
+                Acquire::Busy(h) => panic!("{id}: busy: {h}"),
+            };
+            let (holder, _) = read_lock(&store.lock_path(id)).unwrap();
+            assert_eq!(holder.map(|h| h.pid), Some(std::process::id()));
+            drop(lock);
+        }
+        assert_eq!(fs::read_dir(store.locks_dir()).unwrap().count(), 0);
     }
 
     /// Regression: the lock file was created empty and then written, so a kill -9 in between left

@@ -1,6 +1,7 @@
 //! One CSV table of a store's finished runs: a row per run, an `id` column, the flat settings
 //! (the [`RunConfig`] keys, resolved `temp`, `lr`, `alpha`, `ptr` filled in) and every scalar
-//! field of the summary.
+//! field of the summary, including those this version does not know ([`Summary::unknown`],
+//! named by their path: `gpu_seconds`, `config.new_setting`).
 
 use serde_json::Value;
 use sgdnoise_core::rundir::Summary;
@@ -52,9 +53,15 @@ pub fn rows(summaries: &[Summary]) -> (Vec<String>, Vec<Vec<String>>) {
     };
     let flat: Vec<serde_json::Map<String, Value>> = summaries
         .iter()
-        .map(|s| match serde_json::to_value(s) {
-            Ok(Value::Object(m)) => m,
-            _ => serde_json::Map::new(),
+        .map(|s| {
+            let mut m = match serde_json::to_value(s) {
+                Ok(Value::Object(m)) => m,
+                _ => serde_json::Map::new(),
+            };
+            for (k, v) in &s.unknown {
+                m.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+            m
         })
         .collect();
     let mut summary_keys: Vec<String> = SUMMARY_COLUMNS.iter().map(|s| s.to_string()).collect();

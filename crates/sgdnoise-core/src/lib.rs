@@ -54,4 +54,18 @@ impl Error {
     pub fn is_bad_input(&self) -> bool {
         matches!(self, Error::Config(_) | Error::Data(_))
     }
+
+    /// Whether this error lies in the run's surroundings, not in its settings: a data set that
+    /// is missing, unreadable or damaged, a run folder that cannot be written (a full disk, a
+    /// read-only or vanished folder). Fixing the surroundings makes the same run work, so such an
+    /// error is never recorded as the run's failure (see `sgdnoise_campaign::local`). A data set
+    /// too small for the settings ([`data::DataError::TooFew`]) is the run's own failure.
+    pub fn is_environment(&self) -> bool {
+        match self {
+            Error::Io { .. } => true,
+            Error::Data(data::DataError::TooFew { .. }) => false,
+            Error::Data(_) => true,
+            Error::Config(_) | Error::Other(_) => false,
+        }
+    }
 }

@@ -58,7 +58,8 @@ pub struct Record {
     pub step: u64,
     /// Training time t = lr * step.
     pub t: f64,
-    /// Seconds since training started.
+    /// Seconds since training started (NaN when a summary of another version lacks it).
+    #[serde(default = "not_recorded")]
     pub wall: f64,
     pub train: SetStats,
     pub test: SetStats,
@@ -66,9 +67,14 @@ pub struct Record {
     pub rel_weight_change: f64,
     /// Mean over layers of each layer's ||w_l - w_l0|| / ||w_l0|| (the other reading of SPEC §5, OPEN).
     pub rel_weight_change_layer_mean: f64,
+    #[serde(default)]
     pub layers: Vec<LayerStats>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub perceptron: Option<PerceptronStats>,
+}
+
+fn not_recorded() -> f64 {
+    f64::NAN
 }
 
 /// Statistics of predictions `pred` (= f - f0) against labels `y`.

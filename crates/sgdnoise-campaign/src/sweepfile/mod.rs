@@ -53,8 +53,9 @@
 //! Within one part (or the whole file when it has none), single axes combine in the
 //! alphabetical order of their keys (the first varies slowest), then the `[[zip]]` groups in
 //! file order; parts follow each other in file order. A value on an axis replaces the same key
-//! of `[fixed]` (and giving `temp` on an axis replaces an `lr` of `[fixed]`, and the reverse);
-//! `temp` and `lr` cannot both be axes. Every combination is resolved with
+//! of `[fixed]`. Of `temp` and `lr` a run is given one, never both: they cannot both be axes
+//! (single, `[[zip]]` or `[[part]]` axes of one grid), nor one in `[fixed]` and the other an
+//! axis (exit 2, naming both). Every combination is resolved with
 //! [`RunConfig::resolve`] before anything runs; all invalid ones are reported together
 //! ([`PlanErrors`]). Combinations that resolve to the same run (same
 //! [`RunSpec::identity`](sgdnoise_core::settings::RunSpec::identity)) are run once.
@@ -265,26 +266,38 @@ impl SweepFile {
             parts,
             slurm: raw.slurm,
         };
-        // Settings of which only one may be given cannot both be axes: the product would hold
-        // combinations labelled with one value and run with the other.
+        // Settings of which only one may be given cannot both be axes, nor one fixed and the
+        // other an axis: the product would hold combinations labelled with one value and run
+        // with the other, or silently drop one of them.
         for (g, grid) in sweep.grids().iter().enumerate() {
             let keys: HashSet<String> = grid
                 .iter()
                 .flat_map(|a| a.keys.iter().map(|k| k.replace('-', "_")))
                 .collect();
+            let ctx = if sweep.parts.is_empty() {
+                "axes".to_string()
+            } else {
+                format!("part #{}", g + 1)
+            };
             for (a, b) in EXCLUSIVE {
                 if keys.contains(*a) && keys.contains(*b) {
-                    let ctx = if sweep.parts.is_empty() {
-                        "axes".to_string()
-                    } else {
-                        format!("part #{}", g + 1)
-                    };
                     errors.push(err(
-                        ctx,
+                        &ctx,
                         format!(
                             "`{a}` and `{b}` are both axes: a run is given one of them, never both"
                         ),
                     ));
+                }
+                for (fixed, axis) in [(a, b), (b, a)] {
+                    if sweep.fixed.is_set(fixed) && keys.contains(*axis) {
+                        errors.push(err(
+                            &ctx,
+                            format!(
+                                "`{fixed}` is in [fixed] and `{axis}` is an axis: a run is given \
+                                 one of them, never both (drop `{fixed}` from [fixed])"
+                            ),
+                        ));
+                    }
                 }
             }
         }

@@ -113,11 +113,28 @@ fn zip_groups_vary_together_and_duplicates_run_once() {
     assert!(bad.0[0].message.contains("equal lengths"), "{bad}");
 }
 
+/// Regression (issue 15, item 6): a `temp` axis silently replaced an `lr` of `[fixed]` (and the
+/// reverse), so the file's fixed value was dropped without a word. Both given is refused, as
+/// with flags and within `[fixed]`, naming both.
 #[test]
-fn an_axis_temp_replaces_a_fixed_lr() {
-    let f = SweepFile::parse("[fixed]\nlr = 1.0\nbatch = 2\n[axes]\ntemp = [0.5]\n", "t").unwrap();
-    let e = f.expand().unwrap();
-    assert_eq!(e.plan.runs[0].temp, 0.5);
+fn a_fixed_lr_with_a_temp_axis_is_rejected_naming_both() {
+    for text in [
+        "[fixed]\nlr = 1.0\nbatch = 2\n[axes]\ntemp = [0.5]\n",
+        "[fixed]\ntemp = 1.0\nbatch = 2\n[axes]\nlr = [0.5, 1.0]\n",
+        "[fixed]\nlr = 1.0\nbatch = 2\n[[zip]]\ntemp = [0.5]\nptr = [8]\n",
+        "[fixed]\nlr = 1.0\nbatch = 2\n[[part]]\nptr = [8]\n[[part]]\ntemp = [0.5]\n",
+    ] {
+        let bad = SweepFile::parse(text, "t").unwrap_err();
+        assert_eq!(bad.0.len(), 1, "{text}: {bad}");
+        let m = &bad.0[0].message;
+        assert!(
+            m.contains("`lr`") && m.contains("`temp`") && m.contains("[fixed]"),
+            "{text}: {m}"
+        );
+    }
+    // One of them alone, fixed or on an axis, is fine.
+    let f = SweepFile::parse("[fixed]\nbatch = 2\n[axes]\ntemp = [0.5]\n", "t").unwrap();
+    assert_eq!(f.expand().unwrap().plan.runs[0].temp, 0.5);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The local executor: resumes, never runs a finished run twice (also with two executors on one
 //! store), records failures, and leaves interrupted runs partial.
 
-use crate::util::{small_plan, temp_store};
+use crate::util::{small_plan, temp_store, tiny_mnist};
 use sgdnoise_campaign::{self as sweep, LocalOptions, SweepEvent, SweepFile};
 use sgdnoise_core::rundir;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -72,9 +72,14 @@ fn two_executors_on_one_store_run_each_run_once() {
 
 #[test]
 fn failures_are_recorded_skipped_and_retried() {
-    // An image data set in a folder that does not exist: run::execute returns an error.
-    let text = "[fixed]\ndataset = \"mnist_parity\"\ndata_dir = \"/nonexistent/sgdnoise\"\nbatch = 2\nptr = 16\npte = 16\ntemp = 1.0\n[axes]\nseed_init = [0, 1]\n";
-    let plan = SweepFile::parse(text, "failing")
+    // Settings the data cannot serve (16 + 16 points from a pool of 14): the run's own failure.
+    let data = tempfile::tempdir().unwrap();
+    tiny_mnist(data.path());
+    let text = format!(
+        "[fixed]\ndataset = \"mnist_parity\"\ndata_dir = \"{}\"\nbatch = 2\nptr = 16\npte = 16\ntemp = 1.0\n[axes]\nseed_init = [0, 1]\n",
+        data.path().display()
+    );
+    let plan = SweepFile::parse(&text, "failing")
         .unwrap()
         .expand()
         .unwrap()
@@ -92,6 +97,7 @@ fn failures_are_recorded_skipped_and_retried() {
     for spec in &plan.runs {
         let f = sweep::read_failure(&store.dir_of(spec)).expect("failed.json");
         assert_eq!(f.id, spec.identity());
+        assert!(f.error.contains("only 14"), "{}", f.error);
         assert!(errors.iter().any(|(id, e)| *id == f.id && *e == f.error));
     }
     let st = sweep::status(&plan, &store);
@@ -107,6 +113,39 @@ fn failures_are_recorded_skipped_and_retried() {
     assert!(sweep::missing(&plan, &store, false).is_empty());
     assert_eq!(sweep::missing(&plan, &store, true).len(), 2);
     std::fs::remove_dir_all(store.root()).unwrap();
+}
+
+/// Regression (issue 15, item 10): a missing data set was recorded as each run's failure, so
+/// that every later sweep skipped the runs ("0 ran, 0 failed") even once the data was there.
+/// It is an error of the surroundings: reported, never recorded, and the runs run once the
+/// data is there.
+#[test]
+fn missing_data_is_not_cached_as_a_run_failure() {
+    let data = tempfile::tempdir().unwrap();
+    let text = format!(
+        "[fixed]\ndataset = \"mnist_parity\"\ndata_dir = \"{}\"\nbatch = 2\nptr = 8\npte = 4\ntemp = 1.0\n[axes]\nseed_init = [0, 1, 2]\n",
+        data.path().join("mnist").display()
+    );
+    let plan = SweepFile::parse(&text, "nodata")
+        .unwrap()
+        .expand()
+        .unwrap()
+        .plan;
+    let store = temp_store("nodata");
+    let e = sweep::check_data(&plan, &store).unwrap_err();
+    assert!(e.to_string().contains("MNIST: files not found"), "{e}");
+    let e = sweep::run_local(&plan, &store, &LocalOptions::default(), &mut |_| {}).unwrap_err();
+    assert!(e.is_environment(), "{e}");
+    for spec in &plan.runs {
+        assert!(sweep::read_failure(&store.dir_of(spec)).is_none());
+    }
+    assert_eq!(sweep::missing(&plan, &store, false).len(), 3);
+    assert_eq!(std::fs::read_dir(store.locks_dir()).unwrap().count(), 0);
+    // The data arrives: the same sweep runs everything, no --retry-failed needed.
+    tiny_mnist(&data.path().join("mnist"));
+    sweep::check_data(&plan, &store).unwrap();
+    let r = sweep::run_local(&plan, &store, &LocalOptions::default(), &mut |_| {}).unwrap();
+    assert_eq!((r.ran, r.failed, r.skipped_failed), (3, 0, 0), "{r:?}");
 }
 
 #[test]

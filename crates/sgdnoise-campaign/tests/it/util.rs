@@ -40,3 +40,22 @@ pub fn small_plan() -> Plan {
     .unwrap()
     .plan
 }
+
+/// A tiny MNIST look-alike in `dir` (created): 10 training images of 28 x 28 with the official
+/// first ten labels (which tell MNIST from Fashion-MNIST) and 4 test images: a pool of 14.
+pub fn tiny_mnist(dir: &std::path::Path) {
+    use sgdnoise_core::data::idx;
+    std::fs::create_dir_all(dir).unwrap();
+    let images = |n: usize| {
+        let pixels: Vec<u8> = (0..n * 784).map(|k| (k * 37 % 251) as u8).collect();
+        idx::encode(&[n, 28, 28], &pixels)
+    };
+    let write = |name: &str, bytes: Vec<u8>| std::fs::write(dir.join(name), bytes).unwrap();
+    write("train-images-idx3-ubyte", images(10));
+    write(
+        "train-labels-idx1-ubyte",
+        idx::encode(&[10], &[5, 0, 4, 1, 9, 2, 1, 3, 1, 4]),
+    );
+    write("t10k-images-idx3-ubyte", images(4));
+    write("t10k-labels-idx1-ubyte", idx::encode(&[4], &[7, 2, 1, 0]));
+}

@@ -58,9 +58,11 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let runs = Store::new(&args.store)
-        .collect()
+    let collection = Store::new(&args.store)
+        .scan()
         .with_context(|| format!("reading {}", args.store.display()))?;
+    crate::cmd::collect::warn_skipped(&collection, &args.store);
+    let runs = collection.summaries;
     if runs.is_empty() {
         return Err(
             crate::BadInput(format!("{} holds no finished run", args.store.display())).into(),

@@ -1,9 +1,18 @@
 //! `sgdnoise collect STORE --output TABLE.csv`: one CSV row per finished run of a store.
+//!
+//! Every row's id is unique and names the folder the summary lives in. What is left out is
+//! reported on stderr, grouped, with counts and paths: copies and folders set aside (a summary
+//! naming another run), corrupt or truncated summaries, and finished runs this version cannot
+//! read. The exit code stays 0 then (the table of the readable runs is written), after a
+//! `warning:` line; `sgdnoise sweep run` moves a corrupt summary of a planned run aside and runs
+//! it again. The table is never written inside the store's `runs/`, `locks/` or `slurm/`
+//! folders, nor over a file of the store that is not a CSV table (exit 2).
 
 use crate::output::outln;
+use crate::BadInput;
 use clap::Args;
-use sgdnoise_campaign::Store;
-use std::path::PathBuf;
+use sgdnoise_campaign::{Collection, Store};
+use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
 pub struct CollectArgs {
@@ -16,14 +25,102 @@ pub struct CollectArgs {
 
 pub fn main(args: CollectArgs) -> anyhow::Result<()> {
     if !Store::exists_at(&args.store) {
-        return Err(crate::BadInput(format!(
+        return Err(BadInput(format!(
             "{}: not a run store (no runs/ folder)",
             args.store.display()
         ))
         .into());
     }
-    let summaries = Store::new(&args.store).collect()?;
-    let n = sgdnoise_campaign::table::write_csv(&summaries, &args.output)?;
+    check_output(&args.store, &args.output)?;
+    let collection = Store::new(&args.store).scan()?;
+    warn_skipped(&collection, &args.store);
+    let n = sgdnoise_campaign::table::write_csv(&collection.summaries, &args.output)?;
     outln!("{n} finished runs -> {}", args.output.display());
     Ok(())
+}
+
+/// The absolute form of `path`, through every symbolic link of the part that exists.
+fn resolved(path: &Path) -> Option<PathBuf> {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return Some(p);
+    }
+    let name = path.file_name()?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    Some(resolved(parent)?.join(name))
+}
+
+/// Refuses (exit 2) a table that would land inside the store's own folders or replace a file of
+/// the store that is not a CSV table, or a folder.
+fn check_output(store: &Path, output: &Path) -> Result<(), BadInput> {
+    if output.is_dir() {
+        return Err(BadInput(format!(
+            "--output {}: is a folder; give the path of a CSV file",
+            output.display()
+        )));
+    }
+    let (Some(out), Some(root)) = (resolved(output), resolved(store)) else {
+        return Ok(());
+    };
+    let Ok(inside) = out.strip_prefix(&root) else {
+        return Ok(());
+    };
+    let first = inside
+        .components()
+        .next()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if ["runs", "locks", "slurm"].contains(&first.as_str()) {
+        return Err(BadInput(format!(
+            "--output {}: is inside the store's {first}/ folder, which holds the runs' own files; \
+             write the table elsewhere (e.g. {}/table.csv)",
+            output.display(),
+            store.display()
+        )));
+    }
+    let is_csv = out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if out.exists() && !is_csv {
+        return Err(BadInput(format!(
+            "--output {}: would replace a file of the store that is not a CSV table",
+            output.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Reports on stderr what a scan of `store` left out, grouped by kind, with counts and paths.
+pub fn warn_skipped(c: &Collection, store: &Path) {
+    if c.skipped.is_empty() {
+        return;
+    }
+    eprintln!(
+        "warning: {} entr{} of {} left out of the {} finished runs:",
+        c.skipped.len(),
+        if c.skipped.len() == 1 { "y" } else { "ies" },
+        store.join("runs").display(),
+        c.summaries.len()
+    );
+    let mut kinds: Vec<&'static str> = c.skipped.iter().map(|s| s.why.kind()).collect();
+    kinds.dedup();
+    kinds.sort();
+    kinds.dedup();
+    for kind in kinds {
+        let of_kind: Vec<_> = c.skipped.iter().filter(|s| s.why.kind() == kind).collect();
+        eprintln!("  {} {kind}:", of_kind.len());
+        for s in of_kind.iter().take(10) {
+            let (path, detail) = (s.path.display().to_string(), s.why.detail());
+            if detail.starts_with(&path) {
+                eprintln!("    {detail}");
+            } else {
+                eprintln!("    {path}: {detail}");
+            }
+        }
+        if of_kind.len() > 10 {
+            eprintln!("    ... and {} more", of_kind.len() - 10);
+        }
+    }
 }

@@ -37,6 +37,9 @@ pub struct ReproduceArgs {
     /// Only analyse what is already in DIR/store (no runs).
     #[arg(long)]
     pub no_run: bool,
+    /// Run again the runs that failed before (their errors are in DIR/store/runs/<id>/failed.json).
+    #[arg(long)]
+    pub retry_failed: bool,
     /// Bootstrap resamples of the confidence intervals.
     #[arg(long, default_value_t = 1000)]
     pub resamples: usize,
@@ -85,38 +88,59 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
         plan.runs.len(),
         store.root().display()
     );
+    let mut not_done = None;
     if !args.no_run {
+        // Missing data would fail every run alike: say it once, before anything runs.
+        sweep::check_data(&plan, &store).with_context(|| {
+            format!(
+                "preset {stem} needs its data set; nothing was run (give --data-dir, or get the data as below)"
+            )
+        })?;
         let started = std::time::Instant::now();
         let stop = crate::signals::stop_flag();
         let opts = LocalOptions {
             workers: args.workers,
+            retry_failed: args.retry_failed,
             stop: Some(stop),
-            ..Default::default()
         };
         let mut progress = SweepProgress::new(plan.runs.len(), 0, args.quiet, 50);
         let rep = sweep::run_local(&plan, &store, &opts, &mut |ev| match ev {
             SweepEvent::Started { .. } => progress.started(),
+            SweepEvent::SetAside { id, to, why } => {
+                progress.say(crate::cmd::sweep::set_aside_line(&id, &to, &why))
+            }
             SweepEvent::Finished { .. } => progress.finished(),
             SweepEvent::Failed { id, error } => {
                 progress.failed();
                 eprintln!("  run {id} failed: {error}");
             }
         })
+        .context(crate::cmd::sweep::STOPPED)
         .with_context(|| format!("sweep {}", plan.name))?;
         progress.finish();
         eprintln!(
-            "sweep: {} of {} already done, {} ran, {} failed, {:.1} s",
+            "sweep: {} of {} already done, {} ran, {} failed now, {} failed before (skipped), {:.1} s",
             rep.already_done,
             rep.total,
             rep.ran,
             rep.failed,
+            rep.skipped_failed,
             started.elapsed().as_secs_f64()
         );
         crate::signals::check(
             "finished runs are kept in the store; run the same command again to continue",
         )?;
+        not_done = crate::cmd::sweep::not_done(&rep);
     }
-    let runs = store.summaries_of(&plan)?;
+    let collection = store.summaries_of(&plan)?;
+    crate::cmd::collect::warn_skipped(&collection, store.root());
+    let runs = collection.summaries;
+    if runs.is_empty() {
+        if let Some(why) = not_done {
+            // Nothing to draw: no empty report over an earlier one.
+            anyhow::bail!("{why}; no figures were drawn");
+        }
+    }
     let opts = report::AnalysisOptions {
         bootstrap: sgdnoise_analysis::fit::BootstrapOptions {
             resamples: args.resamples,
@@ -133,5 +157,8 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
     };
     let a = report::analyze(&runs, kind, &opts, &out)?;
     crate::cmd::analyze::print_result(&a, &out);
+    if let Some(why) = not_done {
+        anyhow::bail!("{why}; the figures above show the finished runs only");
+    }
     Ok(())
 }

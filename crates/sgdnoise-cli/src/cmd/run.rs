@@ -5,18 +5,24 @@ use crate::output::outln;
 use crate::progress::RunProgress;
 use anyhow::Context;
 use clap::Args;
-use sgdnoise_core::rundir::Summary;
+use sgdnoise_core::rundir::{self, Summary, SummaryState};
 use sgdnoise_core::settings::{Arch, RunSpec};
 use sgdnoise_core::train::StopReason;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
     #[command(flatten)]
     pub settings: SettingsArgs,
     /// The run directory (config.json, checkpoints.jsonl, summary.json). Default: runs/<id>.
+    /// A folder holding this run's summary is not run again (its summary is shown); one holding
+    /// another run's is refused (see --force).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Run even where --out holds a finished run: the old folder is moved aside to
+    /// <out>.aside-N (never deleted) first.
+    #[arg(long)]
+    pub force: bool,
     /// Print the summary as JSON instead of text.
     #[arg(long)]
     pub json: bool,
@@ -31,6 +37,27 @@ pub fn main(args: RunArgs) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("runs").join(spec.identity()));
+    if !make_room(&spec, &out, args.force)? {
+        // This very run is finished there: show it, as a sweep would skip it.
+        match rundir::read_summary(&out) {
+            Ok(summary) if args.json => outln!("{}", serde_json::to_string_pretty(&summary)?),
+            Ok(summary) => {
+                outln!(
+                    "run {} is already finished in {} (not run again; --force runs it again)",
+                    summary.id,
+                    out.display()
+                );
+                print_summary(&spec, &summary, &out, summary.wall_seconds);
+            }
+            Err(e) => outln!(
+                "run {} is already finished in {} (not run again; --force runs it again); \
+                 this version cannot show its summary: {e}",
+                spec.identity(),
+                out.display()
+            ),
+        }
+        return Ok(());
+    }
     let started = std::time::Instant::now();
     let stop = crate::signals::stop_flag();
     let mut bar = RunProgress::new(args.quiet, spec.max_steps);
@@ -57,8 +84,38 @@ pub fn main(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Gets `out` ready for `spec`: Ok(true) to run there, Ok(false) when it holds this very run
+/// finished. A folder holding a summary of another run, or one that cannot be read, is refused
+/// (exit 2) unless `force`, which moves it aside (never deletes it).
+fn make_room(spec: &RunSpec, out: &Path, force: bool) -> anyhow::Result<bool> {
+    let id = spec.identity();
+    let what = match rundir::summary_state(out) {
+        SummaryState::Absent => return Ok(true),
+        SummaryState::Finished { id: found } if found == id && !force => return Ok(false),
+        SummaryState::Finished { id: found } if found == id => format!("this run ({id})"),
+        SummaryState::Finished { id: found } => format!("run {found} (other settings)"),
+        SummaryState::Corrupt { reason } => format!("a summary that cannot be read ({reason})"),
+    };
+    if !force {
+        return Err(crate::BadInput(format!(
+            "--out {}: holds the finished result of {what}; a finished run is never replaced. \
+             Give another --out, or add --force to move that folder aside (to {}.aside-N) and run here",
+            out.display(),
+            out.display()
+        ))
+        .into());
+    }
+    let to = rundir::move_aside(out).with_context(|| format!("moving {} aside", out.display()))?;
+    eprintln!(
+        "moved {} (it held the finished result of {what}) aside to {}",
+        out.display(),
+        to.display()
+    );
+    Ok(true)
+}
+
 /// The short human summary of a finished run.
-pub fn print_summary(spec: &RunSpec, s: &Summary, out: &std::path::Path, total_seconds: f64) {
+pub fn print_summary(spec: &RunSpec, s: &Summary, out: &Path, total_seconds: f64) {
     outln!(
         "run {}  ({} on {}, P = {}, alpha = {}, B = {}, T = {}, lr = {})",
         s.id,

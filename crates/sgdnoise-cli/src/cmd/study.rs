@@ -56,6 +56,9 @@ pub fn main(args: StudyArgs) -> anyhow::Result<()> {
         },
         &mut |event| match event {
             SweepEvent::Started { .. } => progress.started(),
+            SweepEvent::SetAside { id, to, why } => {
+                progress.say(crate::cmd::sweep::set_aside_line(&id, &to, &why))
+            }
             SweepEvent::Finished { .. } => progress.finished(),
             SweepEvent::Failed { .. } => progress.failed(),
         },
@@ -65,7 +68,7 @@ pub fn main(args: StudyArgs) -> anyhow::Result<()> {
     if report.failed > 0 {
         anyhow::bail!("{} runs failed", report.failed);
     }
-    let summaries = store.summaries_of(&plan)?;
+    let summaries = store.summaries_of(&plan)?.summaries;
     let study = sgdnoise_analysis::study::report(&summaries, &BootstrapOptions::default());
     outln!("{}", study.text);
     outln!(

@@ -4,6 +4,7 @@
 use crate::output::outln;
 use crate::progress::SweepProgress;
 use crate::BadInput;
+use anyhow::Context;
 use clap::{Args, Subcommand};
 use sgdnoise_campaign::sweepfile::Axis;
 use sgdnoise_campaign::{self as sweep, slurm, Expansion, Store, SweepEvent, SweepFile};
@@ -258,6 +259,57 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One line for a run folder moved aside (never deleted) before its run starts again.
+pub fn set_aside_line(id: &str, to: &Path, why: &str) -> String {
+    format!(
+        "moved  {id}: {why}; the old folder is kept as {}",
+        to.display()
+    )
+}
+
+/// Why a sweep ended with runs not done, if it did: what the command says before it exits with 1.
+pub fn not_done(report: &sweep::SweepReport) -> Option<String> {
+    let done = report.already_done + report.ran;
+    if done >= report.total {
+        return None;
+    }
+    let mut why = Vec::new();
+    if report.failed > 0 {
+        why.push(format!(
+            "{} failed now (errors in STORE/runs/<id>/failed.json)",
+            report.failed
+        ));
+    }
+    if report.skipped_failed > 0 {
+        why.push(format!(
+            "{} failed before and were skipped (`sgdnoise sweep status` shows their errors; rerun with --retry-failed)",
+            report.skipped_failed
+        ));
+    }
+    if report.busy > 0 {
+        why.push(format!(
+            "{} are held by another live executor (run the same command again once it ends)",
+            report.busy
+        ));
+    }
+    if report.interrupted > 0 {
+        why.push(format!(
+            "{} were stopped or not started (run the same command again to continue)",
+            report.interrupted
+        ));
+    }
+    Some(format!(
+        "{} of {} runs not done: {}",
+        report.total - done,
+        report.total,
+        why.join("; ")
+    ))
+}
+
+/// The context of an error that stopped a sweep before its end.
+pub const STOPPED: &str = "the sweep stopped starting runs; finished runs are kept, nothing was \
+     recorded as failed: fix the cause and run the same command again";
+
 /// One line for a finished run.
 fn finished_line(id: &str, label: &str, s: &sgdnoise_core::rundir::Summary) -> String {
     format!(
@@ -283,6 +335,9 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         .filter(|s| store.is_finished(&s.identity()))
         .count();
     let total = e.plan.runs.len();
+    sweep::check_data(&e.plan, &store)
+        .map_err(anyhow::Error::from)
+        .context("the data of the sweep is not usable; nothing was run")?;
     let stop = crate::signals::stop_flag();
     let opts = sweep::LocalOptions {
         workers: args.workers.unwrap_or(0),
@@ -299,6 +354,7 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     let mut progress = SweepProgress::new(total, already, args.quiet, 0);
     let report = sweep::run_local(&e.plan, &store, &opts, &mut |event| match event {
         SweepEvent::Started { .. } => progress.started(),
+        SweepEvent::SetAside { id, to, why } => progress.say(set_aside_line(&id, &to, &why)),
         SweepEvent::Finished { id, summary } => {
             progress.finished();
             let label = labels.get(&id).map(String::as_str).unwrap_or("");
@@ -309,7 +365,8 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
             let label = labels.get(&id).map(String::as_str).unwrap_or("");
             progress.say(format!("FAILED {id}  {label}  {error}"));
         }
-    })?;
+    })
+    .context(STOPPED)?;
     progress.finish();
     outln!(
         "{} of {total} runs done ({} ran now, {} before); {} failed now, {} failed before, {} busy elsewhere, {} interrupted; {:.1} s",
@@ -326,11 +383,8 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         outln!("(runs that failed before are skipped: see `sgdnoise sweep status`, rerun with --retry-failed)");
     }
     crate::signals::check("runs in flight stay partial; run the same command again to continue")?;
-    if report.failed > 0 {
-        anyhow::bail!(
-            "{} run(s) failed (errors in STORE/runs/<id>/failed.json)",
-            report.failed
-        );
+    if let Some(why) = not_done(&report) {
+        anyhow::bail!(why);
     }
     Ok(())
 }
@@ -478,9 +532,21 @@ fn task(args: TaskArgs) -> anyhow::Result<()> {
             spec.ptr, spec.temp, spec.seeds.init
         );
         let t0 = Instant::now();
-        match sweep::run_one(&store, spec, args.retry_failed, Some(&stop), &mut || {
-            outln!("start  {id}  {label}");
-        })? {
+        match sweep::run_one(
+            &store,
+            spec,
+            args.retry_failed,
+            Some(&stop),
+            &mut |event| match event {
+                SweepEvent::Started { .. } => outln!("start  {id}  {label}"),
+                SweepEvent::SetAside { to, why, .. } => {
+                    outln!("{}", set_aside_line(&id, &to, &why))
+                }
+                SweepEvent::Finished { .. } | SweepEvent::Failed { .. } => {}
+            },
+        )
+        .context(STOPPED)?
+        {
             sweep::RunOutcome::Finished(s) => outln!("{}", finished_line(&id, &label, &s)),
             sweep::RunOutcome::AlreadyDone => outln!("skip   {id}: already done"),
             sweep::RunOutcome::PreviouslyFailed(e) => {

@@ -9,38 +9,46 @@ fn analyze_draws_the_perceptron_figures_of_a_small_store() {
     let store = store_dir.sub("store");
     let out_dir = temp_dir("out");
     let out = out_dir.sub("out");
+    std::fs::create_dir_all(&store).unwrap();
     for p in ["128", "256", "512"] {
         for t in ["0.25", "1"] {
             for seed in ["1", "2"] {
-                let dir = format!("{store}/runs/p{p}-t{t}-s{seed}");
-                let o = sgdnoise(&[
-                    "run",
-                    "--dim",
-                    "32",
-                    "--chi",
-                    "1",
-                    "--ptr",
-                    p,
-                    "--pte",
-                    "1024",
-                    "--batch",
-                    "2",
-                    "--alpha",
-                    "32768",
-                    "--temp",
-                    t,
-                    "--seed-init",
-                    seed,
-                    "--quiet",
-                    "--out",
-                    &dir,
-                ]);
+                // Run in the store's folder: each run goes to its default folder, runs/<id>.
+                let o = std::process::Command::new(crate::util::EXE)
+                    .current_dir(&store)
+                    .args([
+                        "run",
+                        "--dim",
+                        "32",
+                        "--chi",
+                        "1",
+                        "--ptr",
+                        p,
+                        "--pte",
+                        "1024",
+                        "--batch",
+                        "2",
+                        "--alpha",
+                        "32768",
+                        "--temp",
+                        t,
+                        "--seed-init",
+                        seed,
+                        "--quiet",
+                    ])
+                    .output()
+                    .unwrap();
                 assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             }
         }
     }
     let o = sgdnoise(&["analyze", &store, "--out", &out, "--resamples", "50"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("warning"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("perceptron analysis"), "{text}");
     assert!(text.contains("signal/noise ~ P^e at chi=1"), "{text}");

@@ -5,6 +5,13 @@
 //! written last and atomically: a run is finished exactly when its summary exists. Every whole
 //! file is published with [`write_atomic`] (temporary file in the same folder, fsync, rename,
 //! fsync of the folder), so a reader never sees half a file, whatever kills the writer.
+//!
+//! A finished run is never overwritten or deleted here: [`RunWriter::create`] refuses a folder
+//! that holds a `summary.json`, the summary is published only where none exists, and what has to
+//! make room for a new attempt is renamed aside ([`move_aside`]). Whether a run is finished is
+//! decided on the JSON alone ([`summary_state`]: it parses and names its run), not on this
+//! version's [`Summary`] type, so that a summary written by another version (a key more, a key
+//! less) still counts as the result it is.
 
 pub mod nan;
 mod summary;
@@ -53,21 +60,135 @@ pub fn write_json_atomic<T: serde::Serialize>(path: &Path, value: &T) -> io::Res
     write_atomic(path, text.as_bytes())
 }
 
-/// Whether the run in `dir` finished (its summary exists and parses).
+/// Writes `bytes` to `path` only if `path` does not exist yet, whole or not at all: a temporary
+/// file is written and synced, then hard-linked to `path`, which fails if `path` exists (where
+/// the filesystem has no hard links, it is renamed after a check, which a concurrent writer could
+/// race). An existing file is an error of kind [`io::ErrorKind::AlreadyExists`].
+pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.{}.new.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        match fs::hard_link(&tmp, path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(e),
+            Err(_) if fs::symlink_metadata(path).is_ok() => {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!("{} exists", path.display()),
+                ))
+            }
+            Err(_) => fs::rename(&tmp, path)?,
+        }
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    let _ = fs::remove_file(&tmp);
+    result
+}
+
+/// What the `summary.json` of a run directory says, read as plain JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SummaryState {
+    /// There is none: the run is new, partial (killed or interrupted) or failed.
+    Absent,
+    /// A summary that parses as a JSON object with a string `id`: the finished run `id`. Its
+    /// other keys may differ from this version's [`Summary`] (another version wrote it).
+    Finished { id: String },
+    /// A `summary.json` that is not a JSON object with an `id` (truncated, edited, damaged).
+    Corrupt { reason: String },
+}
+
+/// The state of the summary in `dir` (see [`SummaryState`]).
+pub fn summary_state(dir: &Path) -> SummaryState {
+    let path = dir.join(SUMMARY_FILE);
+    let text = match fs::read(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return SummaryState::Absent,
+        Err(e) => {
+            return SummaryState::Corrupt {
+                reason: format!("{}: {e}", path.display()),
+            }
+        }
+    };
+    match serde_json::from_slice::<serde_json::Value>(&text) {
+        Ok(serde_json::Value::Object(m)) => match m.get("id") {
+            Some(serde_json::Value::String(id)) => SummaryState::Finished { id: id.clone() },
+            _ => SummaryState::Corrupt {
+                reason: format!("{}: has no run id", path.display()),
+            },
+        },
+        Ok(_) => SummaryState::Corrupt {
+            reason: format!("{}: not a JSON object", path.display()),
+        },
+        Err(e) => SummaryState::Corrupt {
+            reason: format!("{}: {e}", path.display()),
+        },
+    }
+}
+
+/// Whether `dir` holds a finished run, of any id (see [`SummaryState::Finished`]).
 pub fn is_finished(dir: &Path) -> bool {
-    read_summary(dir).is_ok()
+    matches!(summary_state(dir), SummaryState::Finished { .. })
+}
+
+/// Whether `dir` holds the finished run `id`: its summary parses and names `id`.
+pub fn is_finished_as(dir: &Path, id: &str) -> bool {
+    matches!(summary_state(dir), SummaryState::Finished { id: found } if found == id)
 }
 
 /// Reads the summary of the run in `dir` (a `null` float, which is how JSON stores a NaN of a
-/// diverged run, reads back as NaN).
+/// diverged run, reads back as NaN). A summary of another version reads too: the measurements
+/// it lacks take their defaults (see [`Summary`]) and keys this version does not know are kept
+/// in [`Summary::unknown`]; what still fails (a result this version cannot interpret) is an
+/// error of kind [`io::ErrorKind::InvalidData`].
 pub fn read_summary(dir: &Path) -> io::Result<Summary> {
     let text = fs::read_to_string(dir.join(SUMMARY_FILE))?;
-    nan::from_str(&text).map_err(|e| {
+    let (mut summary, unknown) = nan::from_str_keeping_unknown::<Summary>(&text).map_err(|e| {
         io::Error::new(
             io::ErrorKind::InvalidData,
             format!("{}: {e}", dir.join(SUMMARY_FILE).display()),
         )
-    })
+    })?;
+    summary.unknown = unknown;
+    Ok(summary)
+}
+
+/// Renames the folder `dir` to the first free `<dir>.aside-N` (N = 1, 2, ...) beside it and
+/// returns the new path: how a finished (or unreadable) result makes room for a new attempt
+/// without being deleted.
+pub fn move_aside(dir: &Path) -> io::Result<PathBuf> {
+    let name = dir
+        .file_name()
+        .ok_or_else(|| io::Error::other(format!("{}: has no folder name", dir.display())))?
+        .to_string_lossy()
+        .into_owned();
+    for n in 1..=100_000 {
+        let to = dir.with_file_name(format!("{name}.aside-{n}"));
+        match fs::symlink_metadata(&to) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::rename(dir, &to)?;
+                if let Some(parent) = to.parent().and_then(|p| File::open(p).ok()) {
+                    let _ = parent.sync_all();
+                }
+                return Ok(to);
+            }
+            Err(e) => return Err(e),
+            Ok(_) => {}
+        }
+    }
+    Err(io::Error::other(format!(
+        "{}: no free name to move it aside",
+        dir.display()
+    )))
 }
 
 /// Reads the checkpoints of the run in `dir` (a torn last line, left by a kill, is skipped).
@@ -84,11 +205,20 @@ pub struct RunWriter {
 
 impl RunWriter {
     /// Starts a run in `dir`: creates it, drops what an interrupted earlier attempt left
-    /// (checkpoints, a stale summary is never there since it is written last), and writes the
-    /// config atomically.
+    /// (checkpoints, temporary files), and writes the config atomically. A folder that holds a
+    /// `summary.json` is refused (an error of kind [`io::ErrorKind::AlreadyExists`]): a finished
+    /// run is never overwritten; move it aside first ([`move_aside`]).
     pub fn create(dir: &Path, config: &ConfigRecord) -> io::Result<Self> {
         fs::create_dir_all(dir)?;
-        let _ = fs::remove_file(dir.join(SUMMARY_FILE));
+        if fs::symlink_metadata(dir.join(SUMMARY_FILE)).is_ok() {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!(
+                    "{} holds a summary.json: a finished run is never overwritten (move the folder aside first)",
+                    dir.display()
+                ),
+            ));
+        }
         // Temporary files of atomic writes cut short by a kill.
         for entry in fs::read_dir(dir)?.flatten() {
             let name = entry.file_name();
@@ -113,11 +243,30 @@ impl RunWriter {
         &self.dir
     }
 
-    /// Publishes the summary: the run is finished from this moment on.
+    /// Publishes the summary: the run is finished from this moment on. Where another attempt
+    /// at the same run published its summary first (two executors that broke the same stale
+    /// lock), that one is kept and this is not an error; any other summary found there is.
     pub fn finish(mut self, summary: &Summary) -> io::Result<()> {
         self.checkpoints.flush()?;
         self.checkpoints.get_ref().sync_all()?;
-        write_json_atomic(&self.dir.join(SUMMARY_FILE), summary)
+        let mut text = serde_json::to_string_pretty(summary).map_err(io::Error::other)?;
+        text.push('\n');
+        match write_new_atomic(&self.dir.join(SUMMARY_FILE), text.as_bytes()) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                if is_finished_as(&self.dir, &summary.id) {
+                    Ok(())
+                } else {
+                    Err(io::Error::new(
+                        io::ErrorKind::AlreadyExists,
+                        format!(
+                            "{}: another summary appeared during the run; it is kept and this run's is not published",
+                            self.dir.join(SUMMARY_FILE).display()
+                        ),
+                    ))
+                }
+            }
+            other => other,
+        }
     }
 
     /// Leaves the run partial: flushes the checkpoints written so far and publishes no summary
@@ -153,5 +302,85 @@ mod tests {
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Regression (issue 15, item 4): starting a run deleted the summary found in its folder.
+    /// A folder with a summary is refused, whatever the summary holds, and left as it was.
+    #[test]
+    fn a_run_writer_never_starts_over_a_summary() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = crate::settings::RunConfig {
+            temp: Some(1.0),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        for text in ["{\"id\": \"x\"}", "{\"id\": tru", ""] {
+            fs::write(dir.path().join(SUMMARY_FILE), text).unwrap();
+            let e = RunWriter::create(dir.path(), &ConfigRecord::new(&spec))
+                .err()
+                .expect("refused");
+            assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+            assert_eq!(
+                fs::read_to_string(dir.path().join(SUMMARY_FILE)).unwrap(),
+                text
+            );
+            assert!(!dir.path().join(CONFIG_FILE).exists());
+        }
+    }
+
+    #[test]
+    fn a_new_file_is_published_only_where_none_exists() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.json");
+        write_new_atomic(&p, b"one").unwrap();
+        let e = write_new_atomic(&p, b"two").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&p).unwrap(), b"one");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary left"
+        );
+    }
+
+    #[test]
+    fn summary_state_reads_the_json_not_this_versions_type() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(summary_state(dir.path()), SummaryState::Absent);
+        fs::write(
+            dir.path().join(SUMMARY_FILE),
+            "{\"id\": \"abc\", \"future\": 1}",
+        )
+        .unwrap();
+        assert_eq!(
+            summary_state(dir.path()),
+            SummaryState::Finished { id: "abc".into() }
+        );
+        assert!(is_finished_as(dir.path(), "abc") && !is_finished_as(dir.path(), "abd"));
+        for bad in ["{\"id\": \"ab", "[1]", "{\"steps\": 3}"] {
+            fs::write(dir.path().join(SUMMARY_FILE), bad).unwrap();
+            assert!(
+                matches!(summary_state(dir.path()), SummaryState::Corrupt { .. }),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn moving_aside_takes_the_first_free_name_and_keeps_the_files() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("run");
+        for n in 1..=2 {
+            fs::create_dir_all(&dir).unwrap();
+            fs::write(dir.join(SUMMARY_FILE), format!("{n}")).unwrap();
+            let to = move_aside(&dir).unwrap();
+            assert_eq!(to, root.path().join(format!("run.aside-{n}")));
+            assert_eq!(
+                fs::read_to_string(to.join(SUMMARY_FILE)).unwrap(),
+                n.to_string()
+            );
+            assert!(!dir.exists());
+        }
     }
 }

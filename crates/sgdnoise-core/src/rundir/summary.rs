@@ -48,6 +48,12 @@ impl ConfigRecord {
 }
 
 /// What `summary.json` holds (SPEC §10), written last and atomically.
+///
+/// Read back with [`read_summary`](super::read_summary), which accepts the summaries of other
+/// versions: the measurements of time and work below (`wall_seconds`, `steps_simulated`,
+/// `full_checks`, `check_seconds`, `checkpoint_seconds`, `crate_version`) may be missing (NaN,
+/// 0 or `unknown` then), and keys this version does not know, here or in `config`, are kept in
+/// [`Summary::unknown`].
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Summary {
     pub id: String,
@@ -56,6 +62,7 @@ pub struct Summary {
     pub steps: u64,
     /// lr * steps at the stop.
     pub t_star: f64,
+    #[serde(default = "not_recorded")]
     pub wall_seconds: f64,
     pub train_err: f64,
     pub test_err: f64,
@@ -75,15 +82,34 @@ pub struct Summary {
     pub noise: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub signal_to_noise: Option<f64>,
+    #[serde(default)]
     pub steps_simulated: u64,
+    #[serde(default)]
     pub full_checks: u64,
+    #[serde(default = "not_recorded")]
     pub check_seconds: f64,
+    #[serde(default = "not_recorded")]
     pub checkpoint_seconds: f64,
+    #[serde(default = "unknown_version")]
     pub crate_version: String,
     /// The settings as given in config files (flat keys), for tables.
     pub config: crate::settings::RunConfig,
     /// The record at the stop.
     pub last: Record,
+    /// Keys of the file that this version does not declare (written by another version), by
+    /// path (`key`, `config.key`, `last.key`); never written back by this version, which never
+    /// rewrites a summary.
+    #[serde(skip)]
+    pub unknown: super::nan::Unknown,
+}
+
+/// A measurement that the version which wrote a summary did not record.
+fn not_recorded() -> f64 {
+    f64::NAN
+}
+
+fn unknown_version() -> String {
+    "unknown".to_string()
 }
 
 impl Summary {
@@ -117,6 +143,7 @@ impl Summary {
             crate_version: crate::VERSION.to_string(),
             config,
             last: last.clone(),
+            unknown: Default::default(),
         }
     }
 }
