@@ -27,7 +27,7 @@ pub enum SweepCommand {
     /// SLURM answers, its pending and running array tasks).
     Status(StatusArgs),
     /// Write (and submit) SLURM job arrays for the missing runs.
-    Slurm(SlurmArgs),
+    Slurm(Box<SlurmArgs>),
     /// Run one array task of a SLURM submission (used by the generated scripts).
     Task(TaskArgs),
 }
@@ -112,11 +112,11 @@ pub struct SlurmArgs {
     #[arg(long)]
     pub task_time: Option<String>,
     /// Factor on a task's estimated cost for its time limit (default 1.5; caps take none).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub time_margin: Option<f64>,
     /// Estimated seconds of a run that the store has not measured yet (no finished run with
     /// the same settings but seeds).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub run_seconds: Option<f64>,
     /// At most N array tasks running at once (#SBATCH --array=...%N; later arrays wait for
     /// earlier ones).
@@ -171,7 +171,7 @@ pub fn main(args: SweepArgs) -> anyhow::Result<()> {
         SweepCommand::Plan(a) => plan(a),
         SweepCommand::Run(a) => run(a),
         SweepCommand::Status(a) => status(a),
-        SweepCommand::Slurm(a) => submit(a),
+        SweepCommand::Slurm(a) => submit(*a),
         SweepCommand::Task(a) => task(a),
     }
 }

@@ -624,3 +624,259 @@ fn the_follow_up_job_analyses_the_store_after_the_arrays() {
         "the job printed the sweep's status, then analysed it:\n{log}"
     );
 }
+
+/// `sweep slurm --dry-run` with `extra`: exit code, stdout, stderr.
+fn dry_run(file: &Path, store: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec![
+        "sweep",
+        "slurm",
+        file.to_str().unwrap(),
+        "--out",
+        store.to_str().unwrap(),
+        "--dry-run",
+    ];
+    args.extend_from_slice(extra);
+    sgdnoise(&args)
+}
+
+/// The `#SBATCH --time` of each array script of submission `sub`, in order.
+fn time_lines(sub: &Path) -> Vec<String> {
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(sub)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("array-")
+        })
+        .collect();
+    scripts.sort();
+    scripts
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p).unwrap();
+            text.lines()
+                .find_map(|l| l.strip_prefix("#SBATCH --time="))
+                .unwrap_or("none")
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn dry_run_sizing_gives_each_array_the_limit_of_its_longest_task() {
+    // Needs no cluster. 4 runs capped at 30 s, then 4 at 3000 s (max_wall varies slowest).
+    // With a 2-minute target: the short ones 2 per task (2 x 40.6 s), the long ones alone.
+    let text =
+        capped_sweep("sizing", 4, 30.0).replace("[axes]\n", "[axes]\nmax_wall = [30.0, 3000.0]\n");
+    let (dir, file) = sweep_dir("slurm-sizing", &text);
+    let store = dir.join("store");
+    let (code, out, err) = dry_run(
+        &file,
+        &store,
+        &["--task-time", "2:00", "--max-array-size", "2"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("8 queued in 6 array tasks of 1-2 runs"),
+        "{out}"
+    );
+    assert_eq!(
+        slots(&store.join("slurm/sizing-001/tasks.jsonl")),
+        vec![0, 0, 1, 1, 2, 3, 4, 5]
+    );
+    // 2 x (30 x 1.02 + 10) + 60 = 141.2 s -> 3 minutes; 3000 x 1.02 + 10 + 60 = 3130 s -> 53.
+    assert_eq!(
+        time_lines(&store.join("slurm/sizing-001")),
+        vec!["00:03:00", "00:53:00", "00:53:00"]
+    );
+    assert!(err.is_empty(), "no warning: {err}");
+
+    // A given limit overrides them all, and says which arrays it cuts short.
+    let (code, out, err) = dry_run(
+        &file,
+        &store,
+        &[
+            "--task-time",
+            "2:00",
+            "--max-array-size",
+            "2",
+            "--time",
+            "00:10:00",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        time_lines(&store.join("slurm/sizing-002")),
+        vec!["00:10:00"; 3]
+    );
+    assert!(
+        !err.contains("array-000")
+            && err
+                .contains("array-001.sbatch: the time limit 00:10:00 is shorter than the 00:53:00"),
+        "{err}"
+    );
+
+    // Fixed runs per task: the limit grows with what a task holds (4 long runs: 4 x 3070 + 60 s = 12 340 s, 206 minutes).
+    let (code, out, err) = dry_run(&file, &store, &["--runs-per-task", "4"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        time_lines(&store.join("slurm/sizing-003")),
+        vec!["03:26:00"]
+    );
+}
+
+#[test]
+fn run_seconds_and_the_margin_size_runs_without_caps_and_measured_durations_replace_them() {
+    // Needs no cluster. SWEEP without its [slurm] table: runs without caps.
+    let text = SWEEP.split("[slurm]").next().unwrap();
+    let (dir, file) = sweep_dir("slurm-prior", text);
+    let store = dir.join("store");
+    let (code, out, err) = dry_run(&file, &store, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("10 array tasks of 1 run each") && out.contains("10 unknown"),
+        "{out}"
+    );
+    assert_eq!(
+        time_lines(&store.join("slurm/slurm-test-001")),
+        vec!["none"]
+    );
+    assert!(err.contains("10 run(s) of unknown cost"), "{err}");
+
+    // A prior of 50 s: 60 s with the overhead, 2 per 2-minute task, 2 x 60 x 1.5 + 60 = 240 s.
+    let (code, out, err) = dry_run(&file, &store, &["--run-seconds", "50", "--task-time", "2"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("5 array tasks of 2 runs each") && out.contains("10 run_seconds"),
+        "{out}"
+    );
+    assert_eq!(
+        time_lines(&store.join("slurm/slurm-test-002")),
+        vec!["00:04:00"]
+    );
+    let (code, out, err) = dry_run(
+        &file,
+        &store,
+        &[
+            "--run-seconds",
+            "50",
+            "--task-time",
+            "2",
+            "--time-margin",
+            "2",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        time_lines(&store.join("slurm/slurm-test-003")),
+        vec!["00:05:00"]
+    );
+
+    // Run it, lose 4 results: their settings but seeds were measured, so the prior yields.
+    let (code, out, err) = sgdnoise(&[
+        "sweep",
+        "run",
+        file.to_str().unwrap(),
+        "--out",
+        store.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let mut ids: Vec<String> = summaries(&store).into_keys().collect();
+    ids.truncate(4);
+    for id in &ids {
+        std::fs::remove_dir_all(store.join("runs").join(id)).unwrap();
+    }
+    let (code, out, err) = dry_run(&file, &store, &["--run-seconds", "50", "--task-time", "2"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("4 queued in 1 array tasks of 4 runs each")
+            && out.contains("4 measured in the store"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_slurm_settings_are_refused_naming_the_flag_or_the_field() {
+    // Needs no cluster: nothing is written, nothing submitted, exit code 2.
+    let (dir, file) = sweep_dir("slurm-bad", SWEEP);
+    let store = dir.join("store");
+    for (flag, value, says) in [
+        ("--task-time", "1h", "--task-time: `1h` is not a SLURM time"),
+        ("--task-time", "0", "--task-time: must be longer than zero"),
+        ("--time", "soon", "--time: `soon` is not a SLURM time"),
+        (
+            "--time-margin",
+            "0.5",
+            "--time-margin: 0.5: must be a number from 1 to 100",
+        ),
+        (
+            "--run-seconds",
+            "-3",
+            "--run-seconds: -3: must be a number of seconds",
+        ),
+        ("--max-running", "0", "--max-running: must be at least 1"),
+        ("--analysis-time", "1:2:3:4", "--analysis-time: `1:2:3:4`"),
+    ] {
+        let (code, out, err) = dry_run(&file, &store, &[flag, value]);
+        assert_eq!(code, 2, "{flag} {value}: {out}{err}");
+        assert!(err.contains(says), "{flag} {value}: {err}");
+    }
+    assert!(!store.exists(), "nothing is written for bad input");
+    for (line, says) in [
+        ("time_margin = 0.5", "[slurm].time_margin: 0.5"),
+        ("task_time = \"an hour\"", "[slurm].task_time: `an hour`"),
+        ("preamble = 3", "preamble"),
+        ("preamble = [\"a\\nb\"]", "[slurm].preamble"),
+        ("max_runing = 3", "max_runing"),
+    ] {
+        let text = format!(
+            "{}[slurm]\n{line}\n",
+            SWEEP.split("[slurm]").next().unwrap()
+        );
+        std::fs::write(&file, text).unwrap();
+        let (code, out, err) = dry_run(&file, &store, &[]);
+        assert_eq!(code, 2, "{line}: {out}{err}");
+        assert!(err.contains(says), "{line}: {err}");
+    }
+}
+
+#[test]
+fn the_preamble_comes_from_the_sweep_file_or_the_flag() {
+    // Needs no cluster.
+    let text = format!(
+        "{}\npreamble = \"\"\"\nmodule load gcc/12\nsource $HOME/venv/bin/activate\n\"\"\"\n",
+        SWEEP.trim_end()
+    );
+    let (dir, file) = sweep_dir("slurm-preamble", &text);
+    let store = dir.join("store");
+    let (code, out, err) = dry_run(&file, &store, &["--analyze"]);
+    assert_eq!(code, 0, "{out}{err}");
+    for script in ["array-000.sbatch", "analysis.sbatch"] {
+        let s = std::fs::read_to_string(store.join("slurm/slurm-test-001").join(script)).unwrap();
+        let at = s.find("module load gcc/12\nsource $HOME/venv/bin/activate\n");
+        let exec = s.find("exec ");
+        assert!(at.is_some() && at < exec, "{script}:\n{s}");
+    }
+    assert!(out.contains("analysis.sbatch (analysis into"), "{out}");
+    let (code, out, err) = dry_run(
+        &file,
+        &store,
+        &[
+            "--preamble",
+            "export OMP_NUM_THREADS=1",
+            "--preamble",
+            "ulimit -c 0",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let s = std::fs::read_to_string(store.join("slurm/slurm-test-002/array-000.sbatch")).unwrap();
+    let at = s.find("export OMP_NUM_THREADS=1\nulimit -c 0\n");
+    assert!(at.is_some() && at < s.find("exec "), "{s}");
+    assert!(
+        !s.contains("module load"),
+        "the flag replaces the file's preamble:\n{s}"
+    );
+}
