@@ -59,6 +59,9 @@ pub struct SlurmOptions {
     pub retry_failed: bool,
     /// Where the follow-up analysis writes (default `STORE/analysis`).
     pub analysis_out: Option<PathBuf>,
+    /// Runs left out because tasks of earlier submissions still hold them (see
+    /// [`queue::report`]): queueing them again would run nothing twice, but hold a task.
+    pub already_queued: std::collections::BTreeSet<String>,
 }
 
 /// One sbatch array script of a submission.
@@ -97,6 +100,8 @@ pub struct Submission {
     pub runs: usize,
     /// Runs left out because a live executor holds them.
     pub running: usize,
+    /// Runs left out because pending or running tasks of earlier submissions hold them.
+    pub already_queued: usize,
     /// Array tasks in all.
     pub tasks: usize,
     pub scripts: Vec<ArrayScript>,
@@ -282,8 +287,8 @@ pub fn analysis_script_text(
 
 /// Freezes the missing runs of `plan`, sizes them into array tasks, and writes the sbatch
 /// scripts into a new folder `STORE/slurm/<name>-<k>/`. Returns None when nothing is missing
-/// (nothing is written then). `exe` is the `sgdnoise` binary the tasks run; paths are made
-/// absolute. `opts.settings` must have passed [`SlurmSettings::check`].
+/// that is not already queued or running (nothing is written then). `exe` is the `sgdnoise`
+/// binary the tasks run; paths are made absolute. `opts.settings` must have passed [`SlurmSettings::check`].
 pub fn prepare(
     plan: &Plan,
     store: &Store,
@@ -300,9 +305,15 @@ pub fn prepare(
     let sweep_file = abs(sweep_file).map_err(io(sweep_file))?;
     let exe = abs(exe).map_err(io(exe))?;
     let mut running = 0;
+    let mut already_queued = 0;
     let queued: Vec<&RunSpec> = crate::local::missing(plan, &store, opts.retry_failed)
         .into_iter()
         .map(|i| &plan.runs[i])
+        .filter(|spec| {
+            let queued = opts.already_queued.contains(&spec.identity());
+            already_queued += queued as usize;
+            !queued
+        })
         .filter(|spec| {
             let busy = matches!(
                 crate::local::run_state(&store, spec),
@@ -443,6 +454,7 @@ pub fn prepare(
         tasks_file,
         runs: queued.len(),
         running,
+        already_queued,
         tasks: packing.tasks.len(),
         scripts,
         analysis,

@@ -7,7 +7,7 @@
 use super::{read_tasks, SubmissionRecord};
 use crate::Store;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
 use std::process::Command;
 
@@ -141,6 +141,9 @@ pub struct QueueReport {
     pub jobs: Vec<JobCounts>,
     /// Submitted jobs it no longer lists (ended).
     pub ended_jobs: usize,
+    /// The unfinished runs held by pending or running array tasks: already queued.
+    #[serde(skip)]
+    pub queued_runs: BTreeSet<String>,
 }
 
 fn run(cmd: &str, args: &[&str]) -> Result<String, String> {
@@ -185,16 +188,17 @@ fn ask(jobs: &[&SubmissionRecord], max_tasks: usize) -> Result<(String, Vec<Task
 }
 
 /// The unfinished runs of slot `slot` of a task list.
-fn unfinished_in_slot(
-    tasks: &[super::TaskEntry],
+fn unfinished_in_slot<'a>(
+    tasks: &'a [super::TaskEntry],
     slot: usize,
     runs_per_task: usize,
     store: &Store,
-) -> usize {
+) -> Vec<&'a str> {
     super::slot_entries(tasks, slot, runs_per_task)
         .iter()
         .filter(|t| !store.is_finished(&t.id))
-        .count()
+        .map(|t| t.id.as_str())
+        .collect()
 }
 
 /// Pending and running counts of the jobs submitted for the sweep `sweep_name` into `store`.
@@ -245,16 +249,18 @@ pub fn report(store: &Store, sweep_name: &str) -> Option<Result<QueueReport, Str
                 ("array", Some(i), Some(list)) => {
                     unfinished_in_slot(list, rec.offset + i, rec.runs_per_task, store)
                 }
-                _ => 0,
+                _ => Vec::new(),
             };
             match phase(&s.state) {
                 Phase::Pending => {
                     job.pending_tasks += 1;
-                    job.pending_runs += runs;
+                    job.pending_runs += runs.len();
+                    out.queued_runs.extend(runs.into_iter().map(str::to_string));
                 }
                 Phase::Running => {
                     job.running_tasks += 1;
-                    job.running_runs += runs;
+                    job.running_runs += runs.len();
+                    out.queued_runs.extend(runs.into_iter().map(str::to_string));
                 }
                 Phase::Other => *job.other.entry(s.state.clone()).or_default() += 1,
             }

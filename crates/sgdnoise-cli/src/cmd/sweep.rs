@@ -599,12 +599,24 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
         },
     };
     let exe = std::env::current_exe()?;
+    let store = Store::new(&args.store.out);
+    // Runs that tasks of earlier submissions still hold are not queued twice.
+    let already_queued = match slurm::queue::report(&store, &e.plan.name) {
+        Some(Ok(q)) => q.queued_runs,
+        Some(Err(msg)) => {
+            eprintln!(
+                "warning: cannot ask SLURM about earlier submissions ({msg}): runs they still hold are queued again (they run once: the locks and result files see to it)"
+            );
+            Default::default()
+        }
+        None => Default::default(),
+    };
     let opts = slurm::SlurmOptions {
         settings,
         retry_failed: args.retry_failed,
         analysis_out: args.analysis_out.clone(),
+        already_queued,
     };
-    let store = Store::new(&args.store.out);
     let Some(sub) = slurm::prepare(
         &e.plan,
         &store,
@@ -614,11 +626,20 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
         max_array_size,
     )?
     else {
-        outln!(
-            "sweep {}: {} runs, 0 missing: nothing to submit",
-            e.plan.name,
-            e.plan.runs.len()
-        );
+        let waiting = opts.already_queued.len();
+        if waiting > 0 {
+            outln!(
+                "sweep {}: {} runs, the {waiting} missing are queued or running on SLURM already: nothing to submit",
+                e.plan.name,
+                e.plan.runs.len()
+            );
+        } else {
+            outln!(
+                "sweep {}: {} runs, 0 missing: nothing to submit",
+                e.plan.name,
+                e.plan.runs.len()
+            );
+        }
         return Ok(());
     };
     let (fewest, most) = sub.scripts.iter().fold((usize::MAX, 0), |(a, b), s| {
@@ -631,6 +652,10 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
         sub.runs,
         if sub.running > 0 {
             format!(", {} running elsewhere left out", sub.running)
+        } else {
+            String::new()
+        } + &if sub.already_queued > 0 {
+            format!(", {} already queued on SLURM left out", sub.already_queued)
         } else {
             String::new()
         },

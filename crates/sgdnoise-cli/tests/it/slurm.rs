@@ -7,8 +7,9 @@
 //!   bash ci/slurm-local.sh stop
 //!
 //! The cluster tests added with sizing, throttle, time limits and the follow-up job take about
-//! 2.5 minutes together, most of it the time-limit test: SLURM's limits are whole minutes and
-//! its controller checks them every 30 s, so a task with `--time=1` ends 60 to 90 s after start.
+//! 2 minutes together (measured 2026-12-01, one at a time: 6, 13, 96 and 6 s), most of it the
+//! time-limit test: SLURM's limits are whole minutes and its controller checks them every 30 s,
+//! so a task with `--time=1` ends 60 to 90 s after its start.
 
 use crate::util::{require_slurm, sgdnoise, summaries, temp_dir, TempDir};
 use serde_json::Value;
@@ -433,6 +434,13 @@ fn max_running_is_in_the_script_and_the_scheduler_runs_no_more_tasks_at_once() {
     );
     let job = scontrol_job(&ids[0]);
     assert!(job.contains("ArrayTaskThrottle=1"), "{job}");
+    // Submitting again while they wait queues nothing: every missing run is held by a task.
+    let (out, again) = submit(&file, &store, &[]);
+    assert!(
+        again.is_empty() && out.contains("nothing to submit"),
+        "{out}"
+    );
+    assert_eq!(submissions(&store), 1);
 
     // While they run, `sweep status` sees the scheduler's counts, never two running at once.
     let (mut polls, mut saw_pending) = (0, false);
