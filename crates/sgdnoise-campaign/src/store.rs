@@ -13,7 +13,11 @@
 //!   reports them and leaves them out.
 //! - `STORE/runs/<id>/failed.json`: the error of a failed attempt (see [`crate::local`]).
 //! - `STORE/locks/<id>.lock`: held while an executor runs `<id>` (see [`crate::lock`]).
-//! - `STORE/slurm/`: job-array scripts, frozen task lists and logs (see [`crate::slurm`]).
+//! - `STORE/slurm/`: job-array scripts, frozen task lists and logs (see [`crate::slurm`]):
+//!   `STORE/slurm/<name>-<k>/` per submission (`tasks.jsonl`, `array-*.sbatch`,
+//!   `analysis.sbatch`, `logs/`), and `STORE/slurm/submissions.jsonl`, one line per submitted job.
+//! - `STORE/analysis/`: where the follow-up job of a SLURM submission draws its figures unless
+//!   told otherwise (`sweep slurm --analyze`).
 
 use sgdnoise_core::rundir::{self, Summary, SummaryState};
 use sgdnoise_core::settings::RunSpec;
@@ -98,6 +102,7 @@ impl Store {
     const RUNS: &'static str = "runs";
     const LOCKS: &'static str = "locks";
     const SLURM: &'static str = "slurm";
+    const ANALYSIS: &'static str = "analysis";
 
     /// The store at `root` (nothing is created until a run is written).
     pub fn new(root: impl Into<PathBuf>) -> Store {
@@ -135,6 +140,11 @@ impl Store {
     /// `STORE/slurm`.
     pub fn slurm_dir(&self) -> PathBuf {
         self.root.join(Self::SLURM)
+    }
+
+    /// `STORE/analysis`.
+    pub fn analysis_dir(&self) -> PathBuf {
+        self.root.join(Self::ANALYSIS)
     }
 
     /// Whether run `id` is finished: its summary parses and names `id` (see

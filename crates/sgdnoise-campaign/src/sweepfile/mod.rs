@@ -36,12 +36,17 @@
 //!
 //! [slurm]                          # optional defaults of `sgdnoise sweep slurm`
 //! partition = "cpu"
-//! time = "02:00:00"
 //! cpus_per_task = 1
 //! mem = "2G"
-//! max_array_size = 1001
-//! runs_per_task = 1
+//! task_time = "01:00:00"           # runs are packed into array tasks of about this long
+//! time_margin = 1.5                # a task's time limit: its estimated cost x this (+ caps)
+//! run_seconds = 120                # the cost of a run the store has not measured yet
+//! max_running = 50                 # at most this many array tasks at once (`--array=...%50`)
+//! preamble = ["module load gcc", "source ~/venv/bin/activate"]   # lines before the run
+//! analyze = true                   # a follow-up job draws the figures after the arrays
 //! extra_sbatch = ["--account=abc"]
+//! # overrides of the sizing (rarely needed): time = "02:00:00", runs_per_task = 4,
+//! # max_array_size = 1001, analysis_time = "01:00:00"
 //! ```
 //!
 //! Ranges: `log2 = [a, b]` gives `2^e` and `log10 = [a, b]` gives `10^e` for the exponents
@@ -74,21 +79,131 @@ use std::path::Path;
 use toml::Value;
 
 /// The SLURM defaults a sweep file may carry (`[slurm]`); flags of `sweep slurm` override them.
+/// How the sizing fields combine is in [`crate::slurm::sizing`].
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlurmSettings {
     pub partition: Option<String>,
-    /// Time limit per array task, `HH:MM:SS` (or any form sbatch accepts).
+    /// Time limit of every array task, in a form sbatch takes (`HH:MM:SS`, `D-HH:MM:SS`, ...):
+    /// overrides the limit computed from the tasks' estimated cost.
     pub time: Option<String>,
     pub cpus_per_task: Option<usize>,
     /// Memory per task as sbatch takes it (`2G`, `500M`).
     pub mem: Option<String>,
     /// Largest array index + 1 the cluster accepts (default: `scontrol show config`, else 1001).
     pub max_array_size: Option<usize>,
-    /// Runs executed one after the other by each array task (default 1).
+    /// Runs executed one after the other by each array task: overrides the packing to
+    /// `task_time`.
     pub runs_per_task: Option<usize>,
+    /// Target duration of an array task (default one hour): runs are packed up to it.
+    pub task_time: Option<String>,
+    /// Factor on the estimated cost of a task for its time limit (default 1.5, at least 1).
+    pub time_margin: Option<f64>,
+    /// Estimated seconds of a run that the store has not measured (no finished run with the
+    /// same settings but seeds).
+    pub run_seconds: Option<f64>,
+    /// At most this many array tasks running at once (`--array=0-N%M`).
+    pub max_running: Option<usize>,
+    /// Shell lines run before each task (module loads, a virtual environment, exports): one
+    /// string (lines separated by newlines) or a list of lines.
+    #[serde(default, deserialize_with = "lines")]
+    pub preamble: Option<Vec<String>>,
+    /// Submit a follow-up job that runs the sweep's analysis on the store after the arrays.
+    pub analyze: Option<bool>,
+    /// Time limit of the follow-up analysis job (default one hour).
+    pub analysis_time: Option<String>,
     /// Further `#SBATCH` lines, e.g. `--account=abc` or `--qos=short`.
     pub extra_sbatch: Option<Vec<String>>,
+}
+
+/// A string of lines or a list of lines.
+fn lines<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Lines {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(Some(match Lines::deserialize(d)? {
+        Lines::One(s) => s.lines().map(str::to_string).collect(),
+        Lines::Many(v) => v,
+    }))
+}
+
+impl SlurmSettings {
+    /// Everything wrong with these settings; `name` gives a field's name as the user wrote it
+    /// (`[slurm].task_time` in a sweep file, `--task-time` on the command line).
+    pub fn check(&self, name: &dyn Fn(&str) -> String) -> Vec<PlanError> {
+        let mut errors = Vec::new();
+        let mut bad = |field: &str, message: String| errors.push(err(name(field), message));
+        if let Some(t) = &self.time {
+            if let Err(e) = crate::slurm::time::check_limit(t) {
+                bad("time", e);
+            }
+        }
+        for (field, value) in [
+            ("task_time", &self.task_time),
+            ("analysis_time", &self.analysis_time),
+        ] {
+            match value.as_deref().map(crate::slurm::time::parse) {
+                Some(Err(e)) => bad(field, e),
+                Some(Ok(0)) => bad(field, "must be longer than zero".into()),
+                _ => {}
+            }
+        }
+        for (field, value) in [
+            ("cpus_per_task", self.cpus_per_task),
+            ("max_array_size", self.max_array_size),
+            ("runs_per_task", self.runs_per_task),
+            ("max_running", self.max_running),
+        ] {
+            if value == Some(0) {
+                bad(field, "must be at least 1".into());
+            }
+        }
+        if let Some(m) = self.time_margin {
+            if !(m.is_finite() && (1.0..=100.0).contains(&m)) {
+                bad(
+                    "time_margin",
+                    format!("{m}: must be a number from 1 to 100"),
+                );
+            }
+        }
+        if let Some(s) = self.run_seconds {
+            if !(s.is_finite() && s > 0.0 && s <= crate::slurm::time::MAX_SECONDS as f64) {
+                bad(
+                    "run_seconds",
+                    format!("{s}: must be a number of seconds above 0, at most a year"),
+                );
+            }
+        }
+        for (field, value) in [
+            ("partition", self.partition.as_ref()),
+            ("mem", self.mem.as_ref()),
+        ] {
+            if let Some(v) = value {
+                if v.trim().is_empty() || v.chars().any(char::is_whitespace) {
+                    bad(field, format!("`{v}`: must be one word"));
+                }
+            }
+        }
+        for (field, lines) in [
+            ("preamble", &self.preamble),
+            ("extra_sbatch", &self.extra_sbatch),
+        ] {
+            if let Some(l) = lines
+                .iter()
+                .flatten()
+                .find(|l| l.contains(['\n', '\r', '\0']))
+            {
+                bad(
+                    field,
+                    format!("{l:?}: one line per entry, without line breaks"),
+                );
+            }
+        }
+        errors
+    }
 }
 
 #[derive(Deserialize)]
@@ -266,6 +381,7 @@ impl SweepFile {
             parts,
             slurm: raw.slurm,
         };
+        errors.extend(sweep.slurm.check(&|f| format!("[slurm].{f}")));
         // Settings of which only one may be given cannot both be axes, nor one fixed and the
         // other an axis: the product would hold combinations labelled with one value and run
         // with the other, or silently drop one of them.

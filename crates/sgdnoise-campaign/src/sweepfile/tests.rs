@@ -201,3 +201,38 @@ fn a_shared_axis_can_be_replaced() {
     assert_eq!(f.expand().unwrap().plan.runs.len(), 10);
     assert!(f.with_axis("ptr", vec![Value::Float(1.5)]).is_err());
 }
+
+#[test]
+fn the_slurm_table_takes_a_preamble_as_one_string_or_a_list_and_checks_its_fields() {
+    let base = "[fixed]\ntemp = 1.0\n[slurm]\n";
+    let s = SweepFile::parse(
+        &format!("{base}preamble = \"module load a\\nexport B=1\\n\"\n"),
+        "x",
+    )
+    .unwrap();
+    assert_eq!(
+        s.slurm.preamble,
+        Some(vec!["module load a".to_string(), "export B=1".to_string()])
+    );
+    let s = SweepFile::parse(
+        &format!("{base}preamble = [\"module load a\"]\nmax_running = 4\ntask_time = \"2-00\"\nanalyze = true\n"),
+        "x",
+    )
+    .unwrap();
+    assert_eq!(s.slurm.preamble, Some(vec!["module load a".to_string()]));
+    assert_eq!(
+        (s.slurm.max_running, s.slurm.analyze),
+        (Some(4), Some(true))
+    );
+    let e = SweepFile::parse(
+        &format!("{base}max_running = 0\ntime = \"1:2:3:4\"\nmem = \"2 G\"\n"),
+        "x",
+    )
+    .unwrap_err();
+    let contexts: Vec<&str> = e.0.iter().map(|e| e.context.as_str()).collect();
+    assert_eq!(
+        contexts,
+        ["[slurm].time", "[slurm].max_running", "[slurm].mem"],
+        "{e}"
+    );
+}

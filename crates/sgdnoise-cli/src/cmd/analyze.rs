@@ -25,9 +25,14 @@ pub struct AnalyzeArgs {
     /// Output folder for figures (SVG, PNG), their CSVs, fits.csv and report.md.
     #[arg(long)]
     pub out: PathBuf,
-    /// The figures to draw (default: guessed from the runs).
+    /// The figures to draw (default: the sweep file's `analysis` with --sweep, else guessed from
+    /// the runs).
     #[arg(long, value_enum)]
     pub kind: Option<Kind>,
+    /// Analyse only the runs of this sweep file (a store may hold several sweeps), with the
+    /// analysis it names: what the follow-up job of `sweep slurm --analyze` runs.
+    #[arg(long)]
+    pub sweep: Option<PathBuf>,
     /// Method (a) threshold on the relative weight change (default: the geometric midpoint of
     /// the sweep's range).
     #[arg(long)]
@@ -58,9 +63,22 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let collection = Store::new(&args.store)
-        .scan()
-        .with_context(|| format!("reading {}", args.store.display()))?;
+    let store = Store::new(&args.store);
+    let (collection, named) = match &args.sweep {
+        Some(file) => {
+            let (sweep, e) = crate::cmd::sweep::expand(file)?;
+            let named =
+                match sweep.analysis.as_deref() {
+                    Some(a) => Some(a.parse::<Kind>().map_err(|e| {
+                        crate::BadInput(format!("{}: analysis: {e}", file.display()))
+                    })?),
+                    None => None,
+                };
+            (store.summaries_of(&e.plan), named)
+        }
+        None => (store.scan(), None),
+    };
+    let collection = collection.with_context(|| format!("reading {}", args.store.display()))?;
     crate::cmd::collect::warn_skipped(&collection, &args.store);
     let runs = collection.summaries;
     if runs.is_empty() {
@@ -68,7 +86,7 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
             crate::BadInput(format!("{} holds no finished run", args.store.display())).into(),
         );
     }
-    let kind = args.kind.unwrap_or_else(|| Kind::detect(&runs));
+    let kind = args.kind.or(named).unwrap_or_else(|| Kind::detect(&runs));
     let phase_y = match args.phase_y {
         PhaseY::Temp => sgdnoise_analysis::Axis::Temp,
         PhaseY::Lr => sgdnoise_analysis::Axis::Lr,

@@ -24,10 +24,11 @@ pub enum SweepCommand {
     Plan(PlanArgs),
     /// Execute the missing runs on local cores (resumable: kill it and run it again).
     Run(RunArgs),
-    /// Count the runs of a sweep that are done, failed, partial, running or missing.
-    Status(StoreArgs),
+    /// Count the runs of a sweep that are done, failed, partial, running or missing (and, where
+    /// SLURM answers, its pending and running array tasks).
+    Status(StatusArgs),
     /// Write (and submit) SLURM job arrays for the missing runs.
-    Slurm(SlurmArgs),
+    Slurm(Box<SlurmArgs>),
     /// Run one array task of a SLURM submission (used by the generated scripts).
     Task(TaskArgs),
 }
@@ -42,6 +43,19 @@ pub struct PlanArgs {
     /// Print only the id of every run, one per line, in plan order.
     #[arg(long)]
     pub ids: bool,
+    /// Print the plan as one JSON object (name, counts, fixed settings, axes, every run's id and
+    /// axis values, the [slurm] table).
+    #[arg(long, conflicts_with = "ids")]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Print the counts as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -78,7 +92,8 @@ pub struct SlurmArgs {
     /// SLURM partition (#SBATCH --partition).
     #[arg(long)]
     pub partition: Option<String>,
-    /// Time limit per array task (HH:MM:SS).
+    /// Time limit of every array task (HH:MM:SS, D-HH:MM:SS, ...): overrides the limit computed
+    /// from what each array's tasks hold.
     #[arg(long)]
     pub time: Option<String>,
     /// CPUs per array task (#SBATCH --cpus-per-task).
@@ -90,9 +105,38 @@ pub struct SlurmArgs {
     /// Largest array index + 1 the cluster accepts (default: scontrol show config, else 1001).
     #[arg(long)]
     pub max_array_size: Option<usize>,
-    /// Runs per array task, one after the other.
+    /// Runs per array task, one after the other: overrides the packing to --task-time.
     #[arg(long)]
     pub runs_per_task: Option<usize>,
+    /// Target duration of an array task (default 01:00:00): runs are packed up to it by their
+    /// estimated cost.
+    #[arg(long)]
+    pub task_time: Option<String>,
+    /// Factor on a task's estimated cost for its time limit (default 1.5; caps take none).
+    #[arg(long, allow_negative_numbers = true)]
+    pub time_margin: Option<f64>,
+    /// Estimated seconds of a run that the store has not measured yet (no finished run with
+    /// the same settings but seeds).
+    #[arg(long, allow_negative_numbers = true)]
+    pub run_seconds: Option<f64>,
+    /// At most N array tasks running at once (#SBATCH --array=...%N; later arrays wait for
+    /// earlier ones).
+    #[arg(long, value_name = "N")]
+    pub max_running: Option<usize>,
+    /// A shell line run before each task (repeatable; replaces the sweep file's [slurm]
+    /// preamble), e.g. --preamble 'module load gcc'.
+    #[arg(long, allow_hyphen_values = true)]
+    pub preamble: Vec<String>,
+    /// Also submit a follow-up job, after the arrays (afterany), that runs the sweep's analysis
+    /// on the store.
+    #[arg(long)]
+    pub analyze: bool,
+    /// Where the follow-up analysis writes its figures (default STORE/analysis).
+    #[arg(long)]
+    pub analysis_out: Option<PathBuf>,
+    /// Time limit of the follow-up analysis job (default 01:00:00).
+    #[arg(long)]
+    pub analysis_time: Option<String>,
     /// Further #SBATCH lines (repeatable), e.g. --extra-sbatch=--account=abc.
     #[arg(long, allow_hyphen_values = true)]
     pub extra_sbatch: Vec<String>,
@@ -114,9 +158,10 @@ pub struct TaskArgs {
     /// Array index (default: $SLURM_ARRAY_TASK_ID).
     #[arg(long)]
     pub index: Option<usize>,
-    /// Runs per array task of the submission (as written into its script).
-    #[arg(long, default_value_t = 1)]
-    pub runs_per_task: usize,
+    /// Runs per array task, for task lists without slots (written by earlier versions, whose
+    /// scripts pass it).
+    #[arg(long)]
+    pub runs_per_task: Option<usize>,
     /// Run again runs that failed before.
     #[arg(long)]
     pub retry_failed: bool,
@@ -127,7 +172,7 @@ pub fn main(args: SweepArgs) -> anyhow::Result<()> {
         SweepCommand::Plan(a) => plan(a),
         SweepCommand::Run(a) => run(a),
         SweepCommand::Status(a) => status(a),
-        SweepCommand::Slurm(a) => submit(a),
+        SweepCommand::Slurm(a) => submit(*a),
         SweepCommand::Task(a) => task(a),
     }
 }
@@ -185,6 +230,10 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
         for r in &e.plan.runs {
             outln!("{}", r.identity());
         }
+        return Ok(());
+    }
+    if args.json {
+        outln!("{}", plan_json(&sweep, &e));
         return Ok(());
     }
     outln!(
@@ -310,6 +359,74 @@ pub fn not_done(report: &sweep::SweepReport) -> Option<String> {
 pub const STOPPED: &str = "the sweep stopped starting runs; finished runs are kept, nothing was \
      recorded as failed: fix the cause and run the same command again";
 
+/// An axis as JSON: its keys and its values (one value per point for a single setting, a list
+/// per point for a `[[zip]]` group).
+fn axes_json(axes: &[Axis]) -> Vec<serde_json::Value> {
+    axes.iter()
+        .map(|a| {
+            let values: Vec<serde_json::Value> = a
+                .points
+                .iter()
+                .map(|p| match p.as_slice() {
+                    [one] => serde_json::to_value(one).unwrap_or_default(),
+                    many => serde_json::to_value(many).unwrap_or_default(),
+                })
+                .collect();
+            serde_json::json!({ "keys": a.keys, "values": values })
+        })
+        .collect()
+}
+
+/// A serialised table without its unset (null) fields.
+fn given_json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(m)) => {
+            serde_json::Value::Object(m.into_iter().filter(|(_, v)| !v.is_null()).collect())
+        }
+        Ok(v) => v,
+        Err(_) => serde_json::Value::Null,
+    }
+}
+
+/// A label value as JSON: a number or boolean where it reads as one, else a string.
+fn label_value(v: &str) -> serde_json::Value {
+    match serde_json::from_str::<serde_json::Value>(v) {
+        Ok(n @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => n,
+        _ => serde_json::Value::String(v.to_string()),
+    }
+}
+
+/// `sweep plan --json`.
+fn plan_json(sweep: &SweepFile, e: &Expansion) -> serde_json::Value {
+    let runs: Vec<serde_json::Value> = e
+        .plan
+        .runs
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            let axes: serde_json::Map<String, serde_json::Value> = e.labels[i]
+                .iter()
+                .map(|(k, v)| (k.clone(), label_value(v)))
+                .collect();
+            serde_json::json!({ "id": spec.identity(), "axes": axes, "temp": spec.temp, "lr": spec.lr })
+        })
+        .collect();
+    serde_json::json!({
+        "name": sweep.name,
+        "description": sweep.description,
+        "analysis": sweep.analysis,
+        "runs": e.plan.runs.len(),
+        "combinations": sweep.combinations(),
+        "duplicates": e.duplicates,
+        "fixed": given_json(&sweep.fixed),
+        "axes": axes_json(&sweep.axes),
+        "zips": axes_json(&sweep.zips),
+        "parts": sweep.parts.iter().map(|p| axes_json(p)).collect::<Vec<_>>(),
+        "slurm": given_json(&sweep.slurm),
+        "run_list": runs,
+    })
+}
+
 /// One line for a finished run.
 fn finished_line(id: &str, label: &str, s: &sgdnoise_core::rundir::Summary) -> String {
     format!(
@@ -389,20 +506,89 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn status(args: StoreArgs) -> anyhow::Result<()> {
-    let (_sweep, e) = expand(&args.file)?;
-    let r = sweep::status(&e.plan, &Store::new(&args.out));
+fn status(args: StatusArgs) -> anyhow::Result<()> {
+    let (_sweep, e) = expand(&args.store.file)?;
+    let store = Store::new(&args.store.out);
+    let r = sweep::status(&e.plan, &store);
+    let queue = slurm::queue::report(&store, &e.plan.name);
+    if args.json {
+        let (queue_json, queue_error) = match &queue {
+            Some(Ok(q)) => (serde_json::to_value(q)?, None),
+            Some(Err(msg)) => (serde_json::Value::Null, Some(msg.clone())),
+            None => (serde_json::Value::Null, None),
+        };
+        let ids =
+            |v: &[usize]| -> Vec<String> { v.iter().map(|&i| e.plan.runs[i].identity()).collect() };
+        let value = serde_json::json!({
+            "name": e.plan.name,
+            "store": args.store.out,
+            "total": r.total,
+            "done": r.done,
+            "failed": r.failed.iter().map(|(i, f)| serde_json::json!({
+                "id": f.id, "label": e.label(*i), "error": f.error,
+            })).collect::<Vec<_>>(),
+            "running": r.running.iter().map(|(i, h)| serde_json::json!({
+                "id": e.plan.runs[*i].identity(), "label": e.label(*i), "host": h.host, "pid": h.pid,
+            })).collect::<Vec<_>>(),
+            "partial": ids(&r.partial),
+            "missing": ids(&r.missing),
+            "slurm": queue_json,
+            "slurm_error": queue_error,
+        });
+        outln!("{value}");
+        return Ok(());
+    }
     outln!(
         "sweep {}: {} runs in {}: {} done, {} failed, {} running, {} partial, {} missing",
         e.plan.name,
         r.total,
-        args.out.display(),
+        args.store.out.display(),
         r.done,
         r.failed.len(),
         r.running.len(),
         r.partial.len(),
         r.missing.len()
     );
+    match &queue {
+        Some(Ok(q)) => {
+            let analysis: Vec<String> = q
+                .jobs
+                .iter()
+                .filter(|j| j.kind == "analysis")
+                .map(|j| {
+                    let state = if j.running_tasks > 0 {
+                        "running"
+                    } else {
+                        "pending"
+                    };
+                    format!("; analysis job {} {state}", j.job_id)
+                })
+                .collect();
+            if q.jobs.is_empty() {
+                outln!(
+                    "slurm ({}): none of the {} submitted jobs is queued or running",
+                    q.source,
+                    q.ended_jobs
+                );
+            } else {
+                outln!(
+                    "slurm ({}): array tasks: {} running, {} pending, holding {} and {} unfinished runs; {} of {} jobs ended{}",
+                    q.source,
+                    q.running_tasks,
+                    q.pending_tasks,
+                    q.running_runs,
+                    q.pending_runs,
+                    q.ended_jobs,
+                    q.ended_jobs + q.jobs.len(),
+                    analysis.concat()
+                );
+            }
+        }
+        Some(Err(msg)) => {
+            outln!("slurm: not reachable ({msg}); the counts above come from the files")
+        }
+        None => {}
+    }
     for (i, f) in &r.failed {
         outln!("failed  {}  {}  {}", f.id, e.label(*i), f.error);
     }
@@ -416,8 +602,8 @@ fn status(args: StoreArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn submit(args: SlurmArgs) -> anyhow::Result<()> {
-    let (sweep, e) = expand(&args.store.file)?;
+/// The settings of a submission: the sweep file's [slurm] table under the flags, checked.
+fn slurm_settings(sweep: &SweepFile, args: &SlurmArgs) -> anyhow::Result<sweep::SlurmSettings> {
     let mut settings = sweep.slurm.clone();
     macro_rules! over {
         ($($f:ident),*) => { $( if args.$f.is_some() { settings.$f = args.$f.clone(); } )* };
@@ -428,16 +614,37 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
         cpus_per_task,
         mem,
         max_array_size,
-        runs_per_task
+        runs_per_task,
+        task_time,
+        time_margin,
+        run_seconds,
+        max_running,
+        analysis_time
     );
     if !args.extra_sbatch.is_empty() {
         settings.extra_sbatch = Some(args.extra_sbatch.clone());
     }
-    if settings.runs_per_task == Some(0) || settings.max_array_size == Some(0) {
-        return Err(
-            BadInput("--runs-per-task and --max-array-size must be at least 1".into()).into(),
-        );
+    if !args.preamble.is_empty() {
+        settings.preamble = Some(args.preamble.clone());
     }
+    if args.analyze {
+        settings.analyze = Some(true);
+    }
+    // The sweep file's [slurm] table was checked when it was read: what is wrong now is a flag.
+    let errors = settings.check(&|field| format!("--{}", field.replace('_', "-")));
+    if !errors.is_empty() {
+        let all: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.context, e.message))
+            .collect();
+        return Err(BadInput(all.join("; ")).into());
+    }
+    Ok(settings)
+}
+
+fn submit(args: SlurmArgs) -> anyhow::Result<()> {
+    let (sweep, e) = expand(&args.store.file)?;
+    let settings = slurm_settings(&sweep, &args)?;
     let (max_array_size, source) = match settings.max_array_size {
         Some(m) => (m, "given"),
         None => match slurm::cluster_max_array_size() {
@@ -446,11 +653,24 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
         },
     };
     let exe = std::env::current_exe()?;
+    let store = Store::new(&args.store.out);
+    // Runs that tasks of earlier submissions still hold are not queued twice.
+    let already_queued = match slurm::queue::report(&store, &e.plan.name) {
+        Some(Ok(q)) => q.queued_runs,
+        Some(Err(msg)) => {
+            eprintln!(
+                "warning: cannot ask SLURM about earlier submissions ({msg}): runs they still hold are queued again (they run once: the locks and result files see to it)"
+            );
+            Default::default()
+        }
+        None => Default::default(),
+    };
     let opts = slurm::SlurmOptions {
         settings,
         retry_failed: args.retry_failed,
+        analysis_out: args.analysis_out.clone(),
+        already_queued,
     };
-    let store = Store::new(&args.store.out);
     let Some(sub) = slurm::prepare(
         &e.plan,
         &store,
@@ -460,15 +680,27 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
         max_array_size,
     )?
     else {
-        outln!(
-            "sweep {}: {} runs, 0 missing: nothing to submit",
-            e.plan.name,
-            e.plan.runs.len()
-        );
+        let waiting = opts.already_queued.len();
+        if waiting > 0 {
+            outln!(
+                "sweep {}: {} runs, the {waiting} missing are queued or running on SLURM already: nothing to submit",
+                e.plan.name,
+                e.plan.runs.len()
+            );
+        } else {
+            outln!(
+                "sweep {}: {} runs, 0 missing: nothing to submit",
+                e.plan.name,
+                e.plan.runs.len()
+            );
+        }
         return Ok(());
     };
+    let (fewest, most) = sub.scripts.iter().fold((usize::MAX, 0), |(a, b), s| {
+        (a.min(s.runs_per_task.0), b.max(s.runs_per_task.1))
+    });
     outln!(
-        "sweep {}: {} runs, {} queued{} ({} per task, MaxArraySize {max_array_size} from {source}); task list {}",
+        "sweep {}: {} runs, {} queued{} in {} array tasks of {} (MaxArraySize {max_array_size} from {source}); task list {}",
         e.plan.name,
         e.plan.runs.len(),
         sub.runs,
@@ -476,36 +708,107 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
             format!(", {} running elsewhere left out", sub.running)
         } else {
             String::new()
+        } + &if sub.already_queued > 0 {
+            format!(", {} already queued on SLURM left out", sub.already_queued)
+        } else {
+            String::new()
         },
-        sub.runs_per_task,
+        sub.tasks,
+        match (fewest, most) {
+            (1, 1) => "1 run each".to_string(),
+            (a, b) if a == b => format!("{a} runs each"),
+            (a, b) => format!("{a}-{b} runs"),
+        },
         sub.tasks_file.display()
     );
+    let sources: Vec<String> = sub
+        .sources
+        .iter()
+        .map(|(s, n)| format!("{n} {}", s.name()))
+        .collect();
+    outln!(
+        "sizing: cost per run from {}; {}, time margin {}",
+        sources.join(", "),
+        match opts.settings.runs_per_task {
+            Some(k) => format!("runs per task {k} (given)"),
+            None => format!(
+                "tasks packed to {}",
+                slurm::time::format(sub.sizing.task_seconds as u64)
+            ),
+        },
+        sub.sizing.margin
+    );
+    for w in &sub.warnings {
+        eprintln!("warning: {w}");
+    }
+    let describe = |script: &slurm::ArrayScript| {
+        format!(
+            "offset {}, tasks 0-{}{}, {} runs, time {}",
+            script.offset,
+            script.tasks - 1,
+            sub.max_running.map(|m| format!("%{m}")).unwrap_or_default(),
+            script.runs,
+            match (&script.time, &opts.settings.time) {
+                (Some(t), Some(_)) => format!("{t} (given)"),
+                (Some(t), None) => format!("{t} (computed)"),
+                (None, _) => "not set (partition default)".into(),
+            }
+        )
+    };
+    let mut jobs: Vec<String> = Vec::new();
+    let abs_store = Store::new(std::fs::canonicalize(store.root())?);
     for script in &sub.scripts {
         if args.dry_run {
             outln!(
-                "wrote {} (offset {}, tasks 0-{}): not submitted (--dry-run)",
+                "wrote {} ({}): not submitted (--dry-run)",
                 script.path.display(),
-                script.offset,
-                script.tasks - 1
+                describe(script)
+            );
+            continue;
+        }
+        // With a throttle, each array waits for the one before, so the limit holds across arrays.
+        let dependency = match (sub.max_running, jobs.last()) {
+            (Some(_), Some(prev)) => Some(format!("afterany:{prev}")),
+            _ => None,
+        };
+        let job = match slurm::sbatch(&script.path, dependency.as_deref()) {
+            Ok(job) => job,
+            Err(e) => {
+                if jobs.is_empty() {
+                    // Nothing of this submission was queued: leave no folder behind.
+                    let _ = std::fs::remove_dir_all(&sub.dir);
+                }
+                return Err(e.into());
+            }
+        };
+        slurm::record_submission(
+            &abs_store,
+            &slurm::SubmissionRecord::array(&job, script, dependency.as_deref()),
+        )?;
+        outln!(
+            "submitted array job {job}: {} ({})",
+            describe(script),
+            script.path.display()
+        );
+        jobs.push(job);
+    }
+    if let Some(a) = &sub.analysis {
+        if args.dry_run {
+            outln!(
+                "wrote {} (analysis into {}, after the arrays): not submitted (--dry-run)",
+                a.path.display(),
+                a.out.display()
             );
         } else {
-            let job = match slurm::sbatch(&script.path) {
-                Ok(job) => job,
-                Err(e) => {
-                    if script.offset == 0 {
-                        // Nothing of this submission was queued: leave no folder behind.
-                        let _ = std::fs::remove_dir_all(&sub.dir);
-                    }
-                    return Err(e.into());
-                }
-            };
-            let abs_store = Store::new(std::fs::canonicalize(store.root())?);
-            slurm::record_submission(&abs_store, &job, script)?;
+            let dependency = format!("afterany:{}", jobs.join(":"));
+            let job = slurm::sbatch(&a.path, Some(&dependency))?;
+            slurm::record_submission(
+                &abs_store,
+                &slurm::SubmissionRecord::analysis(&job, a, &dependency),
+            )?;
             outln!(
-                "submitted array job {job}: offset {}, tasks 0-{} ({})",
-                script.offset,
-                script.tasks - 1,
-                script.path.display()
+                "submitted analysis job {job} ({dependency}): figures into {}",
+                a.out.display()
             );
         }
     }
@@ -521,7 +824,7 @@ fn task(args: TaskArgs) -> anyhow::Result<()> {
             .ok_or_else(|| BadInput("give --index or set SLURM_ARRAY_TASK_ID".into()))?,
     };
     let tasks = slurm::read_tasks(&args.tasks)?;
-    let runs = slurm::task_runs(&tasks, args.offset, index, args.runs_per_task)?;
+    let runs = slurm::task_runs(&tasks, args.offset, index, args.runs_per_task.unwrap_or(1))?;
     let stop = crate::signals::stop_flag();
     let store = Store::new(&args.store.out);
     let mut failed = 0;

@@ -207,3 +207,50 @@ fn perceptron_quick_reproduces_the_paper_exponents() {
     }
     std::fs::remove_dir_all(&out).unwrap();
 }
+
+#[test]
+fn analyze_with_a_sweep_file_takes_only_its_runs_and_its_analysis() {
+    // Two sweeps share a store; --sweep analyses the runs of one, as the sweep names them.
+    let dir = temp_dir("analyze-sweep");
+    let store = dir.sub("store");
+    let sweep = |name: &str, temp: &str| {
+        let f = dir.join(format!("{name}.toml"));
+        std::fs::write(
+            &f,
+            format!(
+                "name = \"{name}\"\nanalysis = \"perceptron\"\n[fixed]\ndim = 16\nbatch = 2\npte = 256\nalpha = 32768\ntemp = {temp}\n[axes]\nptr = [64, 128]\nseed_init = [0, 1, 2]\n"
+            ),
+        )
+        .unwrap();
+        let o = sgdnoise(&["sweep", "run", f.to_str().unwrap(), "--out", &store, "-q"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        f
+    };
+    let a = sweep("a", "0.0625");
+    sweep("b", "0.25");
+    let out = dir.sub("fig");
+    let o = sgdnoise(&[
+        "analyze",
+        &store,
+        "--out",
+        &out,
+        "--sweep",
+        a.to_str().unwrap(),
+        "--resamples",
+        "20",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("perceptron analysis"));
+    let report = std::fs::read_to_string(Path::new(&out).join("report.md")).unwrap();
+    assert!(
+        report.contains("6 finished runs"),
+        "only sweep a's runs: {report}"
+    );
+    let o = sgdnoise(&["analyze", &store, "--out", &out, "--resamples", "20"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = std::fs::read_to_string(Path::new(&out).join("report.md")).unwrap();
+    assert!(
+        report.contains("12 finished runs"),
+        "the whole store: {report}"
+    );
+}

@@ -336,3 +336,73 @@ fn wait_stopped(pid: libc::pid_t) {
     }
     panic!("process {pid} did not stop");
 }
+
+#[test]
+fn plan_json_lists_every_run_as_plan_ids_does() {
+    let file = example("perceptron-sweep.toml");
+    let file = file.to_str().unwrap();
+    let (code, out, err) = sgdnoise(&["sweep", "plan", file, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    assert_eq!(v["name"], "perceptron-sweep");
+    assert_eq!(v["runs"], 160);
+    assert_eq!(v["fixed"]["dim"], 32);
+    assert!(
+        v["fixed"].get("act").is_none(),
+        "unset settings are left out: {}",
+        v["fixed"]
+    );
+    assert_eq!(v["slurm"]["time"], "00:10:00");
+    let axes: Vec<&str> = v["axes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["keys"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(axes, ["chi", "ptr", "seed_init", "temp"]);
+    assert_eq!(
+        v["axes"][1]["values"],
+        serde_json::json!([256, 512, 1024, 2048])
+    );
+    let (_, ids, _) = sgdnoise(&["sweep", "plan", file, "--ids"]);
+    let listed: Vec<&str> = v["run_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ids.lines().collect::<Vec<_>>());
+    let first = &v["run_list"][0];
+    assert_eq!(first["axes"]["chi"], 1);
+    assert_eq!(first["axes"]["ptr"], 256);
+    assert!(first["temp"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn status_json_counts_what_the_files_say() {
+    let dir = temp_dir("status-json");
+    let file = dir.join("sweep.toml");
+    std::fs::write(
+        &file,
+        "name = \"s\"\n[fixed]\ndim = 8\nbatch = 2\npte = 64\nalpha = 32768\ntemp = 0.25\n[axes]\nptr = [32, 64]\nseed_init = [0, 1]\n",
+    )
+    .unwrap();
+    let store = dir.join("store");
+    let (f, o) = (file.to_str().unwrap(), store.to_str().unwrap());
+    let (code, out, err) = sgdnoise(&["sweep", "run", f, "--out", o, "-q"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // One run loses its summary (partial), one its folder (missing).
+    let ids: Vec<String> = summaries(&store).into_keys().collect();
+    std::fs::remove_file(store.join("runs").join(&ids[0]).join("summary.json")).unwrap();
+    std::fs::remove_dir_all(store.join("runs").join(&ids[1])).unwrap();
+    let (code, out, err) = sgdnoise(&["sweep", "status", f, "--out", o, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("one JSON object");
+    assert_eq!(v["total"], 4);
+    assert_eq!(v["done"], 2);
+    assert_eq!(v["partial"], serde_json::json!([ids[0]]));
+    assert_eq!(v["missing"], serde_json::json!([ids[1]]));
+    assert_eq!(v["failed"], serde_json::json!([]));
+    // Never submitted to SLURM: no scheduler counts, and no attempt to ask.
+    assert!(v["slurm"].is_null() && v["slurm_error"].is_null(), "{v}");
+}
