@@ -5,6 +5,7 @@ mod data_fetch;
 mod data_parsers;
 mod data_real;
 mod docs;
+mod forward_predict;
 mod golden;
 mod mnas_cifar_files;
 mod model_training;
