@@ -23,10 +23,22 @@ use super::resolve::RunSpec;
 use super::table::{Role, RunConfig, SETTINGS};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 /// The version of the canonical form (see the module doc).
 pub const IDENTITY_SCHEMA: u32 = 1;
+
+thread_local! {
+    static COMPUTED: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many identities this thread has computed so far: an operation count for tests of how
+/// work grows with a plan (issue 15, item 9: planning a sweep must compute one identity per
+/// combination, not one per pair of combinations as a duplicate search by list once did).
+pub fn computed_on_this_thread() -> u64 {
+    COMPUTED.with(Cell::get)
+}
 
 #[derive(Serialize)]
 struct Canonical<'a> {
@@ -61,6 +73,7 @@ impl RunSpec {
 
     /// The run's identity: 16 hex digits (see the module doc).
     pub fn identity(&self) -> String {
+        COMPUTED.with(|c| c.set(c.get() + 1));
         let digest = Sha256::digest(self.identity_text().as_bytes());
         digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
     }
