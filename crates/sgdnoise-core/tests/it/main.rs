@@ -2,6 +2,7 @@
 //! data files are ignored unless enabled, see there).
 
 mod data_fetch;
+mod data_identity;
 mod data_parsers;
 mod data_real;
 mod docs;
