@@ -16,8 +16,9 @@ pub mod sweepfile;
 pub mod table;
 
 pub use local::{
-    check_data, missing, read_failure, run_local, run_one, run_state, status, FailureRecord,
-    LocalOptions, RunOutcome, RunState, StatusReport, SweepEvent, SweepReport, FAILED_FILE,
+    bind_data, check_data, missing, read_failure, run_local, run_one, run_state, status,
+    FailureRecord, LocalOptions, RunOutcome, RunState, StatusReport, SweepEvent, SweepReport,
+    FAILED_FILE,
 };
 pub use store::{Collection, SkipReason, Skipped, Store};
 pub use sweepfile::{Axis, Expansion, PlanError, PlanErrors, SlurmSettings, SweepFile};

@@ -114,6 +114,23 @@ pub fn check_data(plan: &Plan, store: &Store) -> Result<(), sgdnoise_core::data:
     Ok(())
 }
 
+/// `plan` with each run named after the data it would train on ([`sgdnoise_core::data::bind`]):
+/// on the canonical data sets (and synthetic data) every run keeps its planned id; on other
+/// files found at its `data_dir` the data's digest enters its id, as `sgdnoise run` does, so a
+/// sweep on custom data stores, finds and resumes its runs under the ids their data give them.
+/// A run whose data cannot be opened keeps its planned id (its run reports the data error).
+pub fn bind_data(plan: &Plan) -> Plan {
+    let runs = plan
+        .runs
+        .iter()
+        .map(|spec| sgdnoise_core::data::bind(spec).unwrap_or_else(|_| spec.clone()))
+        .collect();
+    Plan {
+        name: plan.name.clone(),
+        runs,
+    }
+}
+
 /// Where a run stands in a store.
 #[derive(Clone, Debug)]
 pub enum RunState {
@@ -277,6 +294,8 @@ pub fn run_local(
 ) -> Result<SweepReport, sgdnoise_core::Error> {
     store.create()?;
     lock::clean_finished(store);
+    let bound = bind_data(plan);
+    let plan = &bound;
     let mut report = SweepReport {
         total: plan.runs.len(),
         ..Default::default()
@@ -377,6 +396,7 @@ pub struct StatusReport {
 
 /// Where each run of `plan` stands in `store`.
 pub fn status(plan: &Plan, store: &Store) -> StatusReport {
+    let plan = &bind_data(plan);
     let mut r = StatusReport {
         total: plan.runs.len(),
         ..Default::default()
@@ -396,7 +416,8 @@ pub fn status(plan: &Plan, store: &Store) -> StatusReport {
 /// Indices of the runs of `plan` that are not finished (and, unless `retry_failed`, did not
 /// fail), in plan order: what an executor still has to do.
 pub fn missing(plan: &Plan, store: &Store, retry_failed: bool) -> Vec<usize> {
-    plan.runs
+    bind_data(plan)
+        .runs
         .iter()
         .enumerate()
         .filter(|(_, spec)| {

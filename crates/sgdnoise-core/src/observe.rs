@@ -78,6 +78,11 @@ fn not_recorded() -> f64 {
 }
 
 /// Statistics of predictions `pred` (= f - f0) against labels `y`.
+///
+/// Which points are fitted and which are errors is decided by [`objective::is_fitted`] and
+/// [`objective::is_error`] in the run's element type `R`, on these very predictions: the rule of
+/// the training step (objective's module doc). The loss and the smallest margin are observables,
+/// computed in f64 from the predictions; a point the rule calls fitted has hinge loss 0.
 pub fn set_stats<R: Real>(kind: Loss, alpha: f64, pred: &[R], y: &[R]) -> SetStats {
     let n = pred.len();
     if n == 0 {
@@ -89,16 +94,21 @@ pub fn set_stats<R: Real>(kind: Loss, alpha: f64, pred: &[R], y: &[R]) -> SetSta
             unfitted: 0,
         };
     }
+    let alpha_r = R::from_f64(alpha);
+    let hinge = objective::is_hinge(kind);
     let (mut total, mut errors, mut unfitted, mut min_margin) =
         (0.0, 0usize, 0usize, f64::INFINITY);
     for (&p, &label) in pred.iter().zip(y) {
-        let (p, label) = (p.to_f64(), label.to_f64());
-        let margin = alpha * label * p;
-        total += objective::value(kind, alpha, p, label);
+        let fitted = objective::is_fitted(alpha_r, label, p);
         if objective::is_error(label, p) {
             errors += 1;
         }
-        if !objective::is_fitted(alpha, label, p) {
+        let (p, label) = (p.to_f64(), label.to_f64());
+        let margin = alpha * label * p;
+        if !(fitted && hinge) {
+            total += objective::value(kind, alpha, p, label);
+        }
+        if !fitted {
             unfitted += 1;
         }
         min_margin = if margin.is_nan() {
@@ -205,5 +215,17 @@ mod tests {
             (s.signal, s.noise, s.noise2_per_dim, s.mean_abs_x1_unfitted),
             (3.0, 4.0, 8.0, 1.0)
         );
+    }
+
+    #[test]
+    fn set_stats_decides_fitted_by_the_rule_in_the_runs_precision() {
+        // alpha = 1 - 2^-30 is 1 in f32: pred y = 1 is fitted in an f32 run (zero hinge loss),
+        // unfitted in an f64 run; the margin itself is reported in f64 either way.
+        let alpha = 1.0 - (2.0f64).powi(-30);
+        let s32 = set_stats(Loss::Hinge, alpha, &[1.0f32, -1.0], &[1.0f32, -1.0]);
+        assert_eq!((s32.unfitted, s32.loss, s32.min_margin), (0, 0.0, alpha));
+        let s64 = set_stats(Loss::Hinge, alpha, &[1.0f64, -1.0], &[1.0f64, -1.0]);
+        assert_eq!(s64.unfitted, 2);
+        assert!(s64.loss > 0.0);
     }
 }

@@ -32,6 +32,10 @@ impl Observer for Tee<'_> {
 /// Runs `spec`; writes the run directory `out` when given. `progress` is called about every
 /// 0.1 s and returns false to interrupt the run.
 ///
+/// Image data are opened first, and a run whose data are not the ones its identity names is
+/// refused ([`crate::data::DataError::NotTheRunsData`]): a spec names the canonical data set
+/// unless [`crate::data::bind`] gave it the digest of the data found.
+///
 /// An interrupted run (stop reason `interrupted`) returns its summary but does **not** publish
 /// `summary.json`: its directory stays partial (config and checkpoints only), so a sweep runs it
 /// again from the start instead of taking it for a finished result.
@@ -51,12 +55,18 @@ fn execute_as<R: Real>(
     out: Option<&Path>,
     progress: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<Summary, Error> {
-    let data = crate::data::load::<R>(spec)?;
+    // Never train or store a run under an identity that does not describe its data: checked
+    // before anything else is asked of the data, and again on the data loaded (a file replaced
+    // in between is read again, see `data::images::pool`).
+    crate::data::check_source(spec, crate::data::source_of(spec)?.as_ref())?;
+    let (data, source) = crate::data::load_with_source::<R>(spec)?;
+    crate::data::check_source(spec, source.as_ref())?;
     let mut model = crate::model::build::<R>(spec);
     let mut writer = match out {
-        Some(dir) => {
-            Some(RunWriter::create(dir, &ConfigRecord::new(spec)).map_err(|e| Error::io(dir, e))?)
-        }
+        Some(dir) => Some(
+            RunWriter::create(dir, &ConfigRecord::new(spec, source))
+                .map_err(|e| Error::io(dir, e))?,
+        ),
         None => None,
     };
     let mut tee = Tee {

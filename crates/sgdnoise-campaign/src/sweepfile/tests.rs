@@ -236,3 +236,34 @@ fn the_slurm_table_takes_a_preamble_as_one_string_or_a_list_and_checks_its_field
         "{e}"
     );
 }
+
+/// Issue 15, item 9: `study --seeds N` once spent time quadratic in N before its first run
+/// (100 seeds 1.6 s, 400 seeds 26 s): its plan dropped duplicates by comparing each new run's
+/// identity with every run kept so far. Expansion now keeps a hash set: it computes exactly one
+/// identity per combination, so the count below is linear in the seeds (an operation count,
+/// not a timing).
+#[test]
+fn study_plan_for_400_seeds_computes_one_identity_per_combination() {
+    use sgdnoise_core::settings::identity::computed_on_this_thread;
+    let plan_of = |seeds: i64| {
+        let file = crate::presets::study()
+            .with_axis("seed_init", (0..seeds).map(Value::Integer).collect())
+            .unwrap();
+        let before = computed_on_this_thread();
+        let e = file.expand().unwrap();
+        (e, computed_on_this_thread() - before)
+    };
+    let (e, work) = plan_of(400);
+    // 17 distinct runs per seed (8 + 10 grid points, one shared): 18 combinations, 1 duplicate.
+    assert_eq!(e.plan.runs.len(), 400 * 17);
+    assert_eq!(e.duplicates, 400);
+    let ids: HashSet<String> = e.plan.runs.iter().map(|r| r.identity()).collect();
+    assert_eq!(ids.len(), 400 * 17, "every run of the plan is distinct");
+    assert_eq!(work, 400 * 18, "one identity per combination");
+    let (_, work_100) = plan_of(100);
+    assert_eq!(
+        work,
+        4 * work_100,
+        "four times the seeds, four times the work"
+    );
+}

@@ -32,7 +32,9 @@ pub struct RunArgs {
 }
 
 pub fn main(args: RunArgs) -> anyhow::Result<()> {
-    let spec = args.settings.resolve()?;
+    // Named after the data it finds: other image data than the canonical set give another run
+    // (their digest enters the identity, and so the default folder runs/<id>).
+    let spec = sgdnoise_core::data::bind(&args.settings.resolve()?)?;
     let out = args
         .out
         .clone()

@@ -2,6 +2,7 @@
 //! tests that need data or a cluster are enabled).
 
 mod analyze;
+mod data_identity;
 mod integrity;
 mod regression;
 mod run;

@@ -116,6 +116,11 @@ fn planar_to_hwc(planar: &[u8], hwc: &mut [u8]) {
 
 /// Reads a batch file.
 pub fn read_batch(path: &Path) -> Result<CifarBatch, DataError> {
+    read_batch_with_sha256(path).map(|(batch, _)| batch)
+}
+
+/// Reads a batch file, with the SHA-256 (lower-case hex) of its bytes.
+pub fn read_batch_with_sha256(path: &Path) -> Result<(CifarBatch, String), DataError> {
     let io = |e| DataError::Io {
         path: path.to_path_buf(),
         source: e,
@@ -137,7 +142,12 @@ pub fn read_batch(path: &Path) -> Result<CifarBatch, DataError> {
             ),
         ));
     }
-    parse_batch(&bytes, path)
+    let batch = parse_batch(&bytes, path)?;
+    let sha256 = {
+        use sha2::{Digest, Sha256};
+        super::fetch::hex(&Sha256::digest(&bytes))
+    };
+    Ok((batch, sha256))
 }
 
 /// Encodes images (HWC) and labels as a batch file (for tests and tools).

@@ -321,6 +321,22 @@ pub fn parse_labels(bytes: &[u8], path: &Path, classes: u8) -> Result<Vec<u8>, D
     labels_from(parse_idx(bytes, path)?, path, classes)
 }
 
+/// SHA-256 (lower-case hex) of the IDX content with dimensions `dims` and elements `data`: its
+/// header (two zero bytes, type 0x08, the number of dimensions, the sizes big-endian) and then
+/// the elements. A file that parses holds exactly this content (the header is checked, and
+/// the data must end where the header says, raw or gzipped), so this is the SHA-256 of the
+/// file's uncompressed content, computed without reading it again.
+pub fn content_sha256(dims: &[usize], data: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update([0u8, 0, 0x08, dims.len() as u8]);
+    for &d in dims {
+        h.update((d as u32).to_be_bytes());
+    }
+    h.update(data);
+    super::fetch::hex(&h.finalize())
+}
+
 /// Encodes an IDX file of unsigned bytes (for tests and tools).
 pub fn encode(dims: &[usize], data: &[u8]) -> Vec<u8> {
     let mut out = vec![0u8, 0, 0x08, dims.len() as u8];

@@ -8,12 +8,15 @@
 //! set. The test set therefore depends only on (`seed_testset`, `pte`), never on P or the
 //! training seed. Inputs are stored NHWC: MNIST-like 28x28x1, CIFAR-10 32x32x3.
 //!
-//! Parsed pools (raw u8 pixels and class labels) are cached for the life of the process, keyed by
-//! data set and file paths, so a sweep running many runs in one process parses the files once.
+//! Parsed pools (raw u8 pixels and class labels, and the [`DataSource`] with the files' SHA-256)
+//! are cached for the life of the process, keyed by data set and file paths and checked against
+//! each file's size and modification time, so a sweep running many runs in one process parses
+//! and hashes the files once, and a file replaced meanwhile is read again.
 
 use super::cifar;
 use super::idx;
 use super::locate::{self, Located, RawSet};
+use super::source::{DataSource, FileDigest};
 use super::{DataError, Dataset, Split};
 use crate::numeric::real::Real;
 use crate::numeric::rng::{self, Stream};
@@ -109,6 +112,8 @@ pub struct RawPool {
     pub n_train: usize,
     /// The files read, in pool order.
     pub files: Vec<PathBuf>,
+    /// Where the files were found, their SHA-256s, and whether they are the canonical set.
+    pub source: DataSource,
 }
 
 impl RawPool {
@@ -135,8 +140,19 @@ fn format_err(path: &Path, reason: String) -> DataError {
     }
 }
 
+fn digest_of(path: &Path, dims: &[usize], data: &[u8]) -> FileDigest {
+    FileDigest {
+        path: path.to_path_buf(),
+        bytes: (4 + 4 * dims.len() + data.len()) as u64,
+        sha256: idx::content_sha256(dims, data),
+    }
+}
+
+/// An IDX images + labels pair: pixels, labels, and the two files' digests.
+type IdxPair = (Vec<u8>, Vec<u8>, [FileDigest; 2]);
+
 /// Reads one IDX images + labels pair, checking that they agree and that images are 28x28.
-fn read_idx_pair(images: &Path, labels: &Path) -> Result<(Vec<u8>, Vec<u8>), DataError> {
+fn read_idx_pair(images: &Path, labels: &Path) -> Result<IdxPair, DataError> {
     let im = idx::read_images(images)?;
     if (im.rows, im.cols) != (28, 28) {
         return Err(format_err(
@@ -159,7 +175,11 @@ fn read_idx_pair(images: &Path, labels: &Path) -> Result<(Vec<u8>, Vec<u8>), Dat
             ),
         ));
     }
-    Ok((im.pixels, lab))
+    let digests = [
+        digest_of(images, &[im.n, im.rows, im.cols], &im.pixels),
+        digest_of(labels, &[lab.len()], &lab),
+    ];
+    Ok((im.pixels, lab, digests))
 }
 
 /// Parses a located set into a pool (no cache).
@@ -167,7 +187,7 @@ pub fn read_pool(found: &Located) -> Result<RawPool, DataError> {
     let f = &found.files;
     match found.set {
         RawSet::Mnist | RawSet::Fashion => {
-            let (mut pixels, mut labels) = read_idx_pair(&f[0], &f[1])?;
+            let (mut pixels, mut labels, [d0, d1]) = read_idx_pair(&f[0], &f[1])?;
             let n_train = labels.len();
             let other = if found.set == RawSet::Mnist {
                 RawSet::Fashion
@@ -187,9 +207,16 @@ pub fn read_pool(found: &Located) -> Result<RawPool, DataError> {
                     ));
                 }
             }
-            let (test_pixels, test_labels) = read_idx_pair(&f[2], &f[3])?;
+            let (test_pixels, test_labels, [d2, d3]) = read_idx_pair(&f[2], &f[3])?;
             pixels.extend_from_slice(&test_pixels);
             labels.extend_from_slice(&test_labels);
+            let source = DataSource::new(
+                found.set,
+                found.dir.clone(),
+                vec![d0, d1, d2, d3],
+                &labels,
+                n_train,
+            );
             Ok(RawPool {
                 set: found.set,
                 shape: [28, 28, 1],
@@ -197,14 +224,21 @@ pub fn read_pool(found: &Located) -> Result<RawPool, DataError> {
                 labels,
                 n_train,
                 files: f.clone(),
+                source,
             })
         }
         RawSet::Cifar10 => {
             let mut pixels = Vec::new();
             let mut labels = Vec::new();
             let mut n_train = 0;
+            let mut digests = Vec::with_capacity(f.len());
             for (i, path) in f.iter().enumerate() {
-                let batch = cifar::read_batch(path)?;
+                let (batch, sha256) = cifar::read_batch_with_sha256(path)?;
+                digests.push(FileDigest {
+                    path: path.clone(),
+                    bytes: (batch.labels.len() * cifar::RECORD_BYTES) as u64,
+                    sha256,
+                });
                 if pixels.is_empty() {
                     pixels.reserve(batch.pixels.len() * f.len());
                 }
@@ -214,6 +248,13 @@ pub fn read_pool(found: &Located) -> Result<RawPool, DataError> {
                     n_train = labels.len();
                 }
             }
+            let source = DataSource::new(
+                RawSet::Cifar10,
+                found.dir.clone(),
+                digests,
+                &labels,
+                n_train,
+            );
             Ok(RawPool {
                 set: RawSet::Cifar10,
                 shape: [cifar::SIDE, cifar::SIDE, cifar::CHANNELS],
@@ -221,30 +262,50 @@ pub fn read_pool(found: &Located) -> Result<RawPool, DataError> {
                 labels,
                 n_train,
                 files: f.clone(),
+                source,
             })
         }
     }
 }
 
-type PoolCache = Mutex<HashMap<(RawSet, Vec<PathBuf>), Arc<RawPool>>>;
+/// What a cached pool was parsed from: each file's size and modification time.
+type Stamp = Vec<(u64, Option<std::time::SystemTime>)>;
+type PoolCache = Mutex<HashMap<(RawSet, Vec<PathBuf>), (Stamp, Arc<RawPool>)>>;
 
 fn cache() -> &'static PoolCache {
     static CACHE: OnceLock<PoolCache> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-/// The pooled raw data set, parsed on first use and then cached for the process.
-/// `data_dir` is searched first (see [`locate`]).
+fn stamp(files: &[PathBuf]) -> Result<Stamp, DataError> {
+    files
+        .iter()
+        .map(|p| {
+            let m = std::fs::metadata(p).map_err(|e| DataError::Io {
+                path: p.clone(),
+                source: e,
+            })?;
+            Ok((m.len(), m.modified().ok()))
+        })
+        .collect()
+}
+
+/// The pooled raw data set, parsed (and hashed) on first use and then cached for the process;
+/// parsed again when a file's size or modification time changed. `data_dir` is searched first
+/// (see [`locate`]).
 pub fn pool(set: RawSet, data_dir: Option<&Path>) -> Result<Arc<RawPool>, DataError> {
     let found = locate::locate(set, data_dir)?;
     let key = (set, found.files.clone());
+    let now = stamp(&found.files)?;
     // Holding the lock while parsing makes concurrent first loads wait instead of parsing twice.
     let mut map = cache().lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(p) = map.get(&key) {
-        return Ok(Arc::clone(p));
+    if let Some((was, p)) = map.get(&key) {
+        if *was == now {
+            return Ok(Arc::clone(p));
+        }
     }
     let p = Arc::new(read_pool(&found)?);
-    map.insert(key, Arc::clone(&p));
+    map.insert(key, (now, Arc::clone(&p)));
     Ok(p)
 }
 
@@ -291,9 +352,21 @@ pub fn gather<R: Real>(pool: &RawPool, task: &Task, indices: &[usize]) -> Datase
 
 /// Loads the pooled, normalised, relabelled image task of `spec` and splits it.
 pub fn load_task<R: Real>(spec: &RunSpec) -> Result<Split<R>, DataError> {
+    load_task_with_source(spec).map(|(split, _)| split)
+}
+
+/// The pool of the image task of `spec` (parsed, or from the cache).
+pub fn task_pool(spec: &RunSpec) -> Result<Arc<RawPool>, DataError> {
     let task = task(spec.dataset)
         .ok_or_else(|| DataError::Other(format!("{} is not an image task", spec.dataset.name())))?;
-    let pool = pool(task.set, spec.exec.data_dir.as_deref())?;
+    pool(task.set, spec.exec.data_dir.as_deref())
+}
+
+/// [`load_task`], with where the data came from.
+pub fn load_task_with_source<R: Real>(spec: &RunSpec) -> Result<(Split<R>, DataSource), DataError> {
+    let task = task(spec.dataset)
+        .ok_or_else(|| DataError::Other(format!("{} is not an image task", spec.dataset.name())))?;
+    let pool = task_pool(spec)?;
     if let Some(shape) = spec.dataset.image_shape() {
         if shape != pool.shape {
             return Err(DataError::Other(format!(
@@ -319,8 +392,9 @@ pub fn load_task<R: Real>(spec: &RunSpec) -> Result<Split<R>, DataError> {
         spec.seeds.trainset,
         spec.seeds.testset,
     );
-    Ok(Split {
+    let split = Split {
         train: gather(&pool, &task, &train_idx),
         test: gather(&pool, &task, &test_idx),
-    })
+    };
+    Ok((split, pool.source.clone()))
 }

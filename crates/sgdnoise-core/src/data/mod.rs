@@ -9,10 +9,12 @@ pub mod fetch;
 pub mod idx;
 pub mod images;
 pub mod locate;
+pub mod source;
 pub mod synthetic;
 
 use crate::numeric::real::Real;
 use crate::settings::RunSpec;
+use source::DataSource;
 use std::path::PathBuf;
 
 /// Inputs and labels of one set.
@@ -71,15 +73,96 @@ pub enum DataError {
         wanted: usize,
         available: usize,
     },
+    /// The data found are not those the run's identity names (see [`source`]).
+    #[error(
+        "{dir}: these {set} files are not the canonical ones ({check}).\n\
+         A run on other data is another run, and its identity includes the data's digest \
+         ({digest}); {named}. `sgdnoise run` names a run after the data it finds. The runs of a \
+         sweep, a preset or the study are named for the canonical data (their plans are made \
+         without opening any file): give them the official files (`sgdnoise data check` compares \
+         them, `sgdnoise data fetch` gets them)."
+    )]
+    NotTheRunsData {
+        set: String,
+        dir: String,
+        check: String,
+        digest: String,
+        /// What the run's identity named instead.
+        named: String,
+    },
     #[error("{0}")]
     Other(String),
 }
 
 /// Loads (or generates) the training and test sets of a run, in the run's element type.
 pub fn load<R: Real>(spec: &RunSpec) -> Result<Split<R>, DataError> {
+    load_with_source(spec).map(|(split, _)| split)
+}
+
+/// [`load`], with where the image data came from (`None` for synthetic data, which needs no
+/// fingerprint: its seeds are in the identity).
+pub fn load_with_source<R: Real>(
+    spec: &RunSpec,
+) -> Result<(Split<R>, Option<DataSource>), DataError> {
     if spec.dataset.is_synthetic() {
-        Ok(synthetic::generate(spec))
+        Ok((synthetic::generate(spec), None))
     } else {
-        images::load_task(spec)
+        images::load_task_with_source(spec).map(|(split, source)| (split, Some(source)))
+    }
+}
+
+/// Where the data of `spec` would come from: the files found (parsed and hashed once per
+/// process), `None` for synthetic data.
+pub fn source_of(spec: &RunSpec) -> Result<Option<DataSource>, DataError> {
+    if spec.dataset.is_synthetic() {
+        Ok(None)
+    } else {
+        images::task_pool(spec).map(|p| Some(p.source.clone()))
+    }
+}
+
+/// `spec` named after the data it would train on: the data found are opened (once per
+/// process), and when they are not the canonical set their digest enters the run's identity
+/// ([`RunSpec::data_digest`]). Canonical and synthetic data leave the spec as it is.
+pub fn bind(spec: &RunSpec) -> Result<RunSpec, DataError> {
+    let mut bound = spec.clone();
+    bound.data_digest = source_of(spec)?.and_then(|s| s.identity_digest());
+    Ok(bound)
+}
+
+/// Checks that `source`, the data a run opened, is the data its identity names
+/// ([`RunSpec::data_digest`]: `None` means the canonical set).
+pub fn check_source(spec: &RunSpec, source: Option<&DataSource>) -> Result<(), DataError> {
+    let found = source.and_then(|s| s.identity_digest());
+    match source {
+        Some(s) if found != spec.data_digest => Err(DataError::NotTheRunsData {
+            set: RawSetTitle(&s.set).to_string(),
+            dir: s.dir.display().to_string(),
+            check: s.check.clone(),
+            digest: s.digest.clone(),
+            named: match &spec.data_digest {
+                None => format!(
+                    "this run, {}, is named for the canonical {}",
+                    spec.identity(),
+                    RawSetTitle(&s.set)
+                ),
+                Some(d) => format!(
+                    "this run, {}, is named for data of digest {d}",
+                    spec.identity()
+                ),
+            },
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The human name of a set recorded by its command-line name.
+struct RawSetTitle<'a>(&'a str);
+impl std::fmt::Display for RawSetTitle<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match locate::RawSet::parse(self.0) {
+            Some(set) => f.write_str(set.title()),
+            None => f.write_str(self.0),
+        }
     }
 }

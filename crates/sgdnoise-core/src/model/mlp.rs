@@ -18,6 +18,21 @@
 //! [`Target::Update`] the SGD update is fused into the weight-gradient GEMM,
 //! W_l += (-lr s_l) dZ_lᵀ A_{l-1} with beta = 1, and it runs only after dA_{l-1} = s_l dZ_l W_l
 //! has used the old W_l. [`Target::Gradient`] writes s_l dZ_lᵀ A_{l-1} into the gradient buffer.
+//!
+//! **Predict is forward, bit for bit.** The `gemm` crate picks its kernel, and with it the order
+//! in which a dot product is summed, from the shape of the product (a matrix-vector kernel for
+//! one column, a "horizontal" kernel for small products, a k-blocking from the sizes): the same
+//! point in a product of 1, 3 or 512 columns gets outputs that differ in the last bits. The
+//! training step decides which points are fitted from `forward` on batches of B points, the stop
+//! check from `predict` (SPEC §4): if the two disagreed on a point at the margin, no step would
+//! ever update it and no check would ever find it fitted. So `predict` evaluates its points in
+//! products of exactly B columns, the batch size the net was built for (a last partial chunk
+//! is the window of the last B points; fewer than B points are padded with zeros): every
+//! point's output is then bitwise the one a training step computes for it, whatever batch it
+//! is drawn in (a product's column does not depend on the other columns; tests/it/forward_predict.rs).
+//! At B < 16 such products are slower per point than large ones (about 3x at B = 2), so
+//! [`Model::evaluate`], for the test set, which no decision of the run reads, keeps products of
+//! [`EVALUATE_CHUNK`] points.
 
 use super::{activation, normal_weights, Layer, Model, Target};
 use crate::numeric::gemm::{Cpu, Gemm, MatMut, MatRef};
@@ -25,13 +40,13 @@ use crate::numeric::real::Real;
 use crate::numeric::rng::StreamRng;
 use crate::settings::{Activation, RunSpec};
 
+/// Points per product in [`Model::evaluate`] (bounds its buffers whatever the number of points).
+pub const EVALUATE_CHUNK: usize = 512;
+
 /// Parameter count: d0 h + (L-1) h² + h.
 pub fn param_count(input_dim: usize, depth: usize, width: usize) -> usize {
     input_dim * width + depth.saturating_sub(1) * width * width + width
 }
-
-/// Points per chunk in [`Model::predict`] (bounds its buffers whatever the number of points).
-const PREDICT_CHUNK: usize = 512;
 
 /// The fully connected net, generic over the element type `R` and the matrix backend `G`.
 pub struct Mlp<R, G = Cpu> {
@@ -42,6 +57,8 @@ pub struct Mlp<R, G = Cpu> {
     width: usize,
     w: Vec<R>,
     layers: Vec<Layer>,
+    /// The batch size the net was built for: `predict` evaluates points B at a time.
+    batch: usize,
     /// Points in the last forward batch.
     n: usize,
     /// acts[l-1] = z_l of the last forward batch (h × n, feature-major), l = 1..L.
@@ -51,9 +68,12 @@ pub struct Mlp<R, G = Cpu> {
     /// Backward scratch: dZ of the current layer and of the layer below (h × n each).
     dz: Vec<R>,
     dz_below: Vec<R>,
-    /// Scratch of `predict` (h × PREDICT_CHUNK each).
+    /// Scratch of `predict` and `evaluate` (h × max(B, EVALUATE_CHUNK) each, grown on first use).
     chunk_a: Vec<R>,
     chunk_b: Vec<R>,
+    /// `predict` of fewer than B points: the points padded with zeros to B (grown on first use).
+    pad_x: Vec<R>,
+    pad_out: Vec<R>,
 }
 
 impl<R: Real> Mlp<R, Cpu> {
@@ -117,13 +137,16 @@ impl<R: Real, G: Gemm> Mlp<R, G> {
             width,
             w,
             layers,
+            batch,
             n: 0,
             acts: vec![vec![R::ZERO; batch * width]; depth],
             derivs: vec![vec![R::ZERO; batch * width]; depth],
             dz: vec![R::ZERO; batch * width],
             dz_below: vec![R::ZERO; batch * width],
-            chunk_a: vec![R::ZERO; PREDICT_CHUNK * width],
-            chunk_b: vec![R::ZERO; PREDICT_CHUNK * width],
+            chunk_a: Vec::new(),
+            chunk_b: Vec::new(),
+            pad_x: Vec::new(),
+            pad_out: Vec::new(),
         }
     }
 
@@ -157,6 +180,38 @@ impl<R: Real, G: Gemm> Mlp<R, G> {
             self.dz_below.resize(n * h, R::ZERO);
         }
     }
+
+    /// Outputs of the `m` points of `xs` in one product per layer, the products of
+    /// [`Model::forward`] on a batch of `m` (without keeping what a backward pass needs).
+    fn outputs(&mut self, xs: &[R], m: usize, out: &mut [R]) {
+        let (d0, h, depth) = (self.input_dim, self.width, self.depth);
+        if self.chunk_a.len() < h * m {
+            self.chunk_a.resize(h * m, R::ZERO);
+            self.chunk_b.resize(h * m, R::ZERO);
+        }
+        let (mut cur, mut next) = (&mut self.chunk_a, &mut self.chunk_b);
+        for l in 1..=depth {
+            let k = if l == 1 { d0 } else { h };
+            let scale = R::ONE / R::from_usize(k).sqrt();
+            self.gemm.gemm(
+                scale,
+                MatRef::rows(&self.w[self.layers[l - 1].range()], h, k),
+                layer_input(l, xs, cur, m, k),
+                R::ZERO,
+                MatMut::rows(&mut next[..h * m], h, m),
+            );
+            activation::apply(self.act, &mut next[..h * m]);
+            std::mem::swap(&mut cur, &mut next);
+        }
+        let inv_h = R::ONE / R::from_usize(h);
+        self.gemm.gemm(
+            inv_h,
+            MatRef::rows(&self.w[self.layers[depth].range()], 1, h),
+            MatRef::rows(&cur[..h * m], h, m),
+            R::ZERO,
+            MatMut::rows(&mut out[..m], 1, m),
+        );
+    }
 }
 /// The input of layer l as a k × n matrix (feature-major): for l = 1 the transpose of the
 /// row-major n × d0 inputs, above it the stored h × n activations.
@@ -183,37 +238,59 @@ impl<R: Real, G: Gemm> Model<R> for Mlp<R, G> {
         &self.layers
     }
 
+    /// f(w, x_i) for `n` points, evaluated B points at a time (module doc: predict is forward,
+    /// bit for bit).
     fn predict(&mut self, x: &[R], n: usize, out: &mut [R]) {
-        let (d0, h, depth) = (self.input_dim, self.width, self.depth);
+        let (d0, b) = (self.input_dim, self.batch);
         assert!(
             x.len() >= n * d0 && out.len() >= n,
             "predict: buffers too small"
         );
-        let inv_h = R::ONE / R::from_usize(h);
+        if n == 0 {
+            return;
+        }
+        if n < b {
+            let (mut pad_x, mut pad_out) = (
+                std::mem::take(&mut self.pad_x),
+                std::mem::take(&mut self.pad_out),
+            );
+            pad_x.clear();
+            pad_x.extend_from_slice(&x[..n * d0]);
+            pad_x.resize(b * d0, R::ZERO);
+            pad_out.resize(b, R::ZERO);
+            self.outputs(&pad_x, b, &mut pad_out);
+            out[..n].copy_from_slice(&pad_out[..n]);
+            (self.pad_x, self.pad_out) = (pad_x, pad_out);
+            return;
+        }
+        let mut done = 0;
+        while done < n {
+            // B points ending at done + B, or the last B points (some computed again, identically).
+            let start = done.min(n - b);
+            self.outputs(
+                &x[start * d0..(start + b) * d0],
+                b,
+                &mut out[start..start + b],
+            );
+            done = start + b;
+        }
+    }
+
+    /// f(w, x_i) in products of [`EVALUATE_CHUNK`] points: the same up to rounding, faster at
+    /// small B (module doc).
+    fn evaluate(&mut self, x: &[R], n: usize, out: &mut [R]) {
+        let d0 = self.input_dim;
+        assert!(
+            x.len() >= n * d0 && out.len() >= n,
+            "evaluate: buffers too small"
+        );
         let mut start = 0;
         while start < n {
-            let m = PREDICT_CHUNK.min(n - start);
-            let xs = &x[start * d0..(start + m) * d0];
-            let (mut cur, mut next) = (&mut self.chunk_a, &mut self.chunk_b);
-            for l in 1..=depth {
-                let k = if l == 1 { d0 } else { h };
-                let scale = R::ONE / R::from_usize(k).sqrt();
-                self.gemm.gemm(
-                    scale,
-                    MatRef::rows(&self.w[self.layers[l - 1].range()], h, k),
-                    layer_input(l, xs, cur, m, k),
-                    R::ZERO,
-                    MatMut::rows(&mut next[..h * m], h, m),
-                );
-                activation::apply(self.act, &mut next[..h * m]);
-                std::mem::swap(&mut cur, &mut next);
-            }
-            self.gemm.gemm(
-                inv_h,
-                MatRef::rows(&self.w[self.layers[depth].range()], 1, h),
-                MatRef::rows(&cur[..h * m], h, m),
-                R::ZERO,
-                MatMut::rows(&mut out[start..start + m], 1, m),
+            let m = EVALUATE_CHUNK.min(n - start);
+            self.outputs(
+                &x[start * d0..(start + m) * d0],
+                m,
+                &mut out[start..start + m],
             );
             start += m;
         }
@@ -399,7 +476,7 @@ mod tests {
 
     #[test]
     fn forward_and_predict_match_the_naive_formula() {
-        let (d0, depth, h, n) = (7, 3, 5, 600); // n > PREDICT_CHUNK exercises chunking
+        let (d0, depth, h, n) = (7, 3, 5, 601); // 150 chunks of B = 4 and a last window
         let mut m = net::<f64>(d0, depth, h, Activation::Gelu, 4);
         let x = random_inputs(n * d0, 1);
         let mut out = vec![0.0; n];
@@ -543,8 +620,10 @@ mod tests {
         let mut out = vec![0.0; 5];
         m.forward(&x, 5, &mut out); // larger than planned: buffers grow
         let mut want = vec![0.0; 5];
-        m.predict(&x, 5, &mut want);
-        assert_eq!(out, want);
+        m.predict(&x, 5, &mut want); // in products of B = 2 points: the same up to rounding
+        for (a, b) in out.iter().zip(&want) {
+            assert!((a - b).abs() < 1e-14, "{a} vs {b}");
+        }
         let mut grad = vec![0.0; m.params().len()];
         m.backward(&x, &[1.0; 5], Target::Gradient(&mut grad));
         assert!(grad.iter().all(|g| g.is_finite()));

@@ -46,8 +46,17 @@ pub trait Model<R: Real>: Send {
     fn params_mut(&mut self) -> &mut [R];
     /// How the parameter vector is divided into layers.
     fn layers(&self) -> &[Layer];
-    /// f(w, x_i) for `n` points stored row-major in `x`; any `n`.
+    /// f(w, x_i) for `n` points stored row-major in `x`; any `n`. Each output is bitwise the
+    /// one [`Model::forward`] computes for the point in a batch of the size the model was built
+    /// for, whatever the other points of that batch and the point's place in it: the training
+    /// step and the stop check decide "fitted" on the same numbers (`objective`, SPEC §4;
+    /// tests/it/forward_predict.rs checks every model and layout).
     fn predict(&mut self, x: &[R], n: usize, out: &mut [R]);
+    /// f(w, x_i) for measurements that no decision of the run depends on (the test set): equal
+    /// to [`Model::predict`] up to rounding, in whatever layout is fastest. By default `predict`.
+    fn evaluate(&mut self, x: &[R], n: usize, out: &mut [R]) {
+        self.predict(x, n, out)
+    }
     /// Like [`Model::predict`] for one batch (n at most the batch size the model was built for),
     /// keeping what [`Model::backward`] needs.
     fn forward(&mut self, x: &[R], n: usize, out: &mut [R]);

@@ -317,7 +317,7 @@ mod tests {
         .unwrap();
         for text in ["{\"id\": \"x\"}", "{\"id\": tru", ""] {
             fs::write(dir.path().join(SUMMARY_FILE), text).unwrap();
-            let e = RunWriter::create(dir.path(), &ConfigRecord::new(&spec))
+            let e = RunWriter::create(dir.path(), &ConfigRecord::new(&spec, None))
                 .err()
                 .expect("refused");
             assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);

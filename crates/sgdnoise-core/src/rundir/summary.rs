@@ -12,8 +12,19 @@ pub struct ConfigRecord {
     pub identity_schema: u32,
     /// The settings the identity hashes: those that differ from their declared default.
     pub identity_settings: std::collections::BTreeMap<String, serde_json::Value>,
+    /// The digest of the data the identity also hashes, for data other than the canonical set
+    /// (see `settings::identity`); absent for canonical and synthetic data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_data: Option<String>,
     #[serde(flatten)]
     pub spec: RunSpec,
+    /// The `data_dir` setting as given (an execution setting: not part of the identity).
+    #[serde(default)]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// The image data actually used: the folder, each file's size and SHA-256, the set's digest,
+    /// and whether it is the canonical set (`data::source`). `null` for synthetic data.
+    #[serde(default)]
+    pub data: Option<crate::data::source::DataSource>,
     /// Width h entering T = lr / (B h).
     pub temperature_width: usize,
     pub num_params: usize,
@@ -27,7 +38,7 @@ pub struct ConfigRecord {
 }
 
 impl ConfigRecord {
-    pub fn new(spec: &RunSpec) -> Self {
+    pub fn new(spec: &RunSpec, data: Option<crate::data::source::DataSource>) -> Self {
         ConfigRecord {
             id: spec.identity(),
             identity_schema: crate::settings::IDENTITY_SCHEMA,
@@ -36,7 +47,10 @@ impl ConfigRecord {
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
                 .collect(),
+            identity_data: spec.data_digest.clone(),
             spec: spec.clone(),
+            data_dir: spec.exec.data_dir.clone(),
+            data,
             temperature_width: spec.temperature_width(),
             num_params: crate::model::param_count(spec),
             crate_version: crate::VERSION.to_string(),

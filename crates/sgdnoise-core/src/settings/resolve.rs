@@ -66,6 +66,12 @@ pub struct RunSpec {
     pub max_wall: Option<f64>,
     pub checkpoints_per_decade: f64,
     pub loss_drop_factor: f64,
+    /// The digest of the image data the run trains on, when they are not the canonical data
+    /// set of its task (`data::source`); `None` for the canonical set and synthetic data. Set
+    /// by `data::bind`, never by a setting; it enters the identity only when present, so every
+    /// run on the canonical data keeps the identity of its settings.
+    #[serde(skip)]
+    pub data_digest: Option<String>,
     #[serde(skip)]
     pub exec: Execution,
 }
@@ -292,6 +298,7 @@ impl RunConfig {
             max_wall,
             checkpoints_per_decade,
             loss_drop_factor,
+            data_digest: None,
             exec: Execution {
                 data_dir: self.data_dir.clone(),
                 threads,

@@ -18,7 +18,7 @@ use crate::numeric::real::Real;
 use crate::numeric::rng::{self, Stream};
 use crate::objective;
 use crate::observe::{self, Record, SetStats};
-use crate::settings::{Loss, RunSpec};
+use crate::settings::RunSpec;
 use sampler::BatchSampler;
 use schedule::CheckpointSchedule;
 use serde::{Deserialize, Serialize};
@@ -141,7 +141,7 @@ impl<'a, R: Real> Context<'a, R> {
     ) -> Record {
         let test = &self.data.test;
         let mut test_pred = vec![R::ZERO; test.len()];
-        model.predict(&test.x, test.len(), &mut test_pred);
+        model.evaluate(&test.x, test.len(), &mut test_pred);
         for (p, &f0) in test_pred.iter_mut().zip(&self.f0_test) {
             *p -= f0;
         }
@@ -202,8 +202,9 @@ pub fn train<R: Real>(
     // The alpha-trick subtracts the initial output f(w0, x) from every prediction.
     let mut f0_train = vec![R::ZERO; p];
     model.predict(&data.train.x, p, &mut f0_train);
+    // The test set decides nothing: it is evaluated in the model's fastest layout (both times).
     let mut f0_test = vec![R::ZERO; data.test.len()];
-    model.predict(&data.test.x, data.test.len(), &mut f0_test);
+    model.evaluate(&data.test.x, data.test.len(), &mut f0_test);
     let ctx = Context {
         spec,
         data,
@@ -217,7 +218,7 @@ pub fn train<R: Real>(
     let lr = R::from_f64(spec.lr);
     let inv_b = R::ONE / R::from_usize(b);
     let kind = spec.loss;
-    let exact_stop = matches!(kind, Loss::Hinge | Loss::QuadraticHinge);
+    let exact_stop = objective::is_hinge(kind);
     let mut rng = rng::stream(spec.seeds.batch, Stream::Batch);
     let mut sampler = BatchSampler::new(p);
     let mut schedule = CheckpointSchedule::new(spec.checkpoints_per_decade, spec.loss_drop_factor);
@@ -489,5 +490,87 @@ mod tests {
             "the first log-spaced checkpoint after an attempted update"
         );
         assert_eq!(outcome.last.train.unfitted, 16);
+    }
+
+    /// A one-weight net f(w, x) = w sign(x_1): on sign-labelled data pred y = w - w0 for every
+    /// point. It starts at w = 0 and any update sets w to 1.
+    struct Snap {
+        w: Vec<f32>,
+        layers: Vec<Layer>,
+        dim: usize,
+    }
+
+    impl Model<f32> for Snap {
+        fn input_dim(&self) -> usize {
+            self.dim
+        }
+        fn params(&self) -> &[f32] {
+            &self.w
+        }
+        fn params_mut(&mut self) -> &mut [f32] {
+            &mut self.w
+        }
+        fn layers(&self) -> &[Layer] {
+            &self.layers
+        }
+        fn predict(&mut self, x: &[f32], n: usize, out: &mut [f32]) {
+            for (o, row) in out[..n].iter_mut().zip(x.chunks_exact(self.dim)) {
+                *o = self.w[0] * row[0].signum();
+            }
+        }
+        fn forward(&mut self, x: &[f32], n: usize, out: &mut [f32]) {
+            self.predict(x, n, out)
+        }
+        fn backward(&mut self, _x: &[f32], _c: &[f32], target: Target<'_, f32>) {
+            match target {
+                Target::Update { .. } => self.w[0] = 1.0,
+                Target::Gradient(g) => g.iter_mut().for_each(|v| *v = 1.0),
+            }
+        }
+    }
+
+    /// Issue 15, item 14: alpha = 1 - 2^-30 is 1 in f32. After the first update every point has
+    /// pred y = 1, so its margin alpha y pred is exactly 1 in f32 (fitted: the training step
+    /// never updates again) but 1 - 2^-30 in f64. The stop check used to decide in f64: it found
+    /// every point unfitted, no update ever came, "frozen" could not fire, and the run went on
+    /// to its cap. With one rule in one precision the first check ends it at zero loss.
+    #[test]
+    fn a_point_at_the_margin_in_f32_ends_the_run_at_zero_loss_not_at_its_cap() {
+        let alpha = 1.0 - (2.0f64).powi(-30);
+        assert_eq!(alpha as f32, 1.0);
+        let spec = RunConfig {
+            dim: Some(4),
+            ptr: Some(16),
+            pte: Some(8),
+            batch: Some(2),
+            alpha: Some(alpha),
+            temp: Some(1.0),
+            max_steps: Some(100_000),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        let data = crate::data::load::<f32>(&spec).unwrap();
+        assert!((0..16).all(|i| data.train.y[i] == data.train.row(i)[0].signum()));
+        let mut model = Snap {
+            w: vec![0.0],
+            layers: vec![Layer {
+                name: "w".into(),
+                offset: 0,
+                len: 1,
+            }],
+            dim: 4,
+        };
+        let outcome = train(&spec, &mut model, &data, &mut Discard).unwrap();
+        assert_eq!(outcome.stop_reason, StopReason::ZeroLoss, "{outcome:?}");
+        assert_eq!(outcome.steps, 1, "the one step that updated");
+        assert_eq!(outcome.last.train.unfitted, 0);
+        assert_eq!(
+            outcome.last.train.loss, 0.0,
+            "fitted points have zero hinge loss"
+        );
+        // The margin of every point is what the rule saw: 1 in f32, just below 1 in f64.
+        assert_eq!(outcome.last.train.min_margin, alpha);
+        assert!(outcome.steps_simulated < 100);
     }
 }

@@ -2,9 +2,11 @@
 //! data files are ignored unless enabled, see there).
 
 mod data_fetch;
+mod data_identity;
 mod data_parsers;
 mod data_real;
 mod docs;
+mod forward_predict;
 mod golden;
 mod mnas_cifar_files;
 mod model_training;

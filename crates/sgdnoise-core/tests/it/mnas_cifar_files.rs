@@ -37,6 +37,11 @@ fn mnas_trains_to_zero_loss_on_generated_cifar_files() {
     }
     .resolve()
     .unwrap();
+    // Twenty records per batch file are not the canonical CIFAR-10 (10,000 per file): the run is
+    // named after these files (issue 15, item 7) and refused under the canonical data's name.
+    assert!(sgdnoise_core::run::execute(&spec, None, &mut |_| true).is_err());
+    let spec = sgdnoise_core::data::bind(&spec).unwrap();
+    assert!(spec.data_digest.is_some());
     let out = root.path().join("run");
     let summary = sgdnoise_core::run::execute(&spec, Some(&out), &mut |_| true).unwrap();
     assert_eq!(
@@ -54,4 +59,8 @@ fn mnas_trains_to_zero_loss_on_generated_cifar_files() {
         config["num_params"],
         sgdnoise_core::model::param_count(&spec)
     );
+    assert_eq!(config["data"]["set"], "cifar10");
+    assert_eq!(config["data"]["canonical"], false);
+    assert_eq!(config["data"]["files"].as_array().unwrap().len(), 6);
+    assert_eq!(config["data"]["files"][5]["bytes"], 20 * 3073);
 }
