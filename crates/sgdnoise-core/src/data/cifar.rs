@@ -118,7 +118,7 @@ fn planar_to_hwc(planar: &[u8], hwc: &mut [u8]) {
 pub fn read_batch(path: &Path) -> Result<CifarBatch, DataError> {
     let io = |e| DataError::Io {
         path: path.to_path_buf(),
-        source: e,
+        error: e,
     };
     let mut file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();
