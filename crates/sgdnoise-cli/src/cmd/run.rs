@@ -25,8 +25,20 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+/// Says on stderr when `threads` is more than this machine's cores (the run uses its cores).
+pub fn note_threads(spec: &RunSpec) {
+    let here = spec.exec.threads_here();
+    if here < spec.exec.threads {
+        eprintln!(
+            "note: threads = {} is more than the {here} cores here: the run uses {here}",
+            spec.exec.threads
+        );
+    }
+}
+
 pub fn main(args: RunArgs) -> anyhow::Result<()> {
     let spec = args.settings.resolve()?;
+    note_threads(&spec);
     let out = args
         .out
         .clone()

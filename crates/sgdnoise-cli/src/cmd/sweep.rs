@@ -36,7 +36,7 @@ pub struct PlanArgs {
     /// The sweep file (TOML).
     pub file: PathBuf,
     /// Example runs to show.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, allow_hyphen_values = true)]
     pub examples: usize,
     /// Print only the id of every run, one per line, in plan order.
     #[arg(long)]
@@ -57,7 +57,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub store: StoreArgs,
     /// Runs at the same time (default: one per core; each run is single-threaded).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub workers: Option<usize>,
     /// Run again the runs that failed before.
     #[arg(long)]
@@ -81,16 +81,16 @@ pub struct SlurmArgs {
     #[arg(long)]
     pub time: Option<String>,
     /// CPUs per array task (#SBATCH --cpus-per-task).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub cpus_per_task: Option<usize>,
     /// Memory per task (e.g. 2G).
     #[arg(long)]
     pub mem: Option<String>,
     /// Largest array index + 1 the cluster accepts (default: scontrol show config, else 1001).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub max_array_size: Option<usize>,
     /// Runs per array task, one after the other.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub runs_per_task: Option<usize>,
     /// Further #SBATCH lines (repeatable), e.g. --extra-sbatch=--account=abc.
     #[arg(long, allow_hyphen_values = true)]
@@ -108,13 +108,13 @@ pub struct TaskArgs {
     #[arg(long)]
     pub tasks: PathBuf,
     /// Array-task offset of the script.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     pub offset: usize,
     /// Array index (default: $SLURM_ARRAY_TASK_ID).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub index: Option<usize>,
     /// Runs per array task of the submission (as written into its script).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_hyphen_values = true)]
     pub runs_per_task: usize,
     /// Run again runs that failed before.
     #[arg(long)]
@@ -237,6 +237,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
         outln!("part {} (its axes times the shared ones):", p + 1);
         print_axes(part, "    ");
     }
+    flag_memory(&e);
     outln!("example runs:");
     let n = e.plan.runs.len();
     let mut shown: Vec<usize> = (0..n.min(args.examples)).collect();
@@ -256,6 +257,54 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Flags the runs whose memory estimate exceeds what a run may take on this machine (they would
+/// be recorded as failed by `sweep run` here; another machine may have the memory).
+fn flag_memory(e: &Expansion) {
+    use sgdnoise_core::memory;
+    let available = memory::available();
+    let mut largest: Option<(usize, memory::Estimate, memory::Limit)> = None;
+    let mut over: Vec<(usize, u64)> = Vec::new();
+    for (i, spec) in e.plan.runs.iter().enumerate() {
+        let est = memory::estimate(spec);
+        let lim = memory::limit_given(available.clone(), spec.exec.max_memory);
+        if est.total() > lim.bytes {
+            over.push((i, est.total()));
+        }
+        if largest
+            .as_ref()
+            .is_none_or(|(_, l, _)| est.total() > l.total())
+        {
+            largest = Some((i, est, lim));
+        }
+    }
+    let Some((i, est, lim)) = largest else {
+        return;
+    };
+    outln!(
+        "memory: the largest run (#{}) needs {est}; a run may take {lim} here",
+        i + 1
+    );
+    if !over.is_empty() {
+        eprintln!(
+            "warning: {} of {} runs need more memory than a run may take here; `sweep run` records them as failed here:",
+            over.len(),
+            e.plan.runs.len()
+        );
+        for &(i, bytes) in over.iter().take(5) {
+            eprintln!(
+                "    #{:<6} {}  {}  needs {}",
+                i + 1,
+                e.plan.runs[i].identity(),
+                e.label(i),
+                sgdnoise_core::settings::Bytes(bytes)
+            );
+        }
+        if over.len() > 5 {
+            eprintln!("    ... and {} more", over.len() - 5);
+        }
+    }
 }
 
 /// One line for a finished run.
@@ -326,10 +375,12 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         outln!("(runs that failed before are skipped: see `sgdnoise sweep status`, rerun with --retry-failed)");
     }
     crate::signals::check("runs in flight stay partial; run the same command again to continue")?;
-    if report.failed > 0 {
+    if report.failed > 0 || report.skipped_failed > 0 {
+        // A sweep with runs that cannot finish is not done, now or on a resume.
         anyhow::bail!(
-            "{} run(s) failed (errors in STORE/runs/<id>/failed.json)",
-            report.failed
+            "{} run(s) failed now and {} failed before; the sweep is not complete (errors in STORE/runs/<id>/failed.json, `sgdnoise sweep status` lists them)",
+            report.failed,
+            report.skipped_failed
         );
     }
     Ok(())
@@ -337,6 +388,14 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
 
 fn status(args: StoreArgs) -> anyhow::Result<()> {
     let (_sweep, e) = expand(&args.file)?;
+    if !args.out.is_dir() {
+        // A typo in the store's name would otherwise report every run missing, with exit 0.
+        return Err(BadInput(format!(
+            "--out {}: no such store (folder); `sgdnoise sweep run` creates it",
+            args.out.display()
+        ))
+        .into());
+    }
     let r = sweep::status(&e.plan, &Store::new(&args.out));
     outln!(
         "sweep {}: {} runs in {}: {} done, {} failed, {} running, {} partial, {} missing",
