@@ -2,8 +2,10 @@
 //! tests that need data or a cluster are enabled).
 
 mod analyze;
+mod hostile;
 mod regression;
 mod run;
+mod sizes;
 mod slurm;
 mod sweep;
 mod util;
