@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 use sgdnoise_core::rundir::Summary;
-use sgdnoise_core::settings::RunConfig;
+use sgdnoise_core::settings::{Role, RunConfig};
 use std::path::Path;
 
 /// Summary fields in table order (scalars only; others found in a summary follow, sorted).
@@ -30,8 +30,10 @@ const SUMMARY_COLUMNS: &[&str] = &[
     "crate_version",
 ];
 
-/// Settings that say how a run was executed, not what it is: left out of the table.
-const EXECUTION_KEYS: &[&str] = &["data_dir", "threads"];
+/// Whether `key` says how a run was executed, not what it is (left out of the table).
+fn is_execution_key(key: &str) -> bool {
+    sgdnoise_core::settings::setting(key).is_some_and(|s| s.role == Role::Execution)
+}
 
 fn cell(v: Option<&Value>) -> String {
     match v {
@@ -44,11 +46,7 @@ fn cell(v: Option<&Value>) -> String {
 /// The header and rows of the table of `summaries`.
 pub fn rows(summaries: &[Summary]) -> (Vec<String>, Vec<Vec<String>>) {
     let config_keys: Vec<String> = match serde_json::to_value(RunConfig::default()) {
-        Ok(Value::Object(m)) => m
-            .keys()
-            .filter(|k| !EXECUTION_KEYS.contains(&k.as_str()))
-            .cloned()
-            .collect(),
+        Ok(Value::Object(m)) => m.keys().filter(|k| !is_execution_key(k)).cloned().collect(),
         _ => Vec::new(),
     };
     let flat: Vec<serde_json::Map<String, Value>> = summaries

@@ -42,14 +42,20 @@ fn arg(s: &'static Setting) -> Arg {
         .help(s.help())
         .help_heading(HEADING)
         .allow_negative_numbers(true);
+    let check = move |text: &str| -> Result<String, String> {
+        RunConfig::default()
+            .set_text(s.name, text)
+            .map(|()| text.to_string())
+            .map_err(|e| e.to_string())
+    };
     match s.kind {
         ValueKind::Name(names) => a.value_parser(PossibleValuesParser::new(names)),
-        _ => a.value_parser(move |text: &str| -> Result<String, String> {
-            RunConfig::default()
-                .set_text(s.name, text)
-                .map(|()| text.to_string())
-                .map_err(|e| e.to_string())
-        }),
+        // Every number that starts with `-` (`-1e-3`, `-inf`, `-.5`) reaches the setting's own
+        // check, which names the setting, instead of clap's "unexpected argument".
+        ValueKind::Integer { .. } | ValueKind::Number => {
+            a.allow_hyphen_values(true).value_parser(check)
+        }
+        ValueKind::Path => a.value_parser(check),
     }
 }
 

@@ -82,6 +82,8 @@ pub fn step_flops(spec: &RunSpec) -> Option<f64> {
 
 /// Times SGD steps of `spec`'s model on random inputs (no data files needed): `seconds` in all,
 /// a tenth of it warm-up, the rest split into `repeats` timed repeats.
+///
+/// Call [`crate::memory::check`] first: this allocates the model and a batch of inputs.
 pub fn bench_steps(spec: &RunSpec, seconds: f64, repeats: usize) -> StepBench {
     match spec.dtype {
         Dtype::F32 => bench_steps_as::<f32>(spec, seconds, repeats),
@@ -215,6 +217,7 @@ impl TrainingBench {
 /// `seconds` of training wall time are used; data are loaded once per seed, outside the timing.
 pub fn bench_training(config: &RunConfig, seconds: f64) -> Result<TrainingBench, crate::Error> {
     let spec = config.resolve()?;
+    crate::memory::check(&spec)?;
     match spec.dtype {
         Dtype::F32 => bench_training_as::<f32>(config, seconds),
         Dtype::F64 => bench_training_as::<f64>(config, seconds),
@@ -245,7 +248,11 @@ fn bench_training_as<R: Real>(
         total.wall_seconds += outcome.wall_seconds;
         total.check_seconds += outcome.check_seconds;
         total.checkpoint_seconds += outcome.checkpoint_seconds;
-        seed += 1;
+        // The next init seed; at the end of the i64 range the budget ends early.
+        match seed.checked_add(1) {
+            Some(next) => seed = next,
+            None => break,
+        }
     }
     Ok(total)
 }

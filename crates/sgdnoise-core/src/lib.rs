@@ -13,6 +13,7 @@
 
 pub mod bench;
 pub mod data;
+pub mod memory;
 pub mod model;
 pub mod numeric;
 pub mod objective;
@@ -34,25 +35,39 @@ pub enum Error {
     Config(#[from] settings::ConfigError),
     #[error(transparent)]
     Data(#[from] data::DataError),
-    #[error("{}: {source}", path.display())]
+    /// The run needs more memory than it may take here (refused before allocating).
+    #[error(transparent)]
+    Memory(Box<memory::TooLarge>),
+    // `error`, not `source`: the message already holds it, and as a source it would print twice.
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
+    },
+    /// The run directory cannot be made or written (a file in the way, no permission): the
+    /// user's `--out` (exit code 2).
+    #[error("cannot write the run directory {}: {error}", path.display())]
+    RunDir {
+        path: PathBuf,
+        error: std::io::Error,
     },
     #[error("{0}")]
     Other(String),
 }
 
 impl Error {
-    pub fn io(path: &Path, source: std::io::Error) -> Self {
+    pub fn io(path: &Path, error: std::io::Error) -> Self {
         Error::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
     /// Whether the user's input caused this error (a setting or a data file).
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, Error::Config(_) | Error::Data(_))
+        matches!(
+            self,
+            Error::Config(_) | Error::Data(_) | Error::Memory(_) | Error::RunDir { .. }
+        )
     }
 
     /// Whether this error lies in the run's surroundings, not in its settings: a data set that
@@ -62,7 +77,9 @@ impl Error {
     /// too small for the settings ([`data::DataError::TooFew`]) is the run's own failure.
     pub fn is_environment(&self) -> bool {
         match self {
-            Error::Io { .. } => true,
+            Error::Io { .. } | Error::RunDir { .. } => true,
+            // Too large for this machine: the run's own failure, recorded so the sweep goes on.
+            Error::Memory(_) => false,
             Error::Data(data::DataError::TooFew { .. }) => false,
             Error::Data(_) => true,
             Error::Config(_) | Error::Other(_) => false,

@@ -50,11 +50,46 @@ pub fn execute(
     }
 }
 
+/// The error of a run directory that cannot be created: the user's choice of folder (a file in
+/// the way, a folder without write permission, a read-only file system) is bad input; anything
+/// else (a full disk, an I/O error) is a failure.
+fn run_dir_error(dir: &Path, e: std::io::Error) -> Error {
+    if dir.exists() && !dir.is_dir() {
+        return Error::RunDir {
+            path: dir.to_path_buf(),
+            error: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "a file is in the way (a run directory must be a folder)",
+            ),
+        };
+    }
+    let bad_input = [
+        libc::EEXIST,
+        libc::ENOTDIR,
+        libc::EACCES,
+        libc::EPERM,
+        libc::EROFS,
+        libc::ENAMETOOLONG,
+        libc::EISDIR,
+        libc::ELOOP,
+        libc::ENOENT,
+    ];
+    match e.raw_os_error() {
+        Some(code) if bad_input.contains(&code) => Error::RunDir {
+            path: dir.to_path_buf(),
+            error: e,
+        },
+        _ => Error::io(dir, e),
+    }
+}
+
 fn execute_as<R: Real>(
     spec: &RunSpec,
     out: Option<&Path>,
     progress: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<Summary, Error> {
+    // Before anything that grows with the run's sizes is allocated.
+    crate::memory::check(spec)?;
     // Never train or store a run under an identity that does not describe its data: checked
     // before anything else is asked of the data, and again on the data loaded (a file replaced
     // in between is read again, see `data::images::pool`).
@@ -65,7 +100,7 @@ fn execute_as<R: Real>(
     let mut writer = match out {
         Some(dir) => Some(
             RunWriter::create(dir, &ConfigRecord::new(spec, source))
-                .map_err(|e| Error::io(dir, e))?,
+                .map_err(|e| run_dir_error(dir, e))?,
         ),
         None => None,
     };

@@ -35,13 +35,13 @@ pub struct AnalyzeArgs {
     pub sweep: Option<PathBuf>,
     /// Method (a) threshold on the relative weight change (default: the geometric midpoint of
     /// the sweep's range).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub rwc_threshold: Option<f64>,
     /// Phase diagrams: vertical axis of the heatmaps.
     #[arg(long, value_enum, default_value = "T")]
     pub phase_y: PhaseY,
     /// Bootstrap resamples of the confidence intervals.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, allow_hyphen_values = true)]
     pub resamples: usize,
     /// Seed of the bootstrap stream.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]

@@ -20,10 +20,10 @@ pub struct BenchArgs {
     #[command(flatten)]
     pub settings: SettingsArgs,
     /// Seconds of timing (a tenth of it warm-up).
-    #[arg(long, default_value_t = 3.0)]
+    #[arg(long, default_value_t = 3.0, allow_hyphen_values = true)]
     pub seconds: f64,
     /// Timed repeats (the median is reported).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, allow_hyphen_values = true)]
     pub repeats: usize,
     /// Run the real training loop (`train::train`) instead of bare steps.
     #[arg(long)]
@@ -61,6 +61,9 @@ pub fn main(args: BenchArgs) -> anyhow::Result<()> {
         config.ptr = config.batch;
     }
     let spec = config.resolve()?;
+    // Nothing that grows with the sizes is allocated before this.
+    sgdnoise_core::memory::check(&spec)?;
+    crate::cmd::run::note_threads(&spec);
     let shape = match spec.arch {
         Arch::Mlp => format!(
             "mlp {} d0={} L={} h={}",

@@ -1,8 +1,10 @@
-//! `sgdnoise info`: parameter count, derived settings and identity of a run's model.
+//! `sgdnoise info`: parameter count, derived settings, identity and memory estimate of a run.
 
 use crate::flags::SettingsArgs;
 use crate::output::outln;
 use clap::Args;
+use sgdnoise_core::memory;
+use sgdnoise_core::settings::Bytes;
 
 #[derive(Args, Debug)]
 pub struct InfoArgs {
@@ -28,6 +30,25 @@ pub fn main(args: InfoArgs) -> anyhow::Result<()> {
     if given_t {
         outln!("T = {}, lr = {}, B = {}", spec.temp, spec.lr, spec.batch);
         outln!("identity: {}  {}", spec.identity(), spec.identity_text());
+    }
+    let estimate = memory::estimate(&spec);
+    let limit = memory::limit(&spec);
+    let verdict = if estimate.total() > limit.bytes {
+        "MORE than"
+    } else {
+        "within"
+    };
+    outln!("memory: {estimate}, {verdict} the {limit} a run may take here");
+    for part in estimate.largest_first() {
+        outln!(
+            "  {:<28} {:>10}  {}",
+            part.what,
+            Bytes(part.bytes).to_string(),
+            part.how
+        );
+    }
+    if estimate.total() > limit.bytes {
+        outln!("  (`sgdnoise run` refuses this run here before allocating anything)");
     }
     Ok(())
 }

@@ -22,7 +22,7 @@ pub struct ReproduceArgs {
     #[arg(long, required_unless_present_any = ["dry_run", "print_sweep"])]
     pub out: Option<PathBuf>,
     /// Concurrent runs (0: one per core).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     pub workers: usize,
     /// Where the image data sets are (mnist/cifar presets).
     #[arg(long)]
@@ -41,7 +41,7 @@ pub struct ReproduceArgs {
     #[arg(long)]
     pub retry_failed: bool,
     /// Bootstrap resamples of the confidence intervals.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, allow_hyphen_values = true)]
     pub resamples: usize,
     /// No progress display.
     #[arg(long, short)]

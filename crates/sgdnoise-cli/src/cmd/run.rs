@@ -31,10 +31,25 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+/// Says on stderr when `threads` is more than this machine's cores (the run uses its cores).
+pub fn note_threads(spec: &RunSpec) {
+    let here = spec.exec.threads_here();
+    if here < spec.exec.threads {
+        eprintln!(
+            "note: threads = {} is more than the {here} cores here: the run uses {here}",
+            spec.exec.threads
+        );
+    }
+}
+
 pub fn main(args: RunArgs) -> anyhow::Result<()> {
     // Named after the data it finds: other image data than the canonical set give another run
     // (their digest enters the identity, and so the default folder runs/<id>).
-    let spec = sgdnoise_core::data::bind(&args.settings.resolve()?)?;
+    let spec = args.settings.resolve()?;
+    // An absurd size is refused before the data are opened or anything is allocated.
+    sgdnoise_core::memory::check(&spec)?;
+    let spec = sgdnoise_core::data::bind(&spec)?;
+    note_threads(&spec);
     let out = args
         .out
         .clone()
@@ -91,6 +106,10 @@ pub fn main(args: RunArgs) -> anyhow::Result<()> {
 /// (exit 2) unless `force`, which moves it aside (never deletes it).
 fn make_room(spec: &RunSpec, out: &Path, force: bool) -> anyhow::Result<bool> {
     let id = spec.identity();
+    if !out.is_dir() {
+        // No folder (or a file in the way, which the run reports naming the path): no result.
+        return Ok(true);
+    }
     let what = match rundir::summary_state(out) {
         SummaryState::Absent => return Ok(true),
         SummaryState::Finished { id: found } if found == id && !force => return Ok(false),

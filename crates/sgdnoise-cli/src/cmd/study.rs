@@ -11,13 +11,13 @@ use std::path::PathBuf;
 #[derive(Args, Debug)]
 pub struct StudyArgs {
     /// Seeds per grid point (seed_init 0..N-1).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, allow_hyphen_values = true)]
     pub seeds: usize,
     /// Where the runs are stored (resumable: finished runs are not run again).
     #[arg(long, default_value = "study-perceptron")]
     pub out: PathBuf,
     /// Concurrent runs (0: one per core).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     pub workers: usize,
     /// No progress display.
     #[arg(long, short)]

@@ -38,7 +38,7 @@ pub struct PlanArgs {
     /// The sweep file (TOML).
     pub file: PathBuf,
     /// Example runs to show.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, allow_hyphen_values = true)]
     pub examples: usize,
     /// Print only the id of every run, one per line, in plan order.
     #[arg(long)]
@@ -72,7 +72,7 @@ pub struct RunArgs {
     #[command(flatten)]
     pub store: StoreArgs,
     /// Runs at the same time (default: one per core; each run is single-threaded).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub workers: Option<usize>,
     /// Run again the runs that failed before.
     #[arg(long)]
@@ -97,16 +97,16 @@ pub struct SlurmArgs {
     #[arg(long)]
     pub time: Option<String>,
     /// CPUs per array task (#SBATCH --cpus-per-task).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub cpus_per_task: Option<usize>,
     /// Memory per task (e.g. 2G).
     #[arg(long)]
     pub mem: Option<String>,
     /// Largest array index + 1 the cluster accepts (default: scontrol show config, else 1001).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub max_array_size: Option<usize>,
     /// Runs per array task, one after the other: overrides the packing to --task-time.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub runs_per_task: Option<usize>,
     /// Target duration of an array task (default 01:00:00): runs are packed up to it by their
     /// estimated cost.
@@ -153,14 +153,14 @@ pub struct TaskArgs {
     #[arg(long)]
     pub tasks: PathBuf,
     /// Array-task offset of the script.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     pub offset: usize,
     /// Array index (default: $SLURM_ARRAY_TASK_ID).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub index: Option<usize>,
     /// Runs per array task, for task lists without slots (written by earlier versions, whose
     /// scripts pass it).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub runs_per_task: Option<usize>,
     /// Run again runs that failed before.
     #[arg(long)]
@@ -287,6 +287,7 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
         outln!("part {} (its axes times the shared ones):", p + 1);
         print_axes(part, "    ");
     }
+    flag_memory(&e);
     outln!("example runs:");
     let n = e.plan.runs.len();
     let mut shown: Vec<usize> = (0..n.min(args.examples)).collect();
@@ -306,6 +307,54 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Flags the runs whose memory estimate exceeds what a run may take on this machine (they would
+/// be recorded as failed by `sweep run` here; another machine may have the memory).
+fn flag_memory(e: &Expansion) {
+    use sgdnoise_core::memory;
+    let available = memory::available();
+    let mut largest: Option<(usize, memory::Estimate, memory::Limit)> = None;
+    let mut over: Vec<(usize, u64)> = Vec::new();
+    for (i, spec) in e.plan.runs.iter().enumerate() {
+        let est = memory::estimate(spec);
+        let lim = memory::limit_given(available.clone(), spec.exec.max_memory);
+        if est.total() > lim.bytes {
+            over.push((i, est.total()));
+        }
+        if largest
+            .as_ref()
+            .is_none_or(|(_, l, _)| est.total() > l.total())
+        {
+            largest = Some((i, est, lim));
+        }
+    }
+    let Some((i, est, lim)) = largest else {
+        return;
+    };
+    outln!(
+        "memory: the largest run (#{}) needs {est}; a run may take {lim} here",
+        i + 1
+    );
+    if !over.is_empty() {
+        eprintln!(
+            "warning: {} of {} runs need more memory than a run may take here; `sweep run` records them as failed here:",
+            over.len(),
+            e.plan.runs.len()
+        );
+        for &(i, bytes) in over.iter().take(5) {
+            eprintln!(
+                "    #{:<6} {}  {}  needs {}",
+                i + 1,
+                e.plan.runs[i].identity(),
+                e.label(i),
+                sgdnoise_core::settings::Bytes(bytes)
+            );
+        }
+        if over.len() > 5 {
+            eprintln!("    ... and {} more", over.len() - 5);
+        }
+    }
 }
 
 /// One line for a run folder moved aside (never deleted) before its run starts again.
@@ -508,6 +557,14 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
 
 fn status(args: StatusArgs) -> anyhow::Result<()> {
     let (_sweep, e) = expand(&args.store.file)?;
+    if !args.store.out.is_dir() {
+        // A typo in the store's name would otherwise report every run missing, with exit 0.
+        return Err(BadInput(format!(
+            "--out {}: no such store (folder); `sgdnoise sweep run` creates it",
+            args.store.out.display()
+        ))
+        .into());
+    }
     let store = Store::new(&args.store.out);
     let r = sweep::status(&e.plan, &store);
     let queue = slurm::queue::report(&store, &e.plan.name);

@@ -3,9 +3,11 @@
 
 mod analyze;
 mod data_identity;
+mod hostile;
 mod integrity;
 mod regression;
 mod run;
+mod sizes;
 mod slurm;
 mod sweep;
 mod util;

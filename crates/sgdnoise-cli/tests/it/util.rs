@@ -168,3 +168,101 @@ pub fn tiny_mnist(dir: &Path) {
     write("t10k-images-idx3-ubyte", images(4));
     write("t10k-labels-idx1-ubyte", idx::encode(&[4], &[7, 2, 1, 0]));
 }
+
+/// How a child run by [`run_limited`] ended.
+#[derive(Debug)]
+pub struct Ended {
+    /// The exit code, `None` when a signal ended it.
+    pub code: Option<i32>,
+    /// The signal that ended it, if one did.
+    pub signal: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub seconds: f64,
+    /// Killed at the timeout.
+    pub timed_out: bool,
+}
+
+/// Runs the binary with `args` in `cwd` (also its HOME, and no SGDNOISE_DATA_DIR, so that no
+/// installed data set is found by accident) under an address-space limit of `limit_bytes`
+/// (RLIMIT_AS, set in the child before exec: an allocation beyond it fails there instead of
+/// taking the machine's memory), killed after `timeout`.
+pub fn run_limited(
+    args: &[String],
+    cwd: &Path,
+    limit_bytes: u64,
+    timeout: std::time::Duration,
+) -> Ended {
+    run_limited_exe(EXE, args, cwd, limit_bytes, timeout)
+}
+
+/// [`run_limited`] with another binary than this build's.
+pub fn run_limited_exe(
+    exe: &str,
+    args: &[String],
+    cwd: &Path,
+    limit_bytes: u64,
+    timeout: std::time::Duration,
+) -> Ended {
+    use std::io::Read;
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    use std::process::Stdio;
+    let mut cmd = Command::new(exe);
+    cmd.args(args)
+        .current_dir(cwd)
+        .env("HOME", cwd)
+        .env_remove("SGDNOISE_DATA_DIR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let limit = limit_bytes as libc::rlim_t;
+    // SAFETY: the closure runs in the forked child before exec and calls only setrlimit, which
+    // is async-signal-safe, on a struct it owns.
+    unsafe {
+        cmd.pre_exec(move || {
+            let r = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &r) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let start = std::time::Instant::now();
+    let mut child = cmd.spawn().expect("the binary starts");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = out.read_to_end(&mut b);
+        b
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = err.read_to_end(&mut b);
+        b
+    });
+    let mut timed_out = false;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait for the child") {
+            break s;
+        }
+        if start.elapsed() > timeout {
+            timed_out = true;
+            let _ = child.kill();
+            break child.wait().expect("wait for the killed child");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    let seconds = start.elapsed().as_secs_f64();
+    Ended {
+        code: status.code(),
+        signal: status.signal(),
+        stdout: String::from_utf8_lossy(&out_reader.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&err_reader.join().unwrap()).into_owned(),
+        seconds,
+        timed_out,
+    }
+}

@@ -123,7 +123,7 @@ pub fn read_batch(path: &Path) -> Result<CifarBatch, DataError> {
 pub fn read_batch_with_sha256(path: &Path) -> Result<(CifarBatch, String), DataError> {
     let io = |e| DataError::Io {
         path: path.to_path_buf(),
-        source: e,
+        error: e,
     };
     let mut file = std::fs::File::open(path).map_err(io)?;
     let len = file.metadata().map_err(io)?.len();

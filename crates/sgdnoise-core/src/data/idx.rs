@@ -43,10 +43,10 @@ fn format_err(path: &Path, reason: impl Into<String>) -> DataError {
     }
 }
 
-fn io_err(path: &Path, source: std::io::Error) -> DataError {
+fn io_err(path: &Path, error: std::io::Error) -> DataError {
     DataError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 

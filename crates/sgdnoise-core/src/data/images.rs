@@ -283,7 +283,7 @@ fn stamp(files: &[PathBuf]) -> Result<Stamp, DataError> {
         .map(|p| {
             let m = std::fs::metadata(p).map_err(|e| DataError::Io {
                 path: p.clone(),
-                source: e,
+                error: e,
             })?;
             Ok((m.len(), m.modified().ok()))
         })

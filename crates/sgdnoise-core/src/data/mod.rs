@@ -54,10 +54,11 @@ pub struct Split<R> {
 /// A data file or folder that cannot be used. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    #[error("{}: {source}", path.display())]
+    // `error`, not `source`: the message already holds it, and as a source it would print twice.
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}: {reason}", path.display())]
     Format { path: PathBuf, reason: String },

@@ -43,9 +43,34 @@ use crate::settings::{Activation, RunSpec};
 /// Points per product in [`Model::evaluate`] (bounds its buffers whatever the number of points).
 pub const EVALUATE_CHUNK: usize = 512;
 
-/// Parameter count: d0 h + (L-1) h² + h.
+/// Parameter count: d0 h + (L-1) h² + h (saturating: `usize::MAX` stands for "more than a
+/// machine word counts", never a wrapped number).
 pub fn param_count(input_dim: usize, depth: usize, width: usize) -> usize {
-    input_dim * width + depth.saturating_sub(1) * width * width + width
+    input_dim
+        .saturating_mul(width)
+        .saturating_add(
+            depth
+                .saturating_sub(1)
+                .saturating_mul(width)
+                .saturating_mul(width),
+        )
+        .saturating_add(width)
+}
+
+/// Numbers in the buffers [`Mlp::new`] allocates besides the weights, for batches of `batch`
+/// points (saturating): per hidden layer the activations and derivatives (h × B each), two
+/// backward scratch buffers (h × B) and the two chunks `predict` and `evaluate` grow on first
+/// use (h × max(B, 512) points each; the padding of a short `predict` is small beside them).
+pub fn buffer_len(depth: usize, width: usize, batch: usize) -> usize {
+    let per_layer = batch.max(1).saturating_mul(width);
+    per_layer
+        .saturating_mul(depth.saturating_mul(2).saturating_add(2))
+        .saturating_add(
+            batch
+                .max(EVALUATE_CHUNK)
+                .saturating_mul(2)
+                .saturating_mul(width),
+        )
 }
 
 /// The fully connected net, generic over the element type `R` and the matrix backend `G`.
@@ -87,7 +112,7 @@ impl<R: Real> Mlp<R, Cpu> {
             spec.act,
             spec.batch,
             Cpu {
-                threads: spec.exec.threads.max(1),
+                threads: spec.exec.threads_here(),
             },
             rng,
         )
@@ -441,6 +466,38 @@ mod tests {
         use rand::SeedableRng;
         let mut rng = StreamRng::seed_from_u64(seed);
         (0..n).map(|_| rng.random_range(-2.0..2.0)).collect()
+    }
+
+    /// The memory estimate counts exactly the buffers `new` allocates and the chunks that
+    /// `predict` and `evaluate` grow on first use.
+    #[test]
+    fn buffer_len_counts_what_new_allocates() {
+        for (d0, depth, h, b) in [(7, 3, 5, 4), (784, 5, 128, 16), (3, 1, 2, 1)] {
+            let mut m = Mlp::<f32>::new(
+                d0,
+                depth,
+                h,
+                Activation::Relu,
+                b,
+                Cpu::default(),
+                &mut rng::stream(0, Stream::Init),
+            );
+            let n = 600;
+            let x: Vec<f32> = (0..n * d0).map(|k| (k % 7) as f32 * 0.1).collect();
+            let mut out = vec![0.0f32; n];
+            m.evaluate(&x, n, &mut out);
+            m.predict(&x, n, &mut out);
+            let allocated: usize = m.acts.iter().chain(&m.derivs).map(Vec::len).sum::<usize>()
+                + m.dz.len()
+                + m.dz_below.len()
+                + m.chunk_a.len()
+                + m.chunk_b.len();
+            assert_eq!(buffer_len(depth, h, b), allocated);
+            assert_eq!(param_count(d0, depth, h), m.w.len());
+        }
+        // Regression: the count wrapped at absurd sizes (`info --width 2^64-1 --depth 2^64-1`).
+        assert_eq!(param_count(784, usize::MAX, usize::MAX), usize::MAX);
+        assert_eq!(buffer_len(usize::MAX, usize::MAX, 2), usize::MAX);
     }
 
     #[test]

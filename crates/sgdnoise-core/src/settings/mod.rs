@@ -7,6 +7,7 @@
 
 mod error;
 pub mod identity;
+pub mod limits;
 pub(crate) mod names;
 pub mod resolve;
 pub mod table;
@@ -19,7 +20,7 @@ pub use resolve::{Execution, RunSpec, Seeds};
 pub use table::{
     defaults, setting, Applies, Context, Role, RunConfig, Setting, EXCLUSIVE, NAMES, SETTINGS,
 };
-pub use value::{SettingValue, ValueKind};
+pub use value::{Bytes, SettingValue, ValueKind};
 
 impl RunConfig {
     /// Parses a TOML document; unknown keys are an error that names them.

@@ -178,6 +178,16 @@ crate::names! {
     }
 }
 
+impl Dtype {
+    /// Bytes of one number.
+    pub fn bytes(self) -> usize {
+        match self {
+            Dtype::F32 => 4,
+            Dtype::F64 => 8,
+        }
+    }
+}
+
 crate::names! {
     /// Which of the temperature and the learning rate a run was given (the other is derived,
     /// SPEC §3).

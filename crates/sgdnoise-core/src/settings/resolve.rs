@@ -4,8 +4,10 @@
 //! names the field and the value.
 
 use super::error::ConfigError;
+use super::limits::*;
 use super::names::{Activation, Arch, DatasetName, Dtype, Given, Loss};
 use super::table::{defaults, Context, RunConfig, SETTINGS};
+use super::value::Bytes;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -23,6 +25,20 @@ pub struct Seeds {
 pub struct Execution {
     pub data_dir: Option<PathBuf>,
     pub threads: usize,
+    /// `max_memory`: the most a run may take (else the available memory, see [`crate::memory`]).
+    pub max_memory: Option<Bytes>,
+}
+
+impl Execution {
+    /// The threads a run uses here: `threads`, but no more than this machine's cores
+    /// (more would only slow the products down; the results do not depend on it).
+    pub fn threads_here(&self) -> usize {
+        // Asked once: the answer reads cgroup files, and a sweep plan asks for every run.
+        static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        let cores =
+            *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        self.threads.clamp(1, cores.max(1))
+    }
 }
 
 /// A validated, fully resolved run: every default applied, lr and T both known.
@@ -76,12 +92,46 @@ pub struct RunSpec {
     pub exec: Execution,
 }
 
+/// A number as a message shows it: `1e-300`, not three hundred digits.
+fn show_f64(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && !(1e-6..1e16).contains(&v.abs()) {
+        format!("{v:e}")
+    } else {
+        v.to_string()
+    }
+}
+
 fn positive_finite(field: &'static str, v: f64) -> Result<f64, ConfigError> {
     if !v.is_finite() {
         return Err(ConfigError::invalid(field, v, "must be a finite number"));
     }
     if v <= 0.0 {
-        return Err(ConfigError::invalid(field, v, "must be > 0"));
+        return Err(ConfigError::invalid(field, show_f64(v), "must be > 0"));
+    }
+    Ok(v)
+}
+
+/// `v` if it lies in `lo..=hi` (the bounds of [`super::limits`]), else an error naming both.
+fn within_f64(field: &'static str, v: f64, lo: f64, hi: f64) -> Result<f64, ConfigError> {
+    let v = positive_finite(field, v)?;
+    if v < lo || v > hi {
+        return Err(ConfigError::invalid(
+            field,
+            show_f64(v),
+            format!("must lie between {lo:e} and {hi:e}"),
+        ));
+    }
+    Ok(v)
+}
+
+/// `v` if it lies in `lo..=hi`, else an error naming the bounds.
+fn within(field: &'static str, v: usize, lo: usize, hi: usize) -> Result<usize, ConfigError> {
+    if !(lo..=hi).contains(&v) {
+        return Err(ConfigError::invalid(
+            field,
+            v,
+            format!("must be from {lo} to {hi}"),
+        ));
     }
     Ok(v)
 }
@@ -145,9 +195,10 @@ impl RunConfig {
                 "an mlp needs at least one hidden layer",
             ));
         }
-        if width == 0 {
-            return Err(ConfigError::invalid("width", width, "must be at least 1"));
+        if arch == Arch::Mlp {
+            within("depth", depth, 1, MAX_DEPTH)?;
         }
+        within("width", width, 1, MAX_WIDTH)?;
 
         // Data.
         let (chi, input_dim) = match dataset.image_shape() {
@@ -165,11 +216,11 @@ impl RunConfig {
                 } else {
                     0.0
                 };
-                if !chi.is_finite() || chi < 0.0 {
+                if !(chi.is_finite() && (0.0..=MAX_CHI).contains(&chi)) {
                     return Err(ConfigError::invalid(
                         "chi",
-                        chi,
-                        "must be a finite number >= 0",
+                        show_f64(chi),
+                        format!("must be a finite number from 0 to {MAX_CHI}"),
                     ));
                 }
                 let dim = or_default(self.dim, defaults::dim, &c).expect("dim has a default");
@@ -200,9 +251,11 @@ impl RunConfig {
                 "the test set needs at least one point",
             ));
         }
-        let alpha = positive_finite(
+        let alpha = within_f64(
             "alpha",
             or_default(self.alpha, defaults::alpha, &c).expect("alpha has a default"),
+            MIN_ALPHA,
+            MAX_ALPHA,
         )?;
 
         let (batch, full_batch) = match or_default(self.batch, defaults::batch, &c) {
@@ -215,11 +268,11 @@ impl RunConfig {
         let (temp, lr, given) = match (self.temp, self.lr) {
             (Some(t), Some(l)) => return Err(ConfigError::TempAndLr { temp: t, lr: l }),
             (Some(t), None) => {
-                let t = positive_finite("temp", t)?;
+                let t = within_f64("temp", t, MIN_RATE, MAX_RATE)?;
                 (t, t * batch as f64 * h, Given::Temp)
             }
             (None, Some(l)) => {
-                let l = positive_finite("lr", l)?;
+                let l = within_f64("lr", l, MIN_RATE, MAX_RATE)?;
                 (l / (batch as f64 * h), l, Given::Lr)
             }
             (None, None) => {
@@ -260,6 +313,13 @@ impl RunConfig {
             )
             .expect("checkpoints_per_decade has a default"),
         )?;
+        if checkpoints_per_decade > MAX_CHECKPOINTS_PER_DECADE {
+            return Err(ConfigError::invalid(
+                "checkpoints_per_decade",
+                checkpoints_per_decade,
+                format!("must be at most {MAX_CHECKPOINTS_PER_DECADE}"),
+            ));
+        }
         let loss_drop_factor = or_default(self.loss_drop_factor, defaults::loss_drop_factor, &c)
             .expect("loss_drop_factor has a default");
         if !(loss_drop_factor.is_finite() && loss_drop_factor > 1.0) {
@@ -271,8 +331,14 @@ impl RunConfig {
         }
         let threads =
             or_default(self.threads, defaults::threads, &c).expect("threads has a default");
-        if threads == 0 {
-            return Err(ConfigError::invalid("threads", 0, "must be at least 1"));
+        within("threads", threads, 1, MAX_THREADS)?;
+        let max_memory = or_default(self.max_memory, defaults::max_memory, &c);
+        if max_memory == Some(Bytes(0)) {
+            return Err(ConfigError::invalid(
+                "max_memory",
+                0,
+                "must be at least 1 byte",
+            ));
         }
 
         Ok(RunSpec {
@@ -302,6 +368,7 @@ impl RunConfig {
             exec: Execution {
                 data_dir: self.data_dir.clone(),
                 threads,
+                max_memory,
             },
         })
     }
@@ -351,6 +418,7 @@ impl RunSpec {
             loss_drop_factor: Some(self.loss_drop_factor),
             data_dir: self.exec.data_dir.clone(),
             threads: Some(self.exec.threads),
+            max_memory: self.exec.max_memory,
         };
         c.drop_inapplicable(self.arch, self.dataset);
         c

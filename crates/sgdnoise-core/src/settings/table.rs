@@ -16,7 +16,7 @@
 
 use super::error::ConfigError;
 use super::names::{Activation, Arch, DatasetName, Dtype, Loss};
-use super::value::{SettingValue, ValueKind};
+use super::value::{Bytes, SettingValue, ValueKind};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -290,10 +290,10 @@ settings! {
     /// Activation of mlp and mnas, normalised to unit second moment under N(0,1).
     act: Activation, Result, Archs(MLP_MNAS),
         default(c) = Some(Activation::Relu), shown "relu", unit "";
-    /// Hidden layers L of the mlp.
+    /// Hidden layers L of the mlp, 1 to 1000.
     depth: usize, Result, Archs(&[Arch::Mlp]),
         default(c) = Some(5), shown "5", unit "";
-    /// Width h: the hidden width of the mlp, the base width of mnas (the perceptron has h = 1).
+    /// Width h: the hidden width of the mlp, the base width of mnas (the perceptron has h = 1); 1 to 2^20 = 1048576.
     width: usize, Result, Archs(MLP_MNAS),
         default(c) = match c.arch { Arch::Mlp => Some(128), Arch::Mnas => Some(64), Arch::Linear => None },
         shown "128 (mlp), 64 (mnas)", unit "";
@@ -301,28 +301,28 @@ settings! {
     dataset: DatasetName, Result, Always,
         default(c) = Some(if c.arch == Arch::Linear { DatasetName::DepletedSign } else { DatasetName::MnistParity }),
         shown "depleted_sign (linear), mnist_parity (mlp, mnas)", unit "";
-    /// Density exponent chi of depleted_sign: x1 has density ∝ |x1|^chi exp(-x1²/2).
+    /// Density exponent chi of depleted_sign, 0 to 100: x1 has density ∝ |x1|^chi exp(-x1²/2).
     chi: f64, Result, Datasets(&[DatasetName::DepletedSign]),
         default(c) = Some(1.0), shown "1", unit "";
-    /// Input dimension d of the synthetic data sets.
+    /// Input dimension d of the synthetic data sets, at least 2 (and as much as the memory allows).
     dim: usize, Result, SyntheticData,
         default(c) = Some(32), shown "32", unit "";
-    /// Training-set size P.
+    /// Training-set size P, 1 to 2^32 - 1 = 4294967295 (the batch sampler's indices are 32-bit) and as much as the memory allows.
     ptr: usize, Result, Always,
         default(c) = Some(1024), shown "1024", unit "points";
-    /// Test-set size.
+    /// Test-set size, at least 1 (and as much as the memory allows).
     pte: usize, Result, Always,
         default(c) = Some(8192), shown "8192", unit "points";
-    /// Scale alpha of the alpha-trick: the margin is 1/alpha in output space.
+    /// Scale alpha of the alpha-trick, 1e-12 to 1e12: the margin is 1/alpha in output space.
     alpha: f64, Result, Always,
         default(c) = Some(32768.0), shown "32768", unit "";
-    /// Mini-batch size B.
+    /// Mini-batch size B, 1 to P.
     batch: usize, Result, Always,
         default(c) = None, shown "none: full-batch gradient descent (B = P)", unit "points";
-    /// SGD temperature T = lr / (B h); give this or lr, never both.
+    /// SGD temperature T = lr / (B h), 1e-30 to 1e30; give this or lr, never both.
     temp: f64, Result, Always,
         default(c) = None, shown "none: give temp or lr", unit "";
-    /// Learning rate eta; give this or temp, never both.
+    /// Learning rate eta, 1e-30 to 1e30; give this or temp, never both.
     lr: f64, Result, Always,
         default(c) = None, shown "none: give temp or lr", unit "";
     /// Per-sample loss, applied as loss(alpha pred, y) / alpha.
@@ -344,24 +344,27 @@ settings! {
     /// Seed of the test set.
     seed_testset: i64, Result, Always,
         default(c) = Some(-1), shown "-1", unit "";
-    /// Step cap: the run stops there with stop_reason max_steps.
+    /// Step cap, at least 1: the run stops there with stop_reason max_steps (the default 10^12 is more than any preset run reaches within its wall cap).
     max_steps: u64, Result, Always,
-        default(c) = None, shown "no cap", unit "steps";
-    /// Wall-clock cap: the run stops there with stop_reason max_wall.
+        default(c) = Some(crate::settings::limits::DEFAULT_MAX_STEPS), shown "10^12 = 1000000000000", unit "steps";
+    /// Wall-clock cap, a finite number > 0: the run stops there with stop_reason max_wall.
     max_wall: f64, Result, Always,
         default(c) = None, shown "no cap", unit "seconds";
-    /// Log-spaced checkpoint records per decade of steps.
+    /// Log-spaced checkpoint records per decade of steps, above 0 and at most 1000.
     checkpoints_per_decade: f64, Result, Always,
         default(c) = Some(10.0), shown "10", unit "";
-    /// A checkpoint is also recorded when the training loss fell by this factor since the last.
+    /// A checkpoint is also recorded when the training loss fell by this factor (a finite number > 1) since the last.
     loss_drop_factor: f64, Result, Always,
         default(c) = Some(2.0), shown "2", unit "";
     /// Folder of the image data sets (else the search order of `sgdnoise data check`).
     data_dir: PathBuf, Execution, Always,
         default(c) = None, shown "the search order", unit "";
-    /// Threads of one run (they split large matrix products only).
+    /// Threads of one run, 1 to 1024 (they split large matrix products only; more than the machine's cores run as many as it has).
     threads: usize, Execution, Always,
         default(c) = Some(1), shown "1", unit "";
+    /// Most memory a run may take: a run whose estimate (`sgdnoise info`) is larger is refused before it allocates anything (a size: 512M, 8G, 1.5T; powers of 1024).
+    max_memory: Bytes, Execution, Always,
+        default(c) = None, shown "the available memory (MemAvailable, or the cgroup's limit if lower)", unit "bytes";
 }
 
 impl RunConfig {

@@ -272,6 +272,13 @@ fn identities_of_base_runs_are_pinned() {
 /// The declared defaults, pinned: changing one changes what existing identities mean (runs that
 /// relied on the old default would be taken for runs at the new one). If a default must change,
 /// bump IDENTITY_SCHEMA and update this list together.
+///
+/// One change was made without a bump, on purpose: `max_steps` had no default ("no cap") and got
+/// the finite cap 10^12 (issue 15, item 11). A run that left it out keeps its identity (the
+/// canonical form leaves out a setting at its default, and one without a value, alike; the
+/// pinned ids below did not change), and it means the same run: no preset run can reach 10^12
+/// steps within its wall cap. Only a run that gave exactly `max_steps = 1000000000000` gets a
+/// new id. `max_memory` is an execution setting (never in the identity).
 #[test]
 fn declared_defaults_are_pinned() {
     let expect = |arch: Arch, dataset: DatasetName| -> Vec<(&str, Option<serde_json::Value>)> {
@@ -295,8 +302,9 @@ fn declared_defaults_are_pinned() {
         show(expect(Arch::Linear, DatasetName::DepletedSign)),
         "arch=\"linear\" act=\"relu\" depth=5 width=- dataset=\"depleted_sign\" chi=1.0 dim=32 \
          ptr=1024 pte=8192 alpha=32768.0 batch=- temp=- lr=- loss=\"hinge\" dtype=\"f32\" \
-         seed_init=0 seed_batch=3 seed_trainset=-5 seed_testset=-1 max_steps=- max_wall=- \
-         checkpoints_per_decade=10.0 loss_drop_factor=2.0 data_dir=- threads=1"
+         seed_init=0 seed_batch=3 seed_trainset=-5 seed_testset=-1 max_steps=1000000000000 \
+         max_wall=- checkpoints_per_decade=10.0 loss_drop_factor=2.0 data_dir=- threads=1 \
+         max_memory=-"
     );
     let mlp = show(expect(Arch::Mlp, DatasetName::MnistParity));
     assert!(
@@ -363,4 +371,93 @@ fn a_flag_over_a_file_replaces_the_exclusive_partner() {
     let mut c = toml("temp = 1");
     c.set_over("lr", &toml::Value::Float(3.0)).unwrap();
     assert_eq!((c.temp, c.lr), (None, Some(3.0)));
+}
+
+/// Regression: a run without a step cap (`--alpha 1e-300`) could train forever. Every run now
+/// has a finite cap, recorded in its config; leaving the cap out keeps the identity of the run.
+#[test]
+fn every_run_has_a_finite_step_cap_that_keeps_its_identity() {
+    let s = base().resolve().unwrap();
+    assert_eq!(s.max_steps, Some(limits::DEFAULT_MAX_STEPS));
+    assert!(!s.identity_settings().contains_key("max_steps"));
+    assert_eq!(s.identity(), "da196ce954d673a0"); // pinned above, from before the cap
+    assert_eq!(s.to_config().max_steps, Some(limits::DEFAULT_MAX_STEPS));
+    let capped = RunConfig {
+        max_steps: Some(5000),
+        ..base()
+    }
+    .resolve()
+    .unwrap();
+    assert_eq!(capped.identity_settings()["max_steps"], 5000);
+}
+
+/// Regression: meaningless extremes were accepted (`--alpha 1e-300` trained forever, `--depth
+/// 1000000` took 1.5 GB, `--threads 100000` slowed a run down 20x, `--chi 1e308` "diverged").
+#[test]
+fn values_beyond_the_documented_bounds_are_refused_naming_the_bound() {
+    for (text, field) in [
+        ("alpha = 1e-300", "alpha"),
+        ("alpha = 1e13", "alpha"),
+        ("temp = 1e-31", "temp"),
+        ("lr = 1e31", "lr"),
+        ("lr = 1e-31", "lr"),
+        ("chi = 1e308", "chi"),
+        ("chi = 101", "chi"),
+        ("arch = \"mlp\"\ndepth = 1000000", "depth"),
+        ("arch = \"mlp\"\ndepth = 0", "depth"),
+        ("arch = \"mlp\"\nwidth = 2000000", "width"),
+        ("arch = \"mnas\"\nwidth = 2000000", "width"),
+        ("threads = 100000", "threads"),
+        ("checkpoints_per_decade = 1e6", "checkpoints_per_decade"),
+        ("max_memory = 0", "max_memory"),
+        ("max_memory = \"-1G\"", "max_memory"),
+    ] {
+        let given_rate = text.starts_with("temp") || text.starts_with("lr");
+        let base = if given_rate {
+            "batch = 2\n"
+        } else {
+            "temp = 1\nbatch = 2\n"
+        };
+        let e = RunConfig::from_toml_str(&format!("{base}{text}"))
+            .and_then(|c| c.resolve())
+            .unwrap_err();
+        assert!(e.to_string().contains(field), "{text}: {e}");
+    }
+    // The bounds themselves are accepted.
+    for text in [
+        "alpha = 1e-12",
+        "alpha = 1e12",
+        "chi = 100",
+        "arch = \"mlp\"\ndepth = 1000\nwidth = 1048576",
+        "threads = 1024",
+        "max_memory = \"8G\"",
+    ] {
+        let c = RunConfig::from_toml_str(&format!("temp = 1\nbatch = 2\n{text}")).unwrap();
+        assert!(c.resolve().is_ok(), "{text}");
+    }
+}
+
+/// Each bound of `limits` is written in its setting's doc line (what `--help` shows).
+#[test]
+fn the_documented_bounds_are_the_enforced_ones() {
+    let doc = |name: &str| setting(name).unwrap().doc;
+    assert!(doc("depth").contains(&format!("1 to {}", limits::MAX_DEPTH)));
+    assert!(doc("width").contains(&limits::MAX_WIDTH.to_string()));
+    assert!(doc("ptr").contains(&limits::MAX_PTR.to_string()));
+    assert!(doc("alpha").contains(&format!(
+        "{:e} to {:e}",
+        limits::MIN_ALPHA,
+        limits::MAX_ALPHA
+    )));
+    for rate in ["temp", "lr"] {
+        assert!(doc(rate).contains(&format!("{:e} to {:e}", limits::MIN_RATE, limits::MAX_RATE)));
+    }
+    assert!(doc("chi").contains(&format!("0 to {}", limits::MAX_CHI)));
+    assert!(doc("threads").contains(&format!("1 to {}", limits::MAX_THREADS)));
+    assert!(doc("checkpoints_per_decade")
+        .contains(&format!("at most {}", limits::MAX_CHECKPOINTS_PER_DECADE)));
+    assert!(setting("max_steps")
+        .unwrap()
+        .default
+        .contains(&limits::DEFAULT_MAX_STEPS.to_string()));
 }

@@ -224,7 +224,8 @@ pub fn train<R: Real>(
     let mut schedule = CheckpointSchedule::new(spec.checkpoints_per_decade, spec.loss_drop_factor);
     let check_after = p.div_ceil(b) as u64;
 
-    let mut xb = vec![R::ZERO; b * dim];
+    // Full-batch gradient descent reads the training set in place: no copy of its inputs.
+    let mut xb = vec![R::ZERO; if b < p { b * dim } else { 0 }];
     let mut yb = vec![R::ZERO; b];
     let mut f0b = vec![R::ZERO; b];
     let mut out = vec![R::ZERO; b];

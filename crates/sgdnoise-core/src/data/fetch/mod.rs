@@ -39,8 +39,9 @@ use std::path::{Path, PathBuf};
 /// Why a fetch failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: io::Error },
+    // `error`, not `source`: the message already holds it, and as a source it would print twice.
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: io::Error },
     #[error("could not download {file}:\n  {}", attempts.join("\n  "))]
     Download { file: String, attempts: Vec<String> },
     #[error("{}: {what} is wrong: {got}, expected {expected}", path.display())]
@@ -60,9 +61,9 @@ pub enum FetchError {
 
 /// Maps an I/O error to [`FetchError::Io`] naming `path`.
 fn io_at(path: &Path) -> impl FnOnce(io::Error) -> FetchError + '_ {
-    move |source| FetchError::Io {
+    move |error| FetchError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 

@@ -53,6 +53,27 @@ pub const PREDICT_CHUNK: usize = 32;
 /// (one extra forward per step, instead of gigabytes of stored activations).
 pub const TRAIN_CHUNK: usize = 64;
 
+/// Numbers a [`Mnas`] for images of `image_shape`, base width `h` and batches of `batch` images
+/// holds: (parameters, everything else: the gradient buffer, both workspaces and, for batches
+/// larger than [`TRAIN_CHUNK`], the copy of the batch's inputs and the chunk buffers). For the
+/// memory estimate of a run; saturating.
+pub fn memory_len(image_shape: [usize; 3], h: usize, batch: usize) -> (usize, usize) {
+    let arch = Arch::new(image_shape, h);
+    let batch = batch.max(1);
+    let cap = batch.min(TRAIN_CHUNK);
+    let mut other = arch
+        .n_params
+        .saturating_add(Workspace::<f32>::len(&arch, cap, true))
+        .saturating_add(Workspace::<f32>::len(&arch, PREDICT_CHUNK, false));
+    if batch > TRAIN_CHUNK {
+        other = other
+            .saturating_add(batch.saturating_mul(arch.input_dim))
+            .saturating_add(arch.n_params)
+            .saturating_add(cap);
+    }
+    (arch.n_params, other)
+}
+
 /// The MnasNet-like CNN with its weights and workspaces.
 pub struct Mnas<R> {
     w: Vec<R>,
@@ -82,7 +103,7 @@ impl<R: Real> Mnas<R> {
             spec.width,
             spec.act,
             spec.batch,
-            spec.exec.threads,
+            spec.exec.threads_here(),
             rng,
         )
     }

@@ -33,6 +33,50 @@ pub(super) struct Workspace<R> {
 }
 
 impl<R: Real> Workspace<R> {
+    /// The numbers [`Workspace::new`] allocates (saturating), for the memory estimate.
+    pub(super) fn len(arch: &Arch, cap: usize, with_grad: bool) -> usize {
+        let (max_tensor, max_patches) = Self::max_lens(arch);
+        let per_image = arch
+            .units
+            .iter()
+            .map(|u| {
+                u.a.patches_len()
+                    .saturating_add(u.a.out_len().saturating_mul(2))
+                    .saturating_add(u.d.out_len().saturating_mul(2))
+                    .saturating_add(u.b.out_len().saturating_mul(2))
+            })
+            .fold(0usize, usize::saturating_add)
+            .saturating_add(arch.input_dim)
+            .saturating_add(arch.head.conv.out_len().saturating_mul(2))
+            .saturating_add(arch.head.features)
+            .saturating_add(if with_grad {
+                max_tensor.saturating_mul(3).saturating_add(max_patches)
+            } else {
+                0
+            });
+        per_image.saturating_mul(cap)
+    }
+
+    /// The largest tensor of one image and the largest im2col buffer after the stem.
+    fn max_lens(arch: &Arch) -> (usize, usize) {
+        let hd = &arch.head;
+        let max_tensor = arch
+            .units
+            .iter()
+            .flat_map(|u| [u.a.in_len(), u.a.out_len(), u.d.out_len(), u.b.out_len()])
+            .chain([hd.conv.out_len()])
+            .max()
+            .unwrap_or(0);
+        let max_patches = arch
+            .units
+            .iter()
+            .skip(1)
+            .map(|u| u.a.patches_len())
+            .max()
+            .unwrap_or(0);
+        (max_tensor, max_patches)
+    }
+
     /// Buffers for `cap` images; the gradient buffers only `with_grad` (not for `predict`).
     pub(super) fn new(arch: &Arch, cap: usize, with_grad: bool) -> Self {
         let z = |len: usize| vec![R::ZERO; cap * len];
@@ -51,20 +95,7 @@ impl<R: Real> Workspace<R> {
             })
             .collect();
         let hd = &arch.head;
-        let max_tensor = arch
-            .units
-            .iter()
-            .flat_map(|u| [u.a.in_len(), u.a.out_len(), u.d.out_len(), u.b.out_len()])
-            .chain([hd.conv.out_len()])
-            .max()
-            .unwrap_or(0);
-        let max_patches = arch
-            .units
-            .iter()
-            .skip(1)
-            .map(|u| u.a.patches_len())
-            .max()
-            .unwrap_or(0);
+        let (max_tensor, max_patches) = Self::max_lens(arch);
         Workspace {
             cap,
             x: z(arch.input_dim),
@@ -85,4 +116,46 @@ pub(super) struct BigBatch<R> {
     pub(super) out: Vec<R>,
     /// First image of the chunk whose activations the workspace holds.
     pub(super) held: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allocated(ws: &Workspace<f32>) -> usize {
+        ws.x.len()
+            + ws.units
+                .iter()
+                .map(|u| {
+                    u.patches.len()
+                        + u.za.len()
+                        + u.aa.len()
+                        + u.zd.len()
+                        + u.ad.len()
+                        + u.zb.len()
+                        + u.out.len()
+                })
+                .sum::<usize>()
+            + ws.zh.len()
+            + ws.ah.len()
+            + ws.mean.len()
+            + ws.g.iter().map(Vec::len).sum::<usize>()
+            + ws.dpatches.len()
+    }
+
+    /// The memory estimate counts exactly what `new` allocates.
+    #[test]
+    fn len_counts_what_new_allocates() {
+        for (shape, h, cap) in [
+            ([32, 32, 3], 4, 3),
+            ([28, 28, 1], 2, 1),
+            ([32, 32, 3], 8, 64),
+        ] {
+            let arch = Arch::new(shape, h);
+            for grad in [true, false] {
+                let ws = Workspace::<f32>::new(&arch, cap, grad);
+                assert_eq!(Workspace::<f32>::len(&arch, cap, grad), allocated(&ws));
+            }
+        }
+    }
 }
