@@ -30,7 +30,9 @@ pub mod options;
 pub mod plot;
 pub mod report;
 pub mod seeds;
+pub mod select;
 pub mod study;
+pub mod tc;
 
 pub use kind::Kind;
 pub use seeds::*;
