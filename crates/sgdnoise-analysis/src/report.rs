@@ -1,11 +1,15 @@
 //! From a store's finished runs to figures (SVG + PNG), the numbers behind each figure (CSV),
 //! every fitted number (`fits.csv`) and a short `report.md`.
 //!
-//! Curves show the seed mean with error bars of ±1 standard deviation over seeds; points where
-//! most seeds diverged are marked × on curves and hatched grey on heatmaps. Each figure `F` has
-//! `F.svg`, `F.png` and `F.csv` (columns: series, x, mean, sd, sem, n, n_runs, n_diverged,
-//! n_capped; heatmaps: alpha, T, ...). `fits.csv` has the columns
-//! `figure, quantity, against, condition, value, ci_low, ci_high, theory, method`.
+//! Curves show the seed mean with error bars of ±1 standard deviation over seeds, at the points
+//! that enter fits (a strict majority of their seeds finished); points where most seeds
+//! diverged are marked × on curves and hatched grey on heatmaps. Each figure `F` has `F.svg`,
+//! `F.png` and `F.csv` (columns: series, x, mean, sd, sem, n, n_runs, n_diverged, n_capped,
+//! in_fit, capped_mean; heatmaps: alpha, T, ...). `fits.csv` has the columns
+//! `figure, quantity, against, condition, value, ci_low, ci_high, theory, method` and then
+//! `n_points, n_seeds, n_left_out, left_out_why` (what the fit used and left out, and why).
+//! report.md quotes the warnings of [`crate::select`], the main results, the consistency
+//! verdict of the T_c estimates (T-sweeps) and every fitted number with its seeds.
 //!
 //! The figures themselves are drawn in `crate::figures` (one file per kind of sweep); this file
 //! holds the entry point [`analyze`], its options and results, and writes fits.csv and

@@ -184,13 +184,13 @@ mod tests {
     #[test]
     fn quick_grids_have_their_documented_sizes() {
         for (name, n) in [
-            ("perceptron", 836),
-            ("fc-mnist", 120),
-            ("fc-cifar", 120),
-            ("fc-phase", 70),
-            ("cnn-mnist", 36),
-            ("cnn-cifar", 36),
-            ("cnn-phase-cifar", 70),
+            ("perceptron", 1045),
+            ("fc-mnist", 250),
+            ("fc-cifar", 250),
+            ("fc-phase", 175),
+            ("cnn-mnist", 90),
+            ("cnn-cifar", 90),
+            ("cnn-phase-cifar", 175),
         ] {
             assert_eq!(plan(name, Scale::Quick).runs.len(), n, "{name}");
         }
