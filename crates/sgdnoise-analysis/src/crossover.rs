@@ -273,13 +273,20 @@ pub struct CollapseFit {
 /// Each seed's curve is normalised by that seed's own plateau (its mean over the
 /// `plateau_points` lowest temperatures that enter fits), so that the low-T plateau, which
 /// itself falls with P, no longer keeps the curves apart; the seed mean and standard error of
-/// the normalised values are the points (x = ln T + a ln P, y, dy). S: for every point of
-/// every curve, the master curve is estimated at its x by a weighted least-squares line
-/// through the two bracketing points of each other curve (weights 1/dy²), and S is the mean of
-/// (y − Y)² / (dy² + dY²) over all points that have such an estimate. Every curve must share
-/// at least two points with the others, so that a cannot slide curves apart. a is scanned on a
-/// grid of step `step` over [a_min, a_max] and refined by golden-section search between the
-/// best grid point's neighbours; a minimum on the edge of the scan is no answer.
+/// the normalised values are the points (x = ln T + a ln P, y, dy). S is the mean, over every
+/// point of every curve that other curves span, of (y − Y)² / (dy² + dY²), where the master
+/// curve Y at the point's x combines, with inverse-variance weights, the linear interpolation
+/// of each other curve between its two bracketing points (with the mixed variance of those
+/// points); a
+/// curve's weight fades linearly to zero over its last interval at each end, and each term
+/// counts with the summed fade of its contributors (at most 1), so S is continuous in a.
+/// (Houdayer and Hartmann, and pyfssa, fit one weighted line through all those bracketing
+/// points instead; on grids in octaves of T and P whole families of a line the points up
+/// exactly, where that line jumps and S has spurious pits. The interpolation is continuous in
+/// a.) Every curve must share at least two points with the others, so that a cannot slide
+/// curves apart. a is scanned on a grid of step `step` over [a_min, a_max] and refined by
+/// golden-section search between the best grid point's neighbours; a minimum on the edge of
+/// the scan is no answer.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Collapse {
     pub a_min: f64,
@@ -304,7 +311,7 @@ impl Default for Collapse {
 impl Collapse {
     pub fn describe(&self, observable: &str) -> String {
         format!(
-            "(c) collapse: a minimising the Houdayer-Hartmann quality S of the curves {} (each seed divided by its own plateau, the mean of its {} lowest T) against ln(T P^a); master curve by weighted least squares through the bracketing points of the other curves; grid {}..{} step {}, golden-section refinement",
+            "(c) collapse: a minimising the Houdayer-Hartmann quality S of the curves {} (each seed divided by its own plateau, the mean of its {} lowest T) against ln(T P^a); master curve: inverse-variance mean of the other curves' linear interpolations between their bracketing points; grid {}..{} step {}, golden-section refinement",
             self.normalise.describe(observable),
             self.plateau_points,
             self.a_min,
@@ -386,43 +393,50 @@ impl Collapse {
             .iter()
             .map(|c| c.ln_t.iter().map(|l| l + a * c.p.ln()).collect())
             .collect();
-        let (mut sum, mut terms) = (0.0, 0usize);
+        let (mut sum, mut weight, mut terms) = (0.0, 0.0, 0usize);
         for (i, ci) in curves.iter().enumerate() {
             let mut own = 0usize;
             for (j, &x) in xs[i].iter().enumerate() {
-                // Weighted least squares in u = x' - x, so the estimate is the intercept.
-                let (mut k, mut ku, mut ky, mut kuu, mut kuy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-                let mut n = 0;
+                // Each other curve that spans x gives its linear interpolation there, with the
+                // propagated error; they are combined by inverse-variance weights. A curve's
+                // weight fades linearly to zero over its last interval at either end, and a
+                // point's term counts with the summed fade of its contributors (at most 1), so
+                // that S is continuous in a.
+                let (mut wsum, mut wy, mut fade) = (0.0, 0.0, 0.0);
                 for (i2, c2) in curves.iter().enumerate() {
                     if i2 == i {
                         continue;
                     }
                     let x2 = &xs[i2];
-                    let r = x2.partition_point(|v| *v <= x);
-                    if r == 0 || r >= x2.len() {
+                    let n2 = x2.len();
+                    if x <= x2[0] || x >= x2[n2 - 1] {
                         continue;
                     }
-                    for q in [r - 1, r] {
-                        let w = c2.dy[q].powi(-2);
-                        let u = x2[q] - x;
-                        k += w;
-                        ku += w * u;
-                        ky += w * c2.y[q];
-                        kuu += w * u * u;
-                        kuy += w * u * c2.y[q];
-                        n += 1;
+                    let r = x2.partition_point(|v| *v <= x).clamp(1, n2 - 1);
+                    let f = ((x - x2[r - 1]) / (x2[r] - x2[r - 1])).clamp(0.0, 1.0);
+                    let y = (1.0 - f) * c2.y[r - 1] + f * c2.y[r];
+                    // The interpolation is taken as uncertain as the curve's own points
+                    // (a mix of their variances, not the smaller variance of an average):
+                    // between grid points its error is the curve's curvature as much as its
+                    // noise, and a smaller variance there would pull a towards values that
+                    // line grid points up.
+                    let var = (1.0 - f) * c2.dy[r - 1].powi(2) + f * c2.dy[r].powi(2);
+                    let taper = ((x - x2[0]) / (x2[1] - x2[0]))
+                        .min((x2[n2 - 1] - x) / (x2[n2 - 1] - x2[n2 - 2]))
+                        .clamp(0.0, 1.0);
+                    if var > 0.0 && taper > 0.0 {
+                        wsum += taper / var;
+                        wy += taper * y / var;
+                        fade += taper;
                     }
                 }
-                if n < 2 {
+                if wsum == 0.0 {
                     continue;
                 }
-                let delta = k * kuu - ku * ku;
-                if delta <= 0.0 {
-                    continue;
-                }
-                let y_master = (kuu * ky - ku * kuy) / delta;
-                let var_master = kuu / delta;
-                sum += (ci.y[j] - y_master).powi(2) / (ci.dy[j].powi(2) + var_master);
+                let (y_master, var_master) = (wy / wsum, fade.min(1.0) / wsum);
+                let w = fade.min(1.0);
+                sum += w * (ci.y[j] - y_master).powi(2) / (ci.dy[j].powi(2) + var_master);
+                weight += w;
                 terms += 1;
                 own += 1;
             }
@@ -430,7 +444,7 @@ impl Collapse {
                 return None;
             }
         }
-        (terms > 0).then(|| (sum / terms as f64, terms))
+        (weight > 0.0).then(|| (sum / weight, terms))
     }
 
     /// The best exponent of the curves (see the type doc), None when the minimum is not inside

@@ -609,6 +609,7 @@ pub fn analyse(err: &Curves, rwc: &Curves, width: f64, opts: &AnalysisOptions) -
         .collect();
 
     let (verdict, three_agree) = verdict(
+        rwc,
         &levels,
         &plateau_curves,
         collapse.as_ref(),
@@ -657,6 +658,7 @@ fn largest_agreeing(intervals: &[(f64, f64)]) -> (Vec<usize>, (f64, f64)) {
 
 #[allow(clippy::too_many_arguments)]
 fn verdict(
+    rwc: &Curves,
     levels: &[TcCurve],
     plateau: &[TcCurve],
     collapse: Option<&CollapseResult>,
@@ -770,7 +772,7 @@ fn verdict(
             .iter()
             .map(|(g, (l, h))| {
                 if g.len() == 1 {
-                    format!("{} alone", names(g))
+                    format!("{} apart", names(g))
                 } else {
                     format!("{} agree (common range [{l:.3}, {h:.3}])", names(g))
                 }
@@ -779,6 +781,28 @@ fn verdict(
         v.push(format!(
             "- **Verdict:** the estimates do not all agree: {}.",
             parts.join("; ")
+        ));
+    }
+    // Which estimates outside the largest group overlap which inside it.
+    for &i in &others {
+        let overlaps: Vec<usize> = (0..all.len())
+            .filter(|&k| {
+                k != i
+                    && all[k].est.ci_low <= all[i].est.ci_high
+                    && all[i].est.ci_low <= all[k].est.ci_high
+            })
+            .collect();
+        v.push(format!(
+            "- {} {}: its interval [{:.3}, {:.3}] overlaps {}.",
+            all[i].key,
+            all[i].what,
+            all[i].est.ci_low,
+            all[i].est.ci_high,
+            if overlaps.is_empty() {
+                "no other".to_string()
+            } else {
+                format!("that of {} (but not their common range)", names(&overlaps))
+            }
         ));
     }
     let datas: std::collections::BTreeSet<&str> = agree.iter().map(|&i| all[i].data).collect();
@@ -851,6 +875,36 @@ fn verdict(
         }
     }
     // Crossovers that sit just below divergence.
+    if let Some(a) = levels.first() {
+        let mut at_edge = Vec::new();
+        for (p, e) in &a.per_p {
+            let Some((_, t)) = rwc.iter().find(|(q, _)| q == p) else {
+                continue;
+            };
+            let m = t.means(None);
+            let n = m.len();
+            let diverges = divergence.iter().any(|(q, _)| q == p);
+            if n < 3 || !diverges || !(e.value > m[n - 2].0 && e.value <= m[n - 1].0) {
+                continue;
+            }
+            let slope = |i: usize| (m[i + 1].1 / m[i].1).ln() / (m[i + 1].0 / m[i].0).ln();
+            let mut below: Vec<f64> = (0..n - 2).map(slope).filter(|s| s.is_finite()).collect();
+            below.sort_by(f64::total_cmp);
+            let median = below.get(below.len() / 2).copied().unwrap_or(f64::NAN);
+            at_edge.push(format!(
+                "{} (local slope of ln ‖w−w₀‖/‖w₀‖ against ln T {:.2} there, median {:.2} below)",
+                fmt_num(*p),
+                slope(n - 2),
+                median
+            ));
+        }
+        if !at_edge.is_empty() {
+            reasons.push(format!(
+                "the main level of method (a) is reached only in the last octave before divergence at P = {}: the weight change steepens there, which pulls T_c of the smallest P down and a^(a) at that level below the other levels",
+                at_edge.join("; ")
+            ));
+        }
+    }
     if let Some(b) = plateau.first() {
         let mut at_edge = Vec::new();
         for (p, e) in &b.per_p {
