@@ -14,7 +14,7 @@
 //! * [`crossover`]: the T_c methods of SPEC §8 and the optimal temperature T_opt.
 //! * [`tc`]: T_c(P) ~ P^-a by four methods, each with a seed-bootstrap interval, and the
 //!   verdict on whether they agree.
-//! * [`select`]: `analyze --where`, and the warning for runs that differ in a setting that is
+//! * [`select`](mod@select): `analyze --where`, and the warning for runs that differ in a setting that is
 //!   not an axis.
 //!
 //! Conventions (the censoring rule, [`SeedTable::means`]): a run *diverged* when its stop

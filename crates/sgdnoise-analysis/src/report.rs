@@ -8,7 +8,7 @@
 //! in_fit, capped_mean; heatmaps: alpha, T, ...). `fits.csv` has the columns
 //! `figure, quantity, against, condition, value, ci_low, ci_high, theory, method` and then
 //! `n_points, n_seeds, n_left_out, left_out_why` (what the fit used and left out, and why).
-//! report.md quotes the warnings of [`crate::select`], the main results, the consistency
+//! report.md quotes the warnings of [`crate::select`](mod@crate::select), the main results, the consistency
 //! verdict of the T_c estimates (T-sweeps) and every fitted number with its seeds.
 //!
 //! The figures themselves are drawn in `crate::figures` (one file per kind of sweep); this file

@@ -35,6 +35,9 @@ use crate::{fmt_num, LeftOut, SeedTable};
 /// Curves per P: (P, table against T), sorted by P.
 pub type Curves = [(f64, SeedTable)];
 
+/// T_c of one curve on a seed resample (None: no crossover).
+type CurveCrossing<'a> = dyn Fn(&SeedTable, Option<&[u32]>) -> Option<f64> + 'a;
+
 /// T_c(P) of one method at one setting, and the exponent of T_c ~ P^-a.
 #[derive(Clone, Debug)]
 pub struct TcCurve {
@@ -178,7 +181,7 @@ impl Ctx<'_> {
         setting: &str,
         method: String,
         tables: &Curves,
-        find: &dyn Fn(&SeedTable, Option<&[u32]>) -> Option<f64>,
+        find: &CurveCrossing,
         why_none: &dyn Fn(&SeedTable) -> String,
     ) -> TcCurve {
         let mut c = TcCurve {
@@ -677,7 +680,18 @@ fn verdict(
     }
     let mut all: Vec<E> = Vec::new();
     let mut absent: Vec<String> = Vec::new();
-    let mut push = |key: &'static str, what, data, est: Option<Estimate>, n_p: usize| match est {
+    // An estimate enters the comparison only when it can test agreement: an interval, at least
+    // three P, and an interval narrower than 1 (a wider one agrees with anything).
+    let mut push = |key: &'static str, what, data, est: Option<Estimate>, n_p: usize| {
+        match est {
+        Some(e) if e.ci_low.is_finite() && n_p < 3 => absent.push(format!(
+            "{key} {what}: a = {} rests on {n_p} P only (a slope through {n_p} points): left out of the comparison",
+            ci(&e)
+        )),
+        Some(e) if e.ci_high - e.ci_low > 1.0 => absent.push(format!(
+            "{key} {what}: a = {} has an interval too wide to test agreement: left out of the comparison",
+            ci(&e)
+        )),
         Some(e) if e.ci_low.is_finite() => all.push(E {
             key,
             what,
@@ -687,6 +701,7 @@ fn verdict(
         }),
         Some(e) => absent.push(format!("{key} {what}: a = {:.3} has no interval", e.value)),
         None => absent.push(format!("{key} {what}: no estimate")),
+    }
     };
     let n_p = err.len();
     push(
@@ -826,6 +841,11 @@ fn verdict(
                     "; with it, (gamma - k)/delta = {x:.3} reproduces the test-error exponent"
                 ))
             ));
+        } else if k.ci_high - k.ci_low > 0.5 {
+            reasons.push(format!(
+                "the weight change at the test-error crossover against P, k = {}, is too uncertain to say whether the weight-change and test-error methods should agree",
+                ci(k)
+            ));
         } else {
             reasons.push(format!(
                 "the weight change at the test-error crossover does not change with P within its interval (k = {}), so the weight-change and test-error methods should agree; their disagreement is in the methods' resolution",
@@ -900,7 +920,7 @@ fn verdict(
         }
         if !at_edge.is_empty() {
             reasons.push(format!(
-                "the main level of method (a) is reached only in the last octave before divergence at P = {}: the weight change steepens there, which pulls T_c of the smallest P down and a^(a) at that level below the other levels",
+                "the main level of method (a) is reached only in the last octave before divergence at P = {}: the weight change steepens there, which pulls T_c down where it happens (most at the smallest P) and a^(a) at that level below the other levels",
                 at_edge.join("; ")
             ));
         }
@@ -923,14 +943,6 @@ fn verdict(
             reasons.push(format!(
                 "at P = {} the test error leaves its plateau only at the last temperature before divergence: T_c^(b) there is bounded by the divergence temperature, not resolved",
                 at_edge.join(", ")
-            ));
-        }
-    }
-    for e in &all {
-        if e.n_p < 3 {
-            reasons.push(format!(
-                "{} rests on {} P only: its exponent is a slope through {} points",
-                e.key, e.n_p, e.n_p
             ));
         }
     }
