@@ -313,14 +313,7 @@ mod tests {
                     .collect()
             })
             .collect();
-        SeedTable {
-            n_runs: vec![n_seeds; xs.len()],
-            n_diverged: vec![0; xs.len()],
-            n_capped: vec![0; xs.len()],
-            xs,
-            seeds: (0..n_seeds as i64).collect(),
-            values,
-        }
+        SeedTable::from_values(xs, (0..n_seeds as i64).collect(), values)
     }
 
     fn slope_ci(t: &SeedTable, seed: i64) -> Estimate {

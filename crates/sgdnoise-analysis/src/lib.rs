@@ -11,13 +11,20 @@
 //! * [`SeedTable`]: one curve, observable against an axis, kept per seed so that confidence
 //!   intervals can resample seeds ([`fit::bootstrap`]).
 //! * [`fit`]: least squares in log-log, one or two regressors, bootstrap over seeds.
-//! * [`crossover`]: the three T_c methods of SPEC §8 and the optimal temperature T_opt.
+//! * [`crossover`]: the T_c methods of SPEC §8 and the optimal temperature T_opt.
+//! * [`tc`]: T_c(P) ~ P^-a by four methods, each with a seed-bootstrap interval, and the
+//!   verdict on whether they agree.
+//! * [`select`](mod@select): `analyze --where`, and the warning for runs that differ in a setting that is
+//!   not an axis.
 //!
-//! Conventions: a run *diverged* when its stop reason is "diverged" (non-finite loss at large T)
-//! or "frozen" (all gradients vanished with points unfitted, the other end of a blow-up):
-//! its observables are not averaged in, but counted (`n_diverged`) so figures can show the cell
-//! as diverged rather than missing. Runs stopped by a step or wall-clock cap are averaged in
-//! (their value is the one at the cap) and counted in `n_capped`.
+//! Conventions (the censoring rule, [`SeedTable::means`]): a run *diverged* when its stop
+//! reason is "diverged" (non-finite loss at large T) or "frozen" (all gradients vanished with
+//! points unfitted, the other end of a blow-up); a run stopped by a step or wall-clock cap is
+//! *censored* (its t* is only a lower bound, its weight change too small). Only runs that
+//! reached zero loss are averaged, and a point (one x of a curve) enters a fit only where a
+//! strict majority of its seeds finished; diverged and capped runs are counted (`n_diverged`,
+//! `n_capped`) so figures show the point as diverged or as a bound rather than missing, and
+//! fits.csv says what each fit left out and why.
 
 // Nothing below the command line prints: progress and results reach it through values and callbacks.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
@@ -30,7 +37,9 @@ pub mod options;
 pub mod plot;
 pub mod report;
 pub mod seeds;
+pub mod select;
 pub mod study;
+pub mod tc;
 
 pub use kind::Kind;
 pub use seeds::*;

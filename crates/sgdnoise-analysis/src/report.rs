@@ -1,17 +1,22 @@
 //! From a store's finished runs to figures (SVG + PNG), the numbers behind each figure (CSV),
 //! every fitted number (`fits.csv`) and a short `report.md`.
 //!
-//! Curves show the seed mean with error bars of ±1 standard deviation over seeds; points where
-//! most seeds diverged are marked × on curves and hatched grey on heatmaps. Each figure `F` has
-//! `F.svg`, `F.png` and `F.csv` (columns: series, x, mean, sd, sem, n, n_runs, n_diverged,
-//! n_capped; heatmaps: alpha, T, ...). `fits.csv` has the columns
-//! `figure, quantity, against, condition, value, ci_low, ci_high, theory, method`.
+//! Curves show the seed mean with error bars of ±1 standard deviation over seeds, at the points
+//! that enter fits (a strict majority of their seeds finished); points where most seeds
+//! diverged are marked × on curves and hatched grey on heatmaps. Each figure `F` has `F.svg`,
+//! `F.png` and `F.csv` (columns: series, x, mean, sd, sem, n, n_runs, n_diverged, n_capped,
+//! in_fit, capped_mean; heatmaps: alpha, T, ...). `fits.csv` has the columns
+//! `figure, quantity, against, condition, value, ci_low, ci_high, theory, method` and then
+//! `n_points, n_seeds, n_left_out, left_out_why` (what the fit used and left out, and why).
+//! report.md quotes the warnings of [`crate::select`](mod@crate::select), the main results, the consistency
+//! verdict of the T_c estimates (T-sweeps) and every fitted number with its seeds.
 //!
 //! The figures themselves are drawn in `crate::figures` (one file per kind of sweep); this file
 //! holds the entry point [`analyze`], its options and results, and writes fits.csv and
 //! report.md.
 
 use crate::figures::{self, csv_err, num, Ctx, SPREAD};
+use crate::options::{seeds_note, FITS_COLUMNS, RELIABLE_SEEDS};
 pub use crate::options::{AnalysisOptions, FitRow};
 use crate::seeds_of;
 use crate::Kind;
@@ -28,6 +33,8 @@ pub struct Analysis {
     pub files: Vec<PathBuf>,
     /// The text of report.md.
     pub report: String,
+    /// Warnings about the runs (settings in which they differ that are not axes).
+    pub warnings: Vec<String>,
 }
 
 /// Draws every figure of `kind` for `runs` into `out` and writes fits.csv and report.md.
@@ -46,6 +53,8 @@ pub fn analyze(
         fits: Vec::new(),
         files: Vec::new(),
         notes: Vec::new(),
+        sections: Vec::new(),
+        warnings: crate::select::differing_warnings(runs, kind),
     };
     if !runs.is_empty() {
         match kind {
@@ -65,24 +74,15 @@ pub fn analyze(
         fits: ctx.fits,
         files: ctx.files,
         report,
+        warnings: ctx.warnings,
     })
 }
 
 fn write_fits(ctx: &mut Ctx) -> Result<(), sgdnoise_core::Error> {
     let path = ctx.out.join("fits.csv");
     let mut w = csv::Writer::from_path(&path).map_err(|e| csv_err(&path, e))?;
-    w.write_record([
-        "figure",
-        "quantity",
-        "against",
-        "condition",
-        "value",
-        "ci_low",
-        "ci_high",
-        "theory",
-        "method",
-    ])
-    .map_err(|e| csv_err(&path, e))?;
+    w.write_record(FITS_COLUMNS)
+        .map_err(|e| csv_err(&path, e))?;
     for r in &ctx.fits {
         w.write_record([
             r.figure.clone(),
@@ -94,6 +94,10 @@ fn write_fits(ctx: &mut Ctx) -> Result<(), sgdnoise_core::Error> {
             num(r.ci_high),
             r.theory.map(num).unwrap_or_default(),
             r.method.clone(),
+            r.n_points.to_string(),
+            r.n_seeds.to_string(),
+            r.n_left_out.to_string(),
+            r.left_out_why.clone(),
         ])
         .map_err(|e| csv_err(&path, e))?;
     }
@@ -128,11 +132,30 @@ fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    for sel in &ctx.opts.selection {
+        let _ = writeln!(s, "Selected runs: {sel}.\n");
+    }
+    if !ctx.warnings.is_empty() {
+        let _ = writeln!(s, "## Warnings\n");
+        for w in &ctx.warnings {
+            let _ = writeln!(s, "- {w}");
+        }
+        let _ = writeln!(s);
+    }
     let _ = writeln!(
         s,
-        "Curves: {SPREAD}; runs that diverged are not averaged but marked (× on curves, hatched on heatmaps); runs stopped by a cap (max_steps, max_wall) are averaged with their value at the cap. Confidence intervals: {}.\n",
-        ctx.opts.bootstrap.describe()
+        "Curves: {SPREAD}. A (T, P) point enters fits only where a strict majority of its seeds finished (reached zero loss); its value is the mean over the finished seeds. Runs that diverged or froze are never averaged but marked (× on curves, hatched on heatmaps); runs stopped by a cap (max_steps, max_wall) are censored: never averaged as finished, their value at the cap kept apart (`capped_mean` in the CSVs; for t* a lower bound). fits.csv says for each fit how many points and seeds it used and what it left out, and why. Confidence intervals: {}; every interval rests on the {} seeds of the sweep {}.\n",
+        ctx.opts.bootstrap.describe(),
+        ctx.seeds.len(),
+        seeds_note(ctx.seeds.len())
     );
+    if ctx.seeds.len() < RELIABLE_SEEDS {
+        let _ = writeln!(
+            s,
+            "**With {} seeds the intervals are not reliable 95% intervals**: a bootstrap over n seeds has at most C(2n-1, n) distinct resamples, so its percentile interval is coarse and too narrow below 5 seeds. Read them as spreads.\n",
+            ctx.seeds.len()
+        );
+    }
     if !ctx.notes.is_empty() {
         let _ = writeln!(s, "## Main results\n");
         for n in &ctx.notes {
@@ -140,16 +163,23 @@ fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
         }
         let _ = writeln!(s);
     }
+    for (title, lines) in &ctx.sections {
+        let _ = writeln!(s, "## {title}\n");
+        for l in lines {
+            let _ = writeln!(s, "{l}");
+        }
+        let _ = writeln!(s);
+    }
     let _ = writeln!(s, "## All fitted numbers (also in fits.csv)\n");
     let _ = writeln!(
         s,
-        "| figure | quantity | against | condition | value | 95% CI | theory |"
+        "| figure | quantity | against | condition | value | 95% CI | theory | seeds | points | left out |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
     for r in &ctx.fits {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {:.4} | {} | {} |",
+            "| {} | {} | {} | {} | {:.4} | {} | {} | {} | {} | {} |",
             r.figure,
             r.quantity,
             r.against,
@@ -160,7 +190,14 @@ fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
             } else {
                 "-".into()
             },
-            r.theory.map(|t| format!("{t:.4}")).unwrap_or_default()
+            r.theory.map(|t| format!("{t:.4}")).unwrap_or_default(),
+            r.n_seeds,
+            r.n_points,
+            if r.n_left_out == 0 {
+                "0".to_string()
+            } else {
+                format!("{}: {}", r.n_left_out, r.left_out_why)
+            }
         );
     }
     let mut methods: Vec<&str> = ctx.fits.iter().map(|r| r.method.as_str()).collect();

@@ -239,8 +239,42 @@ impl Ord for OrdF64 {
     }
 }
 
+/// How the run of one seed at one point of a curve ended, as the fits see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Outcome {
+    /// No run of this seed at this point.
+    Missing,
+    /// Reached zero training loss: its observables are results.
+    Finished,
+    /// Stopped by a step or wall-clock cap: censored (t* is a lower bound, the weight change
+    /// too small), never averaged as finished.
+    Capped,
+    /// Diverged or frozen: no result.
+    Diverged,
+}
+
+impl Outcome {
+    /// The outcome of one run.
+    pub fn of(s: &Summary) -> Outcome {
+        if diverged(s) {
+            Outcome::Diverged
+        } else if capped(s) {
+            Outcome::Capped
+        } else {
+            Outcome::Finished
+        }
+    }
+}
+
 /// One curve kept per seed: `values[i][j]` is the observable at `xs[i]` for seed `seeds[j]`
-/// (NaN where that run is missing, diverged or has no finite value).
+/// when that run finished (reached zero loss) with a finite value, NaN otherwise;
+/// `outcomes[i][j]` says how the run ended.
+///
+/// **Censoring rule** (every fit and crossover goes through [`SeedTable::means`]): a point
+/// enters only where a strict majority of the seeds that have a run there finished; its value
+/// is then the mean over the finished seeds. Capped runs are censored (their value at the cap
+/// is kept apart in `capped_values`, a lower bound for t*), diverged and frozen runs have no
+/// value. A bootstrap resample applies the same rule with the resample's seed multiplicities.
 ///
 /// Seeds are the global list of the sweep (pass the same list to every curve of a figure) so
 /// that a bootstrap resample picks the same seeds for all curves at once.
@@ -249,6 +283,9 @@ pub struct SeedTable {
     pub xs: Vec<f64>,
     pub seeds: Vec<i64>,
     pub values: Vec<Vec<f64>>,
+    /// The value at the cap of capped runs (NaN for the others).
+    pub capped_values: Vec<Vec<f64>>,
+    pub outcomes: Vec<Vec<Outcome>>,
     /// Runs per x.
     pub n_runs: Vec<usize>,
     /// Diverged runs per x.
@@ -261,17 +298,22 @@ pub struct SeedTable {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CurvePoint {
     pub x: f64,
-    /// Mean over the seeds with a finite value.
+    /// Mean over the finished seeds with a finite value.
     pub mean: f64,
-    /// Sample standard deviation over seeds (0 with one seed).
+    /// Sample standard deviation over those seeds (0 with one seed).
     pub sd: f64,
     /// Standard error of the mean, sd / sqrt(n).
     pub sem: f64,
-    /// Seeds with a finite value.
+    /// Finished seeds with a finite value.
     pub n: usize,
     pub n_runs: usize,
     pub n_diverged: usize,
     pub n_capped: usize,
+    /// Whether the point enters fits: a strict majority of its seeds finished.
+    pub in_fit: bool,
+    /// Mean of the capped runs' values at their cap (NaN when none was capped): for t* a lower
+    /// bound of what the run would have needed.
+    pub capped_mean: f64,
 }
 
 impl CurvePoint {
@@ -279,43 +321,88 @@ impl CurvePoint {
     pub fn is_diverged(&self) -> bool {
         self.n_diverged > 0 && 2 * self.n_diverged >= self.n_runs
     }
+    /// Whether most runs at this point were stopped by a cap (figures show it as a bound).
+    pub fn is_capped(&self) -> bool {
+        self.n_capped > 0 && 2 * self.n_capped >= self.n_runs
+    }
+}
+
+/// Mean and sample standard deviation of `values` with frequency weights (`None`: weight 1);
+/// entries that are not finite or have weight 0 are skipped. Returns (mean, sd, total weight);
+/// sd is NaN below a total weight of 2.
+pub fn weighted_mean_sd(values: &[f64], weights: Option<&[u32]>) -> (f64, f64, f64) {
+    let (mut sum, mut w) = (0.0, 0.0);
+    for (j, v) in values.iter().enumerate() {
+        let wj = weights.map_or(1.0, |ws| ws[j] as f64);
+        if v.is_finite() && wj > 0.0 {
+            sum += wj * v;
+            w += wj;
+        }
+    }
+    if w == 0.0 {
+        return (f64::NAN, f64::NAN, 0.0);
+    }
+    let mean = sum / w;
+    if w < 2.0 {
+        return (mean, f64::NAN, w);
+    }
+    let ss: f64 = values
+        .iter()
+        .enumerate()
+        .map(|(j, v)| {
+            let wj = weights.map_or(1.0, |ws| ws[j] as f64);
+            if v.is_finite() && wj > 0.0 {
+                wj * (v - mean).powi(2)
+            } else {
+                0.0
+            }
+        })
+        .sum();
+    (mean, (ss / (w - 1.0)).sqrt(), w)
 }
 
 impl SeedTable {
     /// The curve `obs` against `axis` over `runs`, with `seeds` as the seed list (see the type doc).
     pub fn new(runs: &[&Summary], axis: Axis, obs: Observable, seeds: &[i64]) -> SeedTable {
         let groups = group_by(runs, axis);
-        let mut t = SeedTable {
-            xs: Vec::new(),
-            seeds: seeds.to_vec(),
-            values: Vec::new(),
-            n_runs: Vec::new(),
-            n_diverged: Vec::new(),
-            n_capped: Vec::new(),
-        };
+        let mut t = SeedTable::empty(seeds);
         for (x, group) in groups {
-            let mut row = vec![f64::NAN; seeds.len()];
-            let mut counts = vec![0usize; seeds.len()];
+            let n = seeds.len();
+            let (mut row, mut capped_row) = (vec![f64::NAN; n], vec![f64::NAN; n]);
+            let mut outcomes = vec![Outcome::Missing; n];
+            let (mut counts, mut capped_counts) = (vec![0usize; n], vec![0usize; n]);
             for s in &group {
-                if diverged(s) {
-                    continue;
-                }
                 let Some(j) = seeds.iter().position(|&k| k == seed_of(s)) else {
                     continue;
                 };
-                if let Some(v) = obs.of(s).filter(|v| v.is_finite()) {
-                    // Two runs with the same seed at one x (differing in a setting the caller
-                    // did not split on) are averaged.
-                    row[j] = if counts[j] == 0 {
+                let outcome = Outcome::of(s);
+                // Two runs with the same seed at one x (differing in a setting the caller did
+                // not split on; the report warns about those) are averaged, and the seed counts
+                // as finished when one of them finished.
+                outcomes[j] = match (outcomes[j], outcome) {
+                    (Outcome::Finished, _) | (_, Outcome::Finished) => Outcome::Finished,
+                    (Outcome::Capped, _) | (_, Outcome::Capped) => Outcome::Capped,
+                    (_, o) => o,
+                };
+                let value = obs.of(s).filter(|v| v.is_finite());
+                let (slot, count) = match outcome {
+                    Outcome::Finished => (&mut row[j], &mut counts[j]),
+                    Outcome::Capped => (&mut capped_row[j], &mut capped_counts[j]),
+                    _ => continue,
+                };
+                if let Some(v) = value {
+                    *slot = if *count == 0 {
                         v
                     } else {
-                        (row[j] * counts[j] as f64 + v) / (counts[j] + 1) as f64
+                        (*slot * *count as f64 + v) / (*count + 1) as f64
                     };
-                    counts[j] += 1;
+                    *count += 1;
                 }
             }
             t.xs.push(x);
             t.values.push(row);
+            t.capped_values.push(capped_row);
+            t.outcomes.push(outcomes);
             t.n_runs.push(group.len());
             t.n_diverged
                 .push(group.iter().filter(|s| diverged(s)).count());
@@ -324,32 +411,121 @@ impl SeedTable {
         t
     }
 
+    fn empty(seeds: &[i64]) -> SeedTable {
+        SeedTable {
+            xs: Vec::new(),
+            seeds: seeds.to_vec(),
+            values: Vec::new(),
+            capped_values: Vec::new(),
+            outcomes: Vec::new(),
+            n_runs: Vec::new(),
+            n_diverged: Vec::new(),
+            n_capped: Vec::new(),
+        }
+    }
+
+    /// A table of finished runs only: `values[i][j]` for seed j at `xs[i]` (NaN: no run).
+    pub fn from_values(xs: Vec<f64>, seeds: Vec<i64>, values: Vec<Vec<f64>>) -> SeedTable {
+        let outcomes: Vec<Vec<Outcome>> = values
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .map(|v| {
+                        if v.is_finite() {
+                            Outcome::Finished
+                        } else {
+                            Outcome::Missing
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let n_runs = outcomes
+            .iter()
+            .map(|r| r.iter().filter(|o| **o != Outcome::Missing).count())
+            .collect();
+        SeedTable {
+            capped_values: values.iter().map(|r| vec![f64::NAN; r.len()]).collect(),
+            n_diverged: vec![0; xs.len()],
+            n_capped: vec![0; xs.len()],
+            n_runs,
+            outcomes,
+            xs,
+            seeds,
+            values,
+        }
+    }
+
+    /// Whether point `i` enters fits on a resample where seed j counts `weights[j]` times
+    /// (None: every seed once): a strict majority of the seeds with a run there finished with a
+    /// finite value, counted both with the resample's multiplicities and over its distinct
+    /// seeds (so a resample that repeats one survivor of a diverged point does not make it a
+    /// majority).
+    pub fn enters(&self, i: usize, weights: Option<&[u32]>) -> bool {
+        let (mut ran, mut finished) = (0u64, 0u64);
+        let (mut ran_distinct, mut finished_distinct) = (0u64, 0u64);
+        for (j, o) in self.outcomes[i].iter().enumerate() {
+            let w = weights.map_or(1, |ws| ws[j] as u64);
+            if w == 0 {
+                continue;
+            }
+            if *o != Outcome::Missing {
+                ran += w;
+                ran_distinct += 1;
+            }
+            if *o == Outcome::Finished && self.values[i][j].is_finite() {
+                finished += w;
+                finished_distinct += 1;
+            }
+        }
+        finished > 0 && 2 * finished > ran && 2 * finished_distinct > ran_distinct
+    }
+
+    /// The number of distinct seeds with a finished value at point `i` in a resample.
+    pub fn distinct_finished(&self, i: usize, weights: Option<&[u32]>) -> usize {
+        (0..self.seeds.len())
+            .filter(|&j| weights.is_none_or(|w| w[j] > 0) && self.values[i][j].is_finite())
+            .count()
+    }
+
+    /// Why point `i` does not enter fits (None when it does), counted over all seeds: "diverged"
+    /// when most of its runs diverged or froze, "capped" when most were stopped by a cap,
+    /// "no finished majority" otherwise.
+    pub fn left_out_reason(&self, i: usize) -> Option<&'static str> {
+        if self.enters(i, None) {
+            return None;
+        }
+        let count = |o: Outcome| self.outcomes[i].iter().filter(|x| **x == o).count();
+        let ran = self.outcomes[i]
+            .iter()
+            .filter(|o| **o != Outcome::Missing)
+            .count();
+        Some(if ran == 0 {
+            "no run"
+        } else if 2 * count(Outcome::Diverged) >= ran {
+            "diverged"
+        } else if 2 * count(Outcome::Capped) >= ran {
+            "capped"
+        } else {
+            "no finished majority"
+        })
+    }
+
     /// Seed means, spreads and counts at every x.
     pub fn points(&self) -> Vec<CurvePoint> {
         (0..self.xs.len())
             .map(|i| {
-                let vals: Vec<f64> = self.values[i]
-                    .iter()
-                    .copied()
-                    .filter(|v| v.is_finite())
-                    .collect();
-                let n = vals.len();
-                let mean = if n == 0 {
-                    f64::NAN
-                } else {
-                    vals.iter().sum::<f64>() / n as f64
-                };
-                let sd = if n < 2 {
-                    0.0
-                } else {
-                    (vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
-                };
+                let (mean, sd, w) = weighted_mean_sd(&self.values[i], None);
+                let n = w as usize;
+                let (capped_mean, _, _) = weighted_mean_sd(&self.capped_values[i], None);
                 CurvePoint {
                     x: self.xs[i],
                     mean,
-                    sd,
+                    sd: if n == 1 { 0.0 } else { sd },
                     sem: if n == 0 {
                         f64::NAN
+                    } else if n == 1 {
+                        0.0
                     } else {
                         sd / (n as f64).sqrt()
                     },
@@ -357,29 +533,55 @@ impl SeedTable {
                     n_runs: self.n_runs[i],
                     n_diverged: self.n_diverged[i],
                     n_capped: self.n_capped[i],
+                    in_fit: self.enters(i, None),
+                    capped_mean,
                 }
             })
             .collect()
     }
 
-    /// (x, mean) with seed `j` counted `weights[j]` times (a bootstrap resample); points with no
-    /// finite weighted value are left out. `weights = None` is the plain seed mean.
+    /// (x, mean) at the points that enter fits (see the type doc), with seed `j` counted
+    /// `weights[j]` times (a bootstrap resample); `weights = None` is the plain seed mean.
     pub fn means(&self, weights: Option<&[u32]>) -> Vec<(f64, f64)> {
-        let mut out = Vec::with_capacity(self.xs.len());
-        for (i, row) in self.values.iter().enumerate() {
-            let (mut sum, mut w) = (0.0, 0.0);
-            for (j, v) in row.iter().enumerate() {
-                let wj = weights.map_or(1.0, |ws| ws[j] as f64);
-                if v.is_finite() && wj > 0.0 {
-                    sum += wj * v;
-                    w += wj;
-                }
-            }
-            if w > 0.0 {
-                out.push((self.xs[i], sum / w));
+        (0..self.xs.len())
+            .filter(|&i| self.enters(i, weights))
+            .map(|i| (self.xs[i], weighted_mean_sd(&self.values[i], weights).0))
+            .collect()
+    }
+
+    /// Counts, by reason, the points of this table that do not enter fits.
+    pub fn count_left_out(&self, left: &mut LeftOut) {
+        for i in 0..self.xs.len() {
+            if let Some(r) = self.left_out_reason(i) {
+                left.add(r);
             }
         }
-        out
+    }
+}
+
+/// What a fit left out, counted by reason (the `n_left_out` and `left_out_why` of fits.csv).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LeftOut(pub BTreeMap<String, usize>);
+
+impl LeftOut {
+    pub fn add(&mut self, reason: &str) {
+        self.add_n(reason, 1);
+    }
+    pub fn add_n(&mut self, reason: &str, n: usize) {
+        if n > 0 {
+            *self.0.entry(reason.to_string()).or_default() += n;
+        }
+    }
+    pub fn total(&self) -> usize {
+        self.0.values().sum()
+    }
+    /// "3 diverged; 1 capped" (empty when nothing was left out).
+    pub fn describe(&self) -> String {
+        self.0
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 
@@ -498,10 +700,83 @@ mod tests {
         assert!(!p[0].is_diverged());
         assert_eq!((p[1].n, p[1].n_diverged, p[1].n_runs), (1, 2, 3));
         assert!(p[1].is_diverged());
-        // A resample that takes seed 2 twice and seed 0 once.
-        let m = t.means(Some(&[1, 0, 2]));
-        assert!((m[0].1 - (0.1 + 2.0 * 0.3) / 3.0).abs() < 1e-12);
-        assert_eq!(m[1], (2.0, 0.4));
+        // A resample that takes seed 0 twice and seed 2 once. The diverged point has one
+        // finished seed of three: it does not enter.
+        let m = t.means(Some(&[2, 0, 1]));
+        assert_eq!(m.len(), 1);
+        assert!((m[0].1 - (2.0 * 0.1 + 0.3) / 3.0).abs() < 1e-12);
+        assert!(!p[1].in_fit && p[0].in_fit);
+        assert_eq!(t.left_out_reason(1), Some("diverged"));
+    }
+
+    /// Regression (issue 10, item 1): a (T, P) point entered every fit as soon as one seed
+    /// survived, so where 4 of 5 seeds diverged the lucky survivor's value was fitted.
+    #[test]
+    fn lucky_survivor_of_a_diverged_point_is_not_fitted() {
+        let mut runs = Vec::new();
+        for seed in 0..5 {
+            let mut s = testing::summary("mlp", 1024, 0.25, 1.0, seed, 0.08, 0.4, 1.0);
+            if seed != 2 {
+                s.stop_reason = sgdnoise_core::train::StopReason::Diverged;
+            }
+            runs.push(s);
+            // 2 of 5 diverged one octave lower: a majority finished, the point enters with the
+            // mean over its three finished seeds.
+            let mut s =
+                testing::summary("mlp", 1024, 0.125, 1.0, seed, 0.1 + seed as f64, 0.2, 1.0);
+            if seed < 2 {
+                s.stop_reason = sgdnoise_core::train::StopReason::Frozen;
+            }
+            runs.push(s);
+        }
+        let refs: Vec<&Summary> = runs.iter().collect();
+        let t = SeedTable::new(&refs, Axis::Temp, Observable::TestErr, &seeds_of(&refs));
+        let m = t.means(None);
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert_eq!(m[0].0, 0.125);
+        assert!((m[0].1 - (2.1 + 3.1 + 4.1) / 3.0).abs() < 1e-12);
+        // A resample that draws the survivor three times and two diverged seeds: 3 of 5 by
+        // multiplicity, but one of three distinct seeds: the point stays out in every resample.
+        assert_eq!(t.means(Some(&[1, 0, 3, 0, 1])).len(), 1);
+        assert_eq!(t.means(Some(&[2, 0, 2, 0, 1])).len(), 1);
+        // One octave lower, a resample that draws only the two frozen seeds and one finished
+        // seed has no finished majority there.
+        assert_eq!(t.means(Some(&[2, 2, 1, 0, 0])).len(), 0);
+        let mut left = LeftOut::default();
+        t.count_left_out(&mut left);
+        assert_eq!(left.describe(), "1 diverged");
+    }
+
+    /// Regression (issue 10, item 2): runs stopped by max_wall or max_steps were averaged in
+    /// with their values at the cap, although their t* is only a lower bound.
+    #[test]
+    fn capped_runs_are_censored_not_averaged() {
+        let mut runs = Vec::new();
+        for seed in 0..5 {
+            // One of five capped: the point enters with the four finished seeds only.
+            let mut s = testing::summary("mlp", 4096, 2f64.powi(-10), 1.0, seed, 0.1, 0.01, 10.0);
+            if seed == 0 {
+                s.stop_reason = sgdnoise_core::train::StopReason::MaxSteps;
+                s.t_star = 3.0;
+            }
+            runs.push(s);
+            // Three of five capped by the wall clock: censored, left out, kept as a bound.
+            let mut s = testing::summary("mlp", 4096, 2f64.powi(-11), 1.0, seed, 0.1, 0.01, 10.0);
+            if seed < 3 {
+                s.stop_reason = sgdnoise_core::train::StopReason::MaxWall;
+                s.t_star = 4.0;
+            }
+            runs.push(s);
+        }
+        let refs: Vec<&Summary> = runs.iter().collect();
+        let t = SeedTable::new(&refs, Axis::Temp, Observable::TStar, &seeds_of(&refs));
+        assert_eq!(t.means(None), vec![(2f64.powi(-10), 10.0)]);
+        let p = t.points();
+        assert!(p[0].is_capped() && !p[0].in_fit);
+        assert_eq!((p[0].n, p[0].capped_mean), (2, 4.0));
+        assert_eq!((p[1].n, p[1].n_capped, p[1].capped_mean), (4, 1, 3.0));
+        assert!(p[1].in_fit && !p[1].is_capped());
+        assert_eq!(t.left_out_reason(0), Some("capped"));
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //!
 //! The exponents are fitted by the library's power-law fit ([`crate::fit`]) through the seed
 //! means, with the percentile interval of a bootstrap over seeds (the same method as the
-//! figures of `reproduce`).
+//! figures of `reproduce`): seeds are resampled, never the per-seed points, and a point enters
+//! only where a strict majority of its seeds finished (the rule of [`SeedTable::means`]).
 
 use crate::fit::{bootstrap, fit_power_law, BootstrapOptions, Estimate, FitRange};
 use crate::{seeds_of, Axis, Observable, SeedTable};
@@ -104,6 +105,13 @@ pub fn report(runs: &[Summary], opts: &BootstrapOptions) -> Report {
             .filter(|s| s.config.chi == Some(chi) && s.temp == temp)
             .collect()
     };
+    // The fits see every run (the censoring rule of SeedTable::means decides which points
+    // enter), the tables the finished ones.
+    let all_at = |chi: f64, temp: f64| -> Vec<&Summary> {
+        runs.iter()
+            .filter(|s| s.config.chi == Some(chi) && s.temp == temp)
+            .collect()
+    };
     for chi in P_SCAN_CHI {
         let scan = at(chi, P_SCAN_T);
         for (p, here) in crate::group_by(&scan, Axis::Ptr) {
@@ -115,7 +123,7 @@ pub fn report(runs: &[Summary], opts: &BootstrapOptions) -> Report {
         }
         if crate::values_of(&scan, Axis::Ptr).len() >= 3 {
             if let Some((estimate, seeds)) = exponent(
-                &scan,
+                &all_at(chi, P_SCAN_T),
                 Axis::Ptr,
                 Observable::SignalToNoise,
                 FitRange::ALL,
@@ -155,9 +163,17 @@ pub fn report(runs: &[Summary], opts: &BootstrapOptions) -> Report {
         .count()
         >= 3
     {
-        if let Some((estimate, seeds)) =
-            exponent(&scan, Axis::Temp, Observable::RelWeightChange, range, opts)
-        {
+        let all_scan: Vec<&Summary> = runs
+            .iter()
+            .filter(|s| s.config.chi == Some(T_SCAN_CHI) && s.ptr == T_SCAN_P)
+            .collect();
+        if let Some((estimate, seeds)) = exponent(
+            &all_scan,
+            Axis::Temp,
+            Observable::RelWeightChange,
+            range,
+            opts,
+        ) {
             slopes.push(Slope {
                 what: format!("rel. weight change vs T, T >= 2^{}", T_FIT_MIN.log2()),
                 estimate,
@@ -175,8 +191,13 @@ pub fn report(runs: &[Summary], opts: &BootstrapOptions) -> Report {
         let e = &s.estimate;
         let _ = writeln!(
             text,
-            "  {:<42} {:>6.3} [{:.3}, {:.3}]   (theory {:.3}; {} seeds)",
-            s.what, e.value, e.ci_low, e.ci_high, s.theory, s.seeds
+            "  {:<42} {:>6.3} [{:.3}, {:.3}]   (theory {:.3}; {})",
+            s.what,
+            e.value,
+            e.ci_low,
+            e.ci_high,
+            s.theory,
+            crate::options::seeds_note(s.seeds).trim_matches(|c| c == '(' || c == ')')
         );
     }
     Report { text, slopes }

@@ -14,7 +14,7 @@ pub(crate) use tsweep::tsweep;
 use crate::fit::{
     bootstrap, bootstrap_many, fit_power_law, fit_power_law_2, Estimate, FitRange, PowerLaw,
 };
-use crate::options::{AnalysisOptions, FitRow};
+use crate::options::{AnalysisOptions, FitRow, FitUse};
 use crate::plot::{Heatmap, Line, LinePlot, Pt, Scale, Series};
 use crate::{group_by, Axis, CurvePoint, Observable, SeedTable};
 use sgdnoise_core::rundir::Summary;
@@ -30,6 +30,10 @@ pub(crate) struct Ctx<'a> {
     pub(crate) files: Vec<PathBuf>,
     /// Lines of the report's "Results" section.
     pub(crate) notes: Vec<String>,
+    /// Further sections of the report: (title, markdown lines).
+    pub(crate) sections: Vec<(String, Vec<String>)>,
+    /// Warnings about the runs, at the top of the report.
+    pub(crate) warnings: Vec<String>,
 }
 
 pub(crate) fn csv_err(path: &Path, e: csv::Error) -> sgdnoise_core::Error {
@@ -88,6 +92,8 @@ impl Ctx<'_> {
             "n_runs",
             "n_diverged",
             "n_capped",
+            "in_fit",
+            "capped_mean",
         ])
         .map_err(|e| csv_err(&path, e))?;
         for (key, p) in rows {
@@ -101,6 +107,8 @@ impl Ctx<'_> {
                 p.n_runs.to_string(),
                 p.n_diverged.to_string(),
                 p.n_capped.to_string(),
+                u8::from(p.in_fit).to_string(),
+                num(p.capped_mean),
             ])
             .map_err(|e| csv_err(&path, e))?;
         }
@@ -119,6 +127,7 @@ impl Ctx<'_> {
         e: Estimate,
         theory: Option<f64>,
         method: String,
+        usage: &FitUse,
     ) {
         self.fits.push(FitRow {
             figure: figure.into(),
@@ -130,7 +139,32 @@ impl Ctx<'_> {
             ci_high: e.ci_high,
             theory,
             method,
+            n_points: usage.n_points,
+            n_seeds: usage.n_seeds,
+            n_left_out: usage.left_out.total(),
+            left_out_why: usage.left_out.describe(),
         });
+    }
+
+    /// What a fit over the points of `tables` with x in `range` uses and leaves out.
+    fn usage(&self, tables: &[&SeedTable], range: FitRange) -> FitUse {
+        let mut u = FitUse {
+            n_seeds: self.seeds.len(),
+            ..Default::default()
+        };
+        for t in tables {
+            t.count_left_out(&mut u.left_out);
+            for (x, y) in t.means(None) {
+                if !range.contains(x) {
+                    u.left_out.add("outside the fit range");
+                } else if !(x > 0.0 && y > 0.0) {
+                    u.left_out.add("not positive");
+                } else {
+                    u.n_points += 1;
+                }
+            }
+        }
+        u
     }
 
     /// Fits quantity ~ x^e on a seed table, bootstraps e, records the row. Returns the estimate
@@ -160,6 +194,7 @@ impl Ctx<'_> {
             .map(|p| p.0)
             .collect();
         let (u0, u1) = range_of(&used);
+        let usage = self.usage(&[table], range);
         let method = format!(
             "exponent of {quantity} ~ {}^e: least squares of ln(seed mean) on ln {} over {} in {} ({} points); {}",
             against.symbol(),
@@ -177,17 +212,18 @@ impl Ctx<'_> {
             e,
             theory,
             method,
+            &usage,
         );
         Some((e, law))
     }
 
     /// Joint fit y ~ T^e1 P^e2 over the curves (P, table of y against T), T in `range`.
-    /// Returns estimates of [e1, e2, e2/e1].
+    /// Returns estimates of [e1, e2, e2/e1], the prefactor and what the fit used.
     fn joint_fit(
         &self,
         curves: &[(f64, SeedTable)],
         range: FitRange,
-    ) -> Option<(Vec<Estimate>, f64)> {
+    ) -> Option<(Vec<Estimate>, f64, FitUse)> {
         let pts = |w: Option<&[u32]>| -> Vec<(f64, f64, f64)> {
             curves
                 .iter()
@@ -209,7 +245,8 @@ impl Ctx<'_> {
             },
             &self.opts.bootstrap,
         )?;
-        Some((est, c))
+        let tables: Vec<&SeedTable> = curves.iter().map(|(_, t)| t).collect();
+        Some((est, c, self.usage(&tables, range)))
     }
 
     fn save_heatmap(&mut self, stem: &str, h: &Heatmap) -> Result<(), sgdnoise_core::Error> {
@@ -239,7 +276,7 @@ fn series_of(label: String, pts: &[CurvePoint]) -> Series {
         label,
         points: pts
             .iter()
-            .filter(|p| p.n > 0 && !p.is_diverged())
+            .filter(|p| p.in_fit)
             .map(|p| Pt {
                 x: p.x,
                 y: p.mean,

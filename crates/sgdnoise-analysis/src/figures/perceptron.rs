@@ -152,7 +152,7 @@ fn perceptron_one(
                 format!("fit range starts: T = {}/α", ctx.opts.high_t_factor),
             ));
             let cond = format!("chi={chi_s}, {base_cond}, T>={}", fmt_num(high.lo));
-            if let Some((est, c)) = ctx.joint_fit(&tables, high) {
+            if let Some((est, c, usage)) = ctx.joint_fit(&tables, high) {
                 let method = format!(
                     "joint least squares ln {} = c + e_T ln T + e_P ln P over T in {} (all P); {}",
                     obs.name(),
@@ -172,6 +172,7 @@ fn perceptron_one(
                     est[0],
                     delta_theory,
                     method.clone(),
+                    &usage,
                 );
                 ctx.row(
                     &stem,
@@ -181,6 +182,7 @@ fn perceptron_one(
                     est[1],
                     None,
                     method,
+                    &usage,
                 );
                 ctx.notes.push(format!(
                     "{} ~ T^{qt} P^{qp} at {cond}: {qt} = {} (theory {}), {qp} = {}",

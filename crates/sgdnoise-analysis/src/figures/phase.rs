@@ -5,6 +5,7 @@
 use super::{ci_text, curves, law_line, range_of, Ctx};
 use crate::crossover::{optimal_temperature, OPTIMAL_TEMPERATURE_METHOD};
 use crate::fit::{bootstrap, fit_power_law, FitRange};
+use crate::options::FitUse;
 use crate::plot::{self, Cell, Heatmap, LegendAt, LinePlot, Pt, Scale, Series};
 use crate::{fmt_num, group_by, values_of, Axis, CurvePoint, Observable, SeedTable};
 use sgdnoise_core::rundir::Summary;
@@ -22,6 +23,7 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
     // T_opt per alpha with bootstrap CIs.
     let mut topt = Vec::new();
     for (a, t) in &err_tables {
+        let usage = ctx.usage(&[t], FitRange::ALL);
         if let Some(e) = bootstrap(
             ctx.seeds.len(),
             &|w| optimal_temperature(&t.means(w)),
@@ -38,6 +40,7 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
                     "{OPTIMAL_TEMPERATURE_METHOD}; {}",
                     ctx.opts.bootstrap.describe()
                 ),
+                &usage,
             );
             topt.push((*a, e));
         }
@@ -149,7 +152,30 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
                 ctx.opts.bootstrap.describe()
             );
             let cond = depth.map_or("feature regime".to_string(), |d| format!("D={d}"));
-            ctx.row("T_opt_vs_alpha", "T_opt", "alpha", &cond, e, theory, method);
+            let used = topt_of(None);
+            let mut usage = FitUse {
+                n_points: used.iter().filter(|(a, _)| range.contains(*a)).count(),
+                n_seeds: ctx.seeds.len(),
+                ..Default::default()
+            };
+            usage.left_out.add_n(
+                "alpha outside the feature range",
+                used.iter().filter(|(a, _)| !range.contains(*a)).count(),
+            );
+            usage.left_out.add_n(
+                "alpha whose T_opt is at the edge of the T range",
+                err_tables.len() - used.len(),
+            );
+            ctx.row(
+                "T_opt_vs_alpha",
+                "T_opt",
+                "alpha",
+                &cond,
+                e,
+                theory,
+                method,
+                &usage,
+            );
             ctx.notes.push(format!(
                 "T_opt ~ alpha^k: k = {}{}",
                 ci_text(&e),
@@ -182,6 +208,8 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
                 n_runs: 0,
                 n_diverged: 0,
                 n_capped: 0,
+                in_fit: true,
+                capped_mean: f64::NAN,
             })
             .collect(),
     )];

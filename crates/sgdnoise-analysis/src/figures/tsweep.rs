@@ -1,15 +1,13 @@
 //! Lazy-regime temperature sweep figures: test error, weight change and t* against T per P,
-//! the crossover temperature T_c(P) by the three methods of SPEC §8 and its exponent a, the
-//! collapses of test error and weight change, and the joint fits rwc ~ T^delta P^gamma and
-//! t* ~ T^x P^b.
+//! the crossover temperature T_c(P) and its exponent a by the four methods of [`crate::tc`]
+//! (with their consistency verdict in the report), the collapses of the normalised test error
+//! and of the weight change, and the joint fits rwc ~ T^delta P^gamma and t* ~ T^x P^b.
 
-use super::{
-    ci_text, curves, joint_fit_lines, law_line, max_finite_x, range_of, series_of, Ctx, SPREAD,
-};
-use crate::crossover::ThresholdCrossing;
-use crate::fit::{bootstrap, fit_power_law, Estimate, FitRange};
+use super::{ci_text, curves, law_line, range_of, series_of, Ctx, SPREAD};
+use crate::fit::{FitRange, PowerLaw};
 use crate::plot::{LegendAt, LinePlot, Pt, Scale, Series};
-use crate::{fmt_num, group_by, values_of, Axis, CurvePoint, Observable};
+use crate::tc;
+use crate::{group_by, values_of, Axis, CurvePoint, Observable};
 use sgdnoise_core::rundir::Summary;
 
 /// Lazy-regime temperature sweep: curves against T per P, T_c(P) by the three methods,
@@ -46,78 +44,27 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
         Scale::Log10,
     )?;
 
-    // Method (a) threshold.
-    let threshold = ctx.opts.rwc_threshold.unwrap_or_else(|| {
-        let all: Vec<f64> = rwc_tables
+    // T_c(P) by the four methods, their exponents a and the verdict (crate::tc).
+    let width = common_width(runs);
+    let study = tc::analyse(&err_tables, &rwc_tables, width, ctx.opts);
+    ctx.fits.extend(study.rows.iter().cloned());
+    ctx.notes.extend(study.notes.iter().cloned());
+    ctx.notes.push(format!(
+        "consistency of the estimates of a: {}",
+        study
+            .verdict
             .iter()
-            .flat_map(|(_, t)| t.means(None).into_iter().map(|p| p.1))
-            .filter(|v| *v > 0.0)
-            .collect();
-        let (lo, hi) = range_of(&all);
-        (lo * hi).sqrt()
-    });
-    let thr = ThresholdCrossing { threshold };
-    p_rwc.hlines.push((
-        threshold,
-        format!("T_c threshold (a): {}", fmt_sig(threshold)),
+            .find(|l| l.starts_with("- **Verdict:**"))
+            .map_or("no verdict", |l| l.trim_start_matches("- **Verdict:** "))
     ));
-    let plateau = ctx.opts.plateau;
-    let method_a = format!(
-        "{}{}",
-        thr.describe("rel_weight_change"),
-        if ctx.opts.rwc_threshold.is_none() {
-            " (threshold = geometric midpoint of the sweep's seed-mean range)"
-        } else {
-            ""
-        }
-    );
-    let method_b = plateau.describe("test_err");
-    let mut tc_series = Vec::new();
-    let mut tc_values: Vec<(String, Vec<(f64, Estimate)>)> = Vec::new();
-    for (label, tables, find, method) in [
-        (
-            "(a) weight-change threshold",
-            &rwc_tables,
-            &(|c: &[(f64, f64)]| thr.find(c)) as &dyn Fn(&[(f64, f64)]) -> Option<f64>,
-            method_a.clone(),
-        ),
-        (
-            "(b) test-error plateau exit",
-            &err_tables,
-            &(|c: &[(f64, f64)]| plateau.find(c)) as &dyn Fn(&[(f64, f64)]) -> Option<f64>,
-            method_b.clone(),
-        ),
-    ] {
-        let mut pts = Vec::new();
-        let mut vals = Vec::new();
-        for (pv, t) in tables.iter() {
-            if let Some(e) = bootstrap(ctx.seeds.len(), &|w| find(&t.means(w)), &ctx.opts.bootstrap)
-            {
-                ctx.row(
-                    "T_c_vs_P",
-                    "T_c",
-                    "P",
-                    &format!("P={}, method {}", fmt_num(*pv), &label[..3]),
-                    e,
-                    None,
-                    format!("{method}; {}", ctx.opts.bootstrap.describe()),
-                );
-                pts.push(Pt {
-                    x: *pv,
-                    y: e.value,
-                    lo: e.ci_low,
-                    hi: e.ci_high,
-                });
-                vals.push((*pv, e));
-            }
-        }
-        tc_series.push(Series {
-            label: label.into(),
-            points: pts,
-            diverged: Vec::new(),
-        });
-        tc_values.push((method, vals));
-    }
+    ctx.sections.push((
+        "Consistency of the estimates of a (T_c ~ P^-a)".into(),
+        study.verdict.clone(),
+    ));
+    p_rwc.hlines.push((
+        study.main_level,
+        format!("T_c level (a): {}", fmt_sig(study.main_level)),
+    ));
     let mut p_tc = LinePlot::new(
         "Crossover temperature T_c against P (95% CI over seeds)",
         Axis::Ptr.label(),
@@ -125,109 +72,51 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
         Scale::Log2,
         Scale::Log2,
     );
-    p_tc.series = tc_series;
-    // T_c ~ P^-a for (a) and (b): bootstrap the whole chain (T_c per P, then the fit).
-    let mut a_estimates = Vec::new();
-    for (i, (label, tables, find)) in [
-        (
-            "(a)",
-            &rwc_tables,
-            &(|c: &[(f64, f64)]| thr.find(c)) as &dyn Fn(&[(f64, f64)]) -> Option<f64>,
-        ),
-        (
-            "(b)",
-            &err_tables,
-            &(|c: &[(f64, f64)]| plateau.find(c)) as &dyn Fn(&[(f64, f64)]) -> Option<f64>,
-        ),
-    ]
-    .into_iter()
-    .enumerate()
+    let main_curves: Vec<&tc::TcCurve> = [study.levels.first(), study.plateau.first()]
+        .into_iter()
+        .flatten()
+        .collect();
+    for (i, (c, label)) in main_curves
+        .iter()
+        .zip(["(a) weight-change threshold", "(b) test-error plateau exit"])
+        .enumerate()
     {
-        let tc_of = |w: Option<&[u32]>| -> Vec<(f64, f64)> {
-            tables
+        p_tc.series.push(Series {
+            label: label.into(),
+            points: c
+                .per_p
                 .iter()
-                .filter_map(|(pv, t)| find(&t.means(w)).map(|tc| (*pv, tc)))
-                .collect()
-        };
-        let Some(law) = fit_power_law(&tc_of(None), FitRange::ALL) else {
-            ctx.notes.push(format!(
-                "T_c method {label}: fewer than two P with a crossover inside the T range; no exponent"
-            ));
-            continue;
-        };
-        if let Some(e) = bootstrap(
-            ctx.seeds.len(),
-            &|w| fit_power_law(&tc_of(w), FitRange::ALL).map(|f| -f.exponent),
-            &ctx.opts.bootstrap,
-        ) {
-            let method = format!(
-                "a in T_c ~ P^-a, least squares in log-log over all P with a T_c; T_c by {}; {}",
-                tc_values[i].0,
-                ctx.opts.bootstrap.describe()
-            );
-            ctx.row(
-                "T_c_vs_P",
-                "T_c",
-                "P",
-                &format!("method {label}"),
-                e,
-                None,
-                method,
-            );
-            ctx.notes
-                .push(format!("T_c ~ P^-a, method {label}: a = {}", ci_text(&e)));
-            let (x0, x1) = range_of(&tc_values[i].1.iter().map(|v| v.0).collect::<Vec<_>>());
+                .map(|(p, e)| Pt {
+                    x: *p,
+                    y: e.value,
+                    lo: e.ci_low,
+                    hi: e.ci_high,
+                })
+                .collect(),
+            diverged: Vec::new(),
+        });
+        if let (Some(law), Some(e)) = (&c.law, &c.a) {
+            let (x0, x1) = range_of(&c.per_p.iter().map(|v| v.0).collect::<Vec<_>>());
             p_tc.lines.push(law_line(
-                format!("fit {label}: a = {}", ci_text(&e)),
-                &law,
+                format!("fit {}: a = {}", c.key, ci_text(e)),
+                law,
                 x0,
                 x1,
                 Some(i),
             ));
-            a_estimates.push(e);
         }
-    }
-    // Method (c): collapse of the test-error curves.
-    let collapse = ctx.opts.collapse;
-    let err_curves = |w: Option<&[u32]>| -> Vec<(f64, Vec<(f64, f64)>)> {
-        err_tables.iter().map(|(p, t)| (*p, t.means(w))).collect()
-    };
-    let mut a_collapse = None;
-    if let Some(e) = bootstrap(
-        ctx.seeds.len(),
-        &|w| collapse.find(&err_curves(w)).map(|r| r.0),
-        &ctx.opts.bootstrap,
-    ) {
-        ctx.row(
-            "test_err_collapse",
-            "T_c",
-            "P",
-            "method (c)",
-            e,
-            None,
-            format!(
-                "{}; {}",
-                collapse.describe("test_err"),
-                ctx.opts.bootstrap.describe()
-            ),
-        );
-        ctx.notes.push(format!(
-            "T_c ~ P^-a, method (c) collapse: a = {}",
-            ci_text(&e)
-        ));
-        a_collapse = Some(e.value);
-    } else {
-        ctx.notes
-            .push("T_c method (c): no collapse exponent inside the scanned range".into());
     }
     ctx.save_plot("T_c_vs_P", &p_tc)?;
     {
-        let tc_csv: Vec<(String, Vec<CurvePoint>)> = tc_values
+        let tc_csv: Vec<(String, Vec<CurvePoint>)> = study
+            .levels
             .iter()
-            .map(|(m, v)| {
+            .chain(&study.plateau)
+            .map(|c| {
                 (
-                    m.clone(),
-                    v.iter()
+                    format!("method {}", c.key),
+                    c.per_p
+                        .iter()
                         .map(|(p, e)| CurvePoint {
                             x: *p,
                             mean: e.value,
@@ -237,6 +126,8 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
                             n_runs: 0,
                             n_diverged: 0,
                             n_capped: 0,
+                            in_fit: true,
+                            capped_mean: f64::NAN,
                         })
                         .collect(),
                 )
@@ -245,92 +136,80 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
         ctx.write_curves("T_c_vs_P", "P", &tc_csv)?;
     }
 
-    // Collapse figure: test error against T P^a.
-    if let Some(a) = a_collapse.or(a_estimates.first().map(|e| e.value)) {
+    // Collapse figure: the plateau-normalised test error against T P^a (method (c)), or with
+    // the exponent of method (a) when the collapse found none.
+    let a_shown = study
+        .collapse
+        .as_ref()
+        .map(|c| c.fit.a)
+        .or(study.levels.first().and_then(|c| c.a.map(|e| e.value)));
+    if let Some(a) = a_shown {
+        let curves = study
+            .collapse
+            .as_ref()
+            .map(|c| c.curves.clone())
+            .unwrap_or_else(|| ctx.opts.collapse.curves(&err_tables, None));
+        let s_text = study
+            .collapse
+            .as_ref()
+            .map_or(String::new(), |c| format!(", S = {:.2}", c.fit.s));
         let mut p = LinePlot::new(
-            &format!("Test error against T·P^a, a = {a:.3} ({SPREAD})"),
+            &format!(
+                "Test error / its plateau against T·P^a, a = {a:.3}{s_text} (seed mean ± s.e.m.)"
+            ),
             &format!("T · P^{a:.3}"),
-            Observable::TestErr.label(),
+            "test error / low-T plateau",
             Scale::Log2,
-            Scale::Log10,
+            Scale::Linear,
         );
         let mut csv_c = Vec::new();
-        for (pv, t) in &err_tables {
-            let pts: Vec<CurvePoint> = t
-                .points()
-                .into_iter()
-                .map(|mut q| {
-                    q.x *= pv.powf(a);
-                    q
+        for c in &curves {
+            let pts: Vec<CurvePoint> = c
+                .ln_t
+                .iter()
+                .zip(&c.y)
+                .zip(&c.dy)
+                .map(|((l, y), dy)| CurvePoint {
+                    x: l.exp() * c.p.powf(a),
+                    mean: *y,
+                    sd: *dy,
+                    sem: *dy,
+                    n: ctx.seeds.len(),
+                    n_runs: 0,
+                    n_diverged: 0,
+                    n_capped: 0,
+                    in_fit: true,
+                    capped_mean: f64::NAN,
                 })
                 .collect();
-            p.series.push(series_of(Axis::Ptr.condition(*pv), &pts));
-            csv_c.push((Axis::Ptr.condition(*pv), pts));
+            p.series.push(series_of(Axis::Ptr.condition(c.p), &pts));
+            csv_c.push((Axis::Ptr.condition(c.p), pts));
         }
         ctx.write_curves("test_err_collapse", "T_P^a", &csv_c)?;
         ctx.save_plot("test_err_collapse", &p)?;
     }
 
-    // Weight change ~ T^delta P^gamma above the crossover.
-    let tcs_a: Vec<f64> = tc_values[0].1.iter().map(|(_, e)| e.value).collect();
-    let t_lo = if tcs_a.is_empty() {
-        0.0
-    } else {
-        let mut s = tcs_a.clone();
-        s.sort_by(f64::total_cmp);
-        s[s.len() / 2]
-    };
-    let range = FitRange::new(t_lo, f64::INFINITY);
-    if let Some((est, c)) = ctx.joint_fit(&rwc_tables, range) {
-        let method = format!(
-            "joint least squares ln rel_weight_change = c + delta ln T + gamma ln P over T in {} (T >= median T_c of method (a)); {}",
-            range.describe(),
-            ctx.opts.bootstrap.describe()
-        );
-        ctx.row(
-            "rwc_vs_T",
-            "rel_weight_change (delta)",
-            "T",
-            "T>=T_c",
-            est[0],
-            None,
-            method.clone(),
-        );
-        ctx.row(
-            "rwc_vs_T",
-            "rel_weight_change (gamma)",
-            "P",
-            "T>=T_c",
-            est[1],
-            None,
-            method.clone(),
-        );
-        ctx.row(
-            "rwc_vs_T",
-            "T_c (a = gamma/delta)",
-            "P",
-            "T>=T_c",
-            est[2],
-            None,
-            method,
-        );
-        ctx.notes.push(format!(
-            "rel_weight_change ~ T^delta P^gamma above T_c: delta = {}, gamma = {}, gamma/delta = {} (compare with a)",
-            ci_text(&est[0]),
-            ci_text(&est[1]),
-            ci_text(&est[2])
-        ));
-        let t_hi = max_finite_x(&rwc_tables);
-        p_rwc.lines.extend(joint_fit_lines(
-            &rwc_tables,
-            c,
-            est[0].value,
-            est[1].value,
-            t_lo.max(rwc_tables[0].1.xs[0]),
-            t_hi,
-        ));
+    // Weight change ~ T^delta P^gamma above each P's own crossover (method (d)).
+    if let Some(j) = &study.joint {
+        for (i, (pv, lo, hi)) in j.ranges.iter().enumerate() {
+            let law = PowerLaw {
+                exponent: j.delta.value,
+                prefactor: j.prefactor * pv.powf(j.gamma.value),
+                n: 0,
+            };
+            let label = if i == 0 {
+                format!(
+                    "joint fit (d): T^{:.2} P^{:.2}",
+                    j.delta.value, j.gamma.value
+                )
+            } else {
+                String::new()
+            };
+            let color = rwc_tables.iter().position(|(q, _)| q == pv);
+            p_rwc.lines.push(law_line(label, &law, *lo, *hi, color));
+        }
         // Collapse of the weight change: rwc / P^gamma against T.
-        let g = est[1].value;
+        let g = j.gamma.value;
         let mut p = LinePlot::new(
             &format!("Weight change / P^γ against T, γ = {g:.3} ({SPREAD})"),
             Axis::Temp.label(),
@@ -348,6 +227,7 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
                     q.mean /= f;
                     q.sd /= f;
                     q.sem /= f;
+                    q.capped_mean /= f;
                     q
                 })
                 .collect();
@@ -358,7 +238,7 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
         ctx.save_plot("rwc_collapse", &p)?;
     }
     // t* ~ T^x P^b over all T.
-    if let Some((est, _)) = ctx.joint_fit(&ts_tables, FitRange::ALL) {
+    if let Some((est, _, usage)) = ctx.joint_fit(&ts_tables, FitRange::ALL) {
         let method = format!(
             "joint least squares ln t* = c + x ln T + b ln P over all T and P; {}",
             ctx.opts.bootstrap.describe()
@@ -371,6 +251,7 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
             est[0],
             Some(1.0),
             method.clone(),
+            &usage,
         );
         ctx.row(
             "t_star_vs_T",
@@ -380,6 +261,7 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
             est[1],
             None,
             method,
+            &usage,
         );
         ctx.notes.push(format!(
             "t* ~ T^x P^b: x = {} (theory 1), b = {}",
@@ -421,6 +303,18 @@ fn fmt_sig(v: f64) -> String {
     format!("{v:.3e}")
 }
 
+/// The width h most runs have (1 when none has one, as for the perceptron).
+fn common_width(runs: &[&Summary]) -> f64 {
+    let mut counts: std::collections::BTreeMap<usize, usize> = Default::default();
+    for s in runs {
+        *counts.entry(s.config.width.unwrap_or(1)).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map_or(1.0, |(w, _)| w as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::figures::testing::{find, tmp};
@@ -431,37 +325,58 @@ mod tests {
     use rand_distr::{Distribution, Normal};
     use sgdnoise_core::numeric::rng::{stream, Stream};
     use sgdnoise_core::rundir::Summary;
+    use sgdnoise_core::train::StopReason;
 
-    fn sigmoid(t: f64, tc: f64, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) / (1.0 + (-(t / tc).ln() / 0.6).exp())
+    fn sigmoid(x: f64) -> f64 {
+        1.0 / (1.0 + (-x).exp())
     }
 
-    /// A lazy T-sweep with T_c(P) = 0.5 P^-0.6 built in: the test error rises from 0.05 to 0.3
-    /// around T_c, the weight change is 10^-3 max(1, T/T_c) (so delta = 1, gamma = 0.6 above
-    /// T_c), t* = 100 T P^0.5; 4 seeds with 3% multiplicative noise; P = 2048 diverges at T = 1.
-    fn synthetic_tsweep() -> Vec<Summary> {
+    /// A synthetic lazy T-sweep with a known crossover exponent a = 0.6 and everything that
+    /// makes real sweeps hard: T_c(P) = 2 P^-0.6; the test error has a P-dependent plateau
+    /// 0.4 P^-0.3 and falls to half of it around T_c (err = plateau (1 - s(ln(T/T_c)/0.5)/2));
+    /// the weight change is 1.92 T (P/1024)^gamma (delta = 1); t* = 100 T P^0.5; 5 seeds, each with
+    /// a persistent offset (its own training set) and per-run noise, both 2% (multiplicative).
+    /// Every run diverges at T >= 2^-1; at T = 2^-2 four of five seeds diverge and the lucky
+    /// survivor has a wild value; at 2^-3 two of five froze. At P = 4096 the two lowest T have
+    /// three of five runs capped (values at the cap: error doubled, weight change halved, t* a
+    /// lower bound), at P = 2048 one capped run at the lowest T.
+    fn synthetic_tsweep(gamma: f64) -> Vec<Summary> {
         let mut rng = stream(3, Stream::Bootstrap);
-        let noise = Normal::new(0.0, 0.03).unwrap();
+        let noise = Normal::new(0.0, 0.02).unwrap();
+        let offsets: Vec<f64> = (0..5).map(|_| noise.sample(&mut rng)).collect();
         let mut runs = Vec::new();
-        for p in [256usize, 512, 1024, 2048] {
-            let tc = 0.5 * (p as f64).powf(-0.6);
+        for p in [256usize, 512, 1024, 2048, 4096] {
+            let pf = p as f64;
+            let tc = 2.0 * pf.powf(-0.6);
+            let plateau = 0.4 * pf.powf(-0.3);
             for k in -14..=0 {
                 let t = 2f64.powi(k);
-                for seed in 1..=4 {
-                    let mut e = || f64::exp(noise.sample(&mut rng));
-                    let mut s = summary(
-                        "mlp",
-                        p,
-                        t,
-                        32768.0,
-                        seed,
-                        sigmoid(t, tc, 0.05, 0.3) * e(),
-                        1e-3 * (t / tc).max(1.0) * e(),
-                        100.0 * t * (p as f64).sqrt() * e(),
-                    );
-                    if p == 2048 && k == 0 {
-                        s.stop_reason = sgdnoise_core::train::StopReason::Diverged;
-                        s.test_err = f64::NAN;
+                for seed in 0..5 {
+                    let mut e = || f64::exp(offsets[seed as usize] + noise.sample(&mut rng));
+                    let err = plateau * (1.0 - 0.5 * sigmoid((t / tc).ln() / 0.5)) * e();
+                    let rwc = 1.92 * t * (pf / 1024.0).powf(gamma) * e();
+                    let mut s =
+                        summary("mlp", p, t, 32768.0, seed, err, rwc, 100.0 * t * pf.sqrt());
+                    s.config.width = Some(128);
+                    if k >= -1 || (k == -2 && seed != 3) {
+                        s.stop_reason = StopReason::Diverged;
+                        s.test_err = 0.5;
+                        s.rel_weight_change = 1e20;
+                    } else if k == -2 {
+                        // The lucky survivor.
+                        s.test_err = 0.001;
+                        s.rel_weight_change *= 30.0;
+                    } else if k == -3 && seed < 2 {
+                        s.stop_reason = StopReason::Frozen;
+                        s.test_err = 0.5;
+                    }
+                    let capped =
+                        (p == 4096 && k <= -13 && seed < 3) || (p == 2048 && k == -14 && seed == 4);
+                    if capped {
+                        s.stop_reason = StopReason::MaxSteps;
+                        s.test_err *= 2.0;
+                        s.rel_weight_change *= 0.5;
+                        s.t_star *= 0.3;
                     }
                     runs.push(s);
                 }
@@ -470,35 +385,79 @@ mod tests {
         runs
     }
 
-    #[test]
-    fn tsweep_recovers_the_built_in_exponents() {
-        let runs = synthetic_tsweep();
-        let out = tmp("tsweep");
-        let opts = AnalysisOptions {
+    /// Whether a fitted a recovers the truth within a tolerance set by the seed spread: twice
+    /// the half-width of its 95% seed-bootstrap interval (about four standard errors; with 5
+    /// seeds the percentile interval undercovers), at least 0.01 (what the survivors' seed
+    /// offsets at the partly frozen temperature shift a by).
+    fn recovers(r: &crate::options::FitRow, truth: f64) -> bool {
+        let tol = (r.ci_high - r.ci_low).max(0.01);
+        r.ci_low.is_finite() && (r.value - truth).abs() <= tol
+    }
+
+    fn opts() -> AnalysisOptions {
+        AnalysisOptions {
             bootstrap: BootstrapOptions {
                 resamples: 200,
                 ..Default::default()
             },
-            // The weight change is 10^-3 at and below T_c; 2x that is crossed at T = 2 T_c.
-            rwc_threshold: Some(2e-3),
             ..Default::default()
-        };
-        let a = analyze(&runs, Kind::TSweep, &opts, &out).unwrap();
-        // (a) T_c = 2 x 0.5 P^-0.6: a = 0.6 exactly up to the noise.
-        let ra = find(&a.fits, "T_c", "method (a)");
-        assert!((ra.value - 0.6).abs() < 0.05, "{ra:?}");
-        assert!(ra.ci_low <= ra.value && ra.value <= ra.ci_high);
-        // (b) and (c) see the sigmoid's shift: the same exponent within the grid's resolution.
-        let rb = find(&a.fits, "T_c", "method (b)");
-        assert!((rb.value - 0.6).abs() < 0.1, "{rb:?}");
-        let rc = find(&a.fits, "T_c", "method (c)");
-        assert!((rc.value - 0.6).abs() < 0.05, "{rc:?}");
-        let delta = find(&a.fits, "rel_weight_change (delta)", "T>=T_c");
-        let gamma = find(&a.fits, "rel_weight_change (gamma)", "T>=T_c");
+        }
+    }
+
+    /// Issue 10: each of the four methods recovers the built-in a = 0.6 on a store with
+    /// P-dependent plateaus, diverged seeds and capped runs: its 95% seed-bootstrap interval
+    /// is informative (narrower than ±0.15) and its estimate within the seed-spread tolerance of
+    /// [`recovers`] of 0.6, and the verdict finds at least three in agreement.
+    #[test]
+    fn tsweep_recovers_the_built_in_exponents() {
+        let runs = synthetic_tsweep(0.6);
+        let out = tmp("tsweep");
+        let a = analyze(&runs, Kind::TSweep, &opts(), &out).unwrap();
+        for cond in ["method (a)", "method (b)", "method (c)", "method (d)"] {
+            let r = find(&a.fits, "T_c", cond);
+            assert!(recovers(r, 0.6), "{cond}: {r:?}");
+            assert!(r.ci_high - r.ci_low < 0.3, "{cond}: {r:?}");
+            assert_eq!(r.n_seeds, 5);
+        }
+        // (a) at every level gives the same a, and so does (b) at 3 spreads (at 1 spread the
+        // criterion is within the noise of a seed mean, and its interval says so).
+        for r in a.fits.iter().filter(|r| {
+            r.quantity == "T_c"
+                && (r.condition.starts_with("method (a), ")
+                    || r.condition == "method (b), 3 spreads")
+        }) {
+            assert!(recovers(r, 0.6), "{r:?}");
+        }
+        let s = find(&a.fits, "collapse quality S", "method (c)");
+        assert!(s.value < 3.0, "S = {}", s.value);
+        let delta = find(&a.fits, "rel_weight_change (delta)", "T>=T_c(P)");
+        let gamma = find(&a.fits, "rel_weight_change (gamma)", "T>=T_c(P)");
         assert!((delta.value - 1.0).abs() < 0.05, "{delta:?}");
-        assert!((gamma.value - 0.6).abs() < 0.06, "{gamma:?}");
+        assert!((gamma.value - 0.6).abs() < 0.05, "{gamma:?}");
         let b = find(&a.fits, "t_star (b)", "all T");
         assert!((b.value - 0.5).abs() < 0.03, "{b:?}");
+        // The weight change at the test-error crossover does not depend on P here.
+        let k = find(
+            &a.fits,
+            "rel_weight_change at T_c^(b) (exponent k)",
+            "method (b)",
+        );
+        assert!(k.ci_low <= 0.0 && 0.0 <= k.ci_high, "{k:?}");
+        // At least three of the four intervals share a range (with 5 seeds the percentile
+        // intervals undercover, and the survivors of the partly frozen temperature shift (d)
+        // by about 0.006, so all four need not overlap).
+        assert!(
+            a.report
+                .contains("At least three estimates agree within their intervals: yes"),
+            "{}",
+            a.report
+        );
+        // What was left out, and why: per P, the diverged tail, and at P = 4096 the capped corner.
+        let row = find(&a.fits, "T_c", "P=4096, method (b)");
+        assert_eq!(row.n_points, 10, "{row:?}");
+        assert_eq!(row.left_out_why, "2 capped; 3 diverged", "{row:?}");
+        let row = find(&a.fits, "T_c", "P=2048, method (b)");
+        assert_eq!((row.n_points, row.n_left_out), (12, 3), "{row:?}");
         // Files: every figure as SVG, PNG and CSV, plus fits.csv and report.md.
         for stem in [
             "test_err_vs_T",
@@ -516,16 +475,63 @@ mod tests {
         let fits = std::fs::read_to_string(out.join("fits.csv")).unwrap();
         assert_eq!(
             fits.lines().next().unwrap(),
-            "figure,quantity,against,condition,value,ci_low,ci_high,theory,method"
+            "figure,quantity,against,condition,value,ci_low,ci_high,theory,method,n_points,n_seeds,n_left_out,left_out_why"
         );
         assert_eq!(fits.lines().count(), a.fits.len() + 1);
-        // The diverged cell is counted, not averaged.
-        let csv = std::fs::read_to_string(out.join("test_err_vs_T.csv")).unwrap();
-        let last = csv.lines().rfind(|l| l.starts_with("P=2048")).unwrap();
-        assert!(last.ends_with(",0,4,4,0"), "{last}");
+        // The capped corner is censored in the curve's CSV: counted, kept apart, not fitted.
+        let csv = std::fs::read_to_string(out.join("t_star_vs_T.csv")).unwrap();
+        let first = csv.lines().find(|l| l.starts_with("P=4096")).unwrap();
+        assert!(first.contains(",2,5,0,3,0,"), "{first}");
         assert!(a.report.contains("method (c) collapse"));
         if std::env::var_os("SGDNOISE_KEEP_PLOTS").is_none() {
             let _ = std::fs::remove_dir_all(&out);
         }
+    }
+
+    /// When the weight change at the test-error crossover changes with P (here it scales as
+    /// P^(gamma - a delta) = P^-0.3), the weight-change methods (a), (d) measure gamma/delta =
+    /// 0.3 and the test-error methods (b), (c) measure a = 0.6: the verdict says they disagree
+    /// and names the measured cause, k.
+    #[test]
+    fn verdict_names_the_cause_of_a_disagreement() {
+        let runs = synthetic_tsweep(0.3);
+        let out = tmp("tsweep-disagree");
+        let a = analyze(&runs, Kind::TSweep, &opts(), &out).unwrap();
+        for (cond, truth) in [
+            ("method (a)", 0.3),
+            ("method (b)", 0.6),
+            ("method (c)", 0.6),
+            ("method (d)", 0.3),
+        ] {
+            let r = find(&a.fits, "T_c", cond);
+            assert!(recovers(r, truth), "{cond}: {r:?}");
+        }
+        let k = find(
+            &a.fits,
+            "rel_weight_change at T_c^(b) (exponent k)",
+            "method (b)",
+        );
+        assert!(
+            k.ci_low <= -0.3 && -0.3 <= k.ci_high && k.ci_high < 0.0,
+            "{k:?}"
+        );
+        assert!(
+            a.report.contains("the estimates do not all agree: ")
+                && a.report.contains("(a), (d) agree (common range")
+                && a.report.contains("(b), (c) agree (common range"),
+            "{}",
+            a.report
+        );
+        assert!(
+            a.report.contains(
+                "the weight change at the test-error crossover is not the same for every P"
+            ),
+            "{}",
+            a.report
+        );
+        assert!(a
+            .report
+            .contains("At least three estimates agree within their intervals: no"));
+        let _ = std::fs::remove_dir_all(&out);
     }
 }

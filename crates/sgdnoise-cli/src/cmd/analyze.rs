@@ -3,6 +3,7 @@
 use crate::output::outln;
 use anyhow::Context;
 use clap::Args;
+use sgdnoise_analysis::select::{self, Where};
 use sgdnoise_analysis::{report, Kind};
 use sgdnoise_campaign::Store;
 use std::path::{Path, PathBuf};
@@ -33,10 +34,15 @@ pub struct AnalyzeArgs {
     /// analysis it names: what the follow-up job of `sweep slurm --analyze` runs.
     #[arg(long)]
     pub sweep: Option<PathBuf>,
-    /// Method (a) threshold on the relative weight change (default: the geometric midpoint of
-    /// the sweep's range).
+    /// Method (a): an absolute main level of the relative weight change (default: 1/sqrt(h),
+    /// the level at which an aligned rank-one change moves a layer's pre-activations by their
+    /// own size; a is also reported at 1/2, 1/4 and 1/8 of it).
     #[arg(long, allow_hyphen_values = true)]
     pub rwc_threshold: Option<f64>,
+    /// Only the runs whose setting KEY has VALUE (a TOML key of the settings table: width=128,
+    /// ptr=1024, temp=2^-3, act=relu; "none" for unset); repeat for several conditions.
+    #[arg(long = "where", value_name = "KEY=VALUE")]
+    pub conditions: Vec<String>,
     /// Phase diagrams: vertical axis of the heatmaps.
     #[arg(long, value_enum, default_value = "T")]
     pub phase_y: PhaseY,
@@ -63,6 +69,12 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
             );
         }
     }
+    let conditions = args
+        .conditions
+        .iter()
+        .map(|c| Where::parse(c))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(crate::BadInput)?;
     let store = Store::new(&args.store);
     let (collection, named) = match &args.sweep {
         Some(file) => {
@@ -86,6 +98,20 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
             crate::BadInput(format!("{} holds no finished run", args.store.display())).into(),
         );
     }
+    let total = runs.len();
+    let runs = select::select(runs, &conditions);
+    if runs.is_empty() {
+        return Err(crate::BadInput(format!(
+            "no run of {} ({total} finished runs) matches --where {}",
+            args.store.display(),
+            conditions
+                .iter()
+                .map(Where::describe)
+                .collect::<Vec<_>>()
+                .join(" --where ")
+        ))
+        .into());
+    }
     let kind = args.kind.or(named).unwrap_or_else(|| Kind::detect(&runs));
     let phase_y = match args.phase_y {
         PhaseY::Temp => sgdnoise_analysis::Axis::Temp,
@@ -100,6 +126,19 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
         rwc_threshold: args.rwc_threshold,
         phase_y,
         source: format!("`sgdnoise analyze {}`", args.store.display()),
+        selection: if conditions.is_empty() {
+            Vec::new()
+        } else {
+            vec![format!(
+                "{} of {total} runs, where {}",
+                runs.len(),
+                conditions
+                    .iter()
+                    .map(Where::describe)
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )]
+        },
         ..Default::default()
     };
     let a = report::analyze(&runs, kind, &opts, &args.out)?;
@@ -107,8 +146,11 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Prints the main results and where the files went.
+/// Prints the warnings (to stderr), the main results and where the files went.
 pub fn print_result(a: &report::Analysis, out: &Path) {
+    for w in &a.warnings {
+        eprintln!("warning: {w}");
+    }
     let figures = a
         .files
         .iter()

@@ -63,9 +63,11 @@ fn analyze_draws_the_perceptron_figures_of_a_small_store() {
         assert!(Path::new(&out).join(f).is_file(), "{f} missing");
     }
     let fits = std::fs::read_to_string(Path::new(&out).join("fits.csv")).unwrap();
-    assert!(
-        fits.starts_with("figure,quantity,against,condition,value,ci_low,ci_high,theory,method\n")
-    );
+    // The original nine columns first, then what each fit used and left out (issue 10: columns
+    // are added, never renamed).
+    assert!(fits.starts_with(
+        "figure,quantity,against,condition,value,ci_low,ci_high,theory,method,n_points,n_seeds,n_left_out,left_out_why\n"
+    ));
     // The theory value 1/(1+chi) = 0.5 stands beside the chi = 1 slope.
     assert!(fits
         .lines()
@@ -163,11 +165,11 @@ fn csv_fields(line: &str) -> Vec<String> {
     out
 }
 
-/// The acceptance check of the perceptron preset (issue 5): 836 runs, about 15 s on two cores in
+/// The acceptance check of the perceptron preset (issues 5 and 10): 1045 runs, about 16 s on two cores in
 /// release, so a plain `cargo test` leaves it out; scripts/test.sh runs it. By hand:
 /// `cargo test --release -p sgdnoise-cli --test it perceptron_quick -- --include-ignored`.
 #[test]
-#[ignore = "the whole quick perceptron preset (about 15 s); scripts/test.sh runs it"]
+#[ignore = "the whole quick perceptron preset (about 16 s); scripts/test.sh runs it"]
 fn perceptron_quick_reproduces_the_paper_exponents() {
     let out_dir = temp_dir("perceptron-quick");
     let out = out_dir.sub("perceptron-quick");
@@ -186,9 +188,13 @@ fn perceptron_quick_reproduces_the_paper_exponents() {
     for chi in [1.0f64, 3.0] {
         let theory = 1.0 / (1.0 + chi);
         let cond = format!("chi={chi}, T=1, d=32, alpha=32768");
-        // signal/noise ~ P^(1/(1+chi)) within 0.1, with a finite interval around the estimate.
+        // signal/noise ~ P^(1/(1+chi)) within 0.05 (issue 10), with a finite interval around
+        // the estimate.
         let (v, lo, hi) = get("perceptron_snr_vs_P", "signal_to_noise", &cond);
-        assert!((v - theory).abs() < 0.1, "chi {chi}: slope {v} vs {theory}");
+        assert!(
+            (v - theory).abs() < 0.05,
+            "chi {chi}: slope {v} vs {theory}"
+        );
         assert!(lo < v && v < hi, "chi {chi}: CI [{lo}, {hi}]");
         // Weight change linear in T above 16/alpha.
         let stem = format!("perceptron_rwc_vs_T_chi{chi}");
@@ -253,4 +259,65 @@ fn analyze_with_a_sweep_file_takes_only_its_runs_and_its_analysis() {
         report.contains("12 finished runs"),
         "the whole store: {report}"
     );
+}
+
+/// Regression (issue 10): a store whose runs differ in a setting that is not an axis (here the
+/// test-set size) was averaged into one curve without a word. `analyze` now warns, naming the
+/// setting and its values, and `--where KEY=VALUE` selects one value; bad conditions exit 2.
+#[test]
+fn runs_differing_in_a_non_axis_setting_are_flagged_and_where_selects() {
+    let store_dir = temp_dir("where-store");
+    let store = store_dir.sub("store");
+    let out_dir = temp_dir("where-out");
+    // Two sweeps into one store that differ only in the test-set size (no axis of either).
+    for pte in ["512", "1024"] {
+        let f = store_dir.join(format!("pte{pte}.toml"));
+        std::fs::write(
+            &f,
+            format!(
+                "[fixed]\ndim = 16\nchi = 1\npte = {pte}\nbatch = 2\nalpha = 32768\ntemp = 1\n[axes]\nptr = [128, 256, 512]\nseed_init = [0, 1]\n"
+            ),
+        )
+        .unwrap();
+        let o = sgdnoise(&["sweep", "run", f.to_str().unwrap(), "--out", &store, "-q"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let out = out_dir.sub("all");
+    let o = sgdnoise(&["analyze", &store, "--out", &out, "--resamples", "20"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("warning: the runs differ in pte (1024, 512)") && err.contains("--where pte="),
+        "{err}"
+    );
+    let report = std::fs::read_to_string(Path::new(&out).join("report.md")).unwrap();
+    assert!(report.contains("## Warnings"), "{report}");
+    let out = out_dir.sub("one");
+    let o = sgdnoise(&[
+        "analyze",
+        &store,
+        "--out",
+        &out,
+        "--resamples",
+        "20",
+        "--where",
+        "pte=1024",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("warning"));
+    let report = std::fs::read_to_string(Path::new(&out).join("report.md")).unwrap();
+    assert!(
+        report.contains("Selected runs: 6 of 12 runs, where pte=1024"),
+        "{report}"
+    );
+    for (cond, says) in [
+        ("ptee=1024", "not a run setting"),
+        ("pte", "KEY=VALUE"),
+        ("pte=7", "no run of"),
+    ] {
+        let o = sgdnoise(&["analyze", &store, "--out", &out, "--where", cond]);
+        assert_eq!(o.status.code(), Some(2), "{cond}");
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(says), "{cond}: {e}");
+    }
 }

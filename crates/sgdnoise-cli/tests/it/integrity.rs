@@ -421,12 +421,12 @@ fn reproduce_with_missing_data_exits_2_first_and_caches_nothing() {
     ];
     let (code, _, err) = sgdnoise(&args);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("120 failed now"), "{err}");
-    assert!(err.contains("120 of 120 runs not done"), "{err}");
+    assert!(err.contains("250 failed now"), "{err}");
+    assert!(err.contains("250 of 250 runs not done"), "{err}");
     let (code, _, err) = sgdnoise(&args);
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("120 failed before") && err.contains("--retry-failed"),
+        err.contains("250 failed before") && err.contains("--retry-failed"),
         "{err}"
     );
     let mut retry = args.to_vec();
@@ -434,7 +434,7 @@ fn reproduce_with_missing_data_exits_2_first_and_caches_nothing() {
     let (code, _, err) = sgdnoise(&retry);
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("0 failed before (skipped)") && err.contains("120 failed now"),
+        err.contains("0 failed before (skipped)") && err.contains("250 failed now"),
         "{err}"
     );
 }

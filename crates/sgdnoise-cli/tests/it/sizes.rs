@@ -130,7 +130,11 @@ fn a_huge_run_in_a_sweep_is_recorded_as_failed_and_the_others_run() {
     for attempt in ["first run", "resume"] {
         let e = limited(&dir, &["sweep", "run", file, "--out", &store, "--quiet"]);
         assert_eq!(e.code, Some(1), "{attempt}: {}{}", e.stdout, e.stderr);
-        assert!(e.stderr.contains("runs not done"), "{attempt}: {}", e.stderr);
+        assert!(
+            e.stderr.contains("runs not done"),
+            "{attempt}: {}",
+            e.stderr
+        );
         assert!(
             e.stdout.contains("1 of 2 runs done"),
             "{attempt}: {}",
