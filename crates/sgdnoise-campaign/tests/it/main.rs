@@ -2,4 +2,5 @@
 
 mod local;
 mod store;
+mod table;
 mod util;

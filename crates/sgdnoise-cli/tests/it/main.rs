@@ -2,6 +2,7 @@
 //! tests that need data or a cluster are enabled).
 
 mod analyze;
+mod collect;
 mod regression;
 mod run;
 mod slurm;
