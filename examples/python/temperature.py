@@ -11,6 +11,7 @@ import numpy as np
 import sgdnoise
 
 matplotlib.use("Agg")  # no display needed
+import matplotlib.pyplot as plt  # noqa: E402
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "out/py-example")
 for ptr in (128, 512, 2048):  # a sweep: each finished run is kept in the store, never redone
     for temp in 2.0 ** np.arange(-12, 3):
@@ -23,5 +24,5 @@ err = runs.groupby(["temp", "ptr"])["test_err"].mean().unstack("ptr")
 ax = err.plot(logx=True, logy=True, marker="o", xlabel="temperature T", ylabel="test error",
               title="perceptron, d = 32, chi = 1, alpha = 32768, B = 2")
 ax.legend(title="P")
-ax.figure.savefig(out / "test_err_vs_T.png", dpi=120, bbox_inches="tight")
+plt.savefig(out / "test_err_vs_T.png", dpi=120, bbox_inches="tight")
 print(f"{len(runs)} runs ({runs['diverged'].sum()} diverged) -> {out / 'test_err_vs_T.png'}")

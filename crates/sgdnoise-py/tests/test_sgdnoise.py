@@ -12,7 +12,9 @@ import json
 import math
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -85,6 +87,19 @@ def test_run_gives_the_summary_of_the_command_line_bit_for_bit(tmp_path):
         for l in (p / "checkpoints.jsonl").read_text().splitlines()
     ]
     assert records(tmp_path / "py") == records(tmp_path / "cli")
+
+
+def test_run_reads_a_config_file_under_the_keyword_settings_as_the_cli_does(tmp_path):
+    cfg = tmp_path / "run.toml"
+    cfg.write_text("dim = 8\nptr = 128\npte = 256\nbatch = 2\nlr = 0.5\n")
+    p = cli("run", "--config", str(cfg), "--ptr", "32", "--temp", "0.25", "--json", "--quiet",
+            "--out", str(tmp_path / "cli"))
+    from_cli = json.loads(p.stdout)
+    s = sgdnoise.run(config=cfg, ptr=32, temp=0.25)
+    assert s["id"] == from_cli["id"] and s["ptr"] == 32 and s["temp"] == 0.25
+    assert s["config"] == from_cli["config"] and s["config"]["lr"] is None, "temp replaced lr"
+    with pytest.raises(ValueError, match="config file .*missing.toml"):
+        sgdnoise.run(config=tmp_path / "missing.toml", temp=1.0)
 
 
 def test_run_with_checkpoints_returns_the_records_as_a_long_table(tmp_path):
@@ -276,3 +291,33 @@ def test_load_checkpoints_reads_1e5_rows_in_seconds(tmp_path, capsys):
         print(f"\nload_checkpoints: {len(ck)} rows of {copies} runs in {seconds:.2f} s")
     # Generous against a loaded CI machine; measured figures are in the README.
     assert seconds < 10, seconds
+
+
+@pytest.mark.parametrize("where", ["out", "store"])
+def test_ctrl_c_raises_keyboard_interrupt_and_leaves_the_run_partial(where, tmp_path):
+    target = tmp_path / where
+    child = (
+        "import signal, sys, sgdnoise\n"
+        # A shell starts background jobs with SIGINT ignored; restore Python's own handler.
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+        "print('start', flush=True)\n"
+        "try:\n"
+        f"    sgdnoise.run({where}=sys.argv[1], dim=512, ptr=65536, pte=1024, batch=1,\n"
+        "                 temp=2.0**-12, max_steps=30_000_000)\n"
+        "    print('finished')\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+    )
+    p = subprocess.Popen(
+        [sys.executable, "-c", child, str(target)], stdout=subprocess.PIPE, text=True
+    )
+    assert p.stdout.readline().strip() == "start"
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=120)
+    assert out.strip() == "interrupted"
+    dirs = [target] if where == "out" else list((target / "runs").iterdir())
+    assert len(dirs) == 1 and (dirs[0] / "config.json").exists()
+    assert not (dirs[0] / "summary.json").exists(), "an interrupted run never looks finished"
+    if where == "store":
+        assert sgdnoise.load_runs(target).empty

@@ -22,7 +22,7 @@ import json
 import numbers
 import os
 from pathlib import Path
-from typing import Any, Dict, List, Tuple, Union
+from typing import Any, Dict, List, Literal, Tuple, Union, overload
 
 import numpy as np
 import pandas as pd
@@ -109,6 +109,24 @@ def _filters(filters: Dict[str, Any]) -> List[Tuple[str, List[Any]]]:
     return out
 
 
+@overload
+def run(
+    *,
+    checkpoints: Literal[False] = False,
+    out: PathLike | None = None,
+    store: PathLike | None = None,
+    config: PathLike | None = None,
+    **settings: Any,
+) -> Dict[str, Any]: ...
+@overload
+def run(
+    *,
+    checkpoints: Literal[True],
+    out: PathLike | None = None,
+    store: PathLike | None = None,
+    config: PathLike | None = None,
+    **settings: Any,
+) -> Tuple[Dict[str, Any], pd.DataFrame]: ...
 def run(
     *,
     checkpoints: bool = False,
@@ -156,6 +174,7 @@ def run(
     )
     summary = json.loads(summary_json)
     if checkpoints:
+        assert columns is not None, "the extension returns columns with checkpoints=True"
         return summary, _frame(columns)
     return summary
 
