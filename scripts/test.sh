@@ -5,10 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Every optional feature, so that its code is linted and tested (and one build serves all steps):
+# Parquet output of `collect` (the arrow and parquet crates; off by default for its build time).
+features=(--features sgdnoise-cli/parquet)
+
 echo "== format, lints and docs (warnings are errors)"
 cargo fmt --all -- --check
-cargo clippy --release --workspace --all-targets -- -D warnings
-RUSTDOCFLAGS="-D warnings" cargo doc --release --workspace --no-deps --lib
+cargo clippy --release --workspace --all-targets "${features[@]}" -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --release --workspace --no-deps --lib "${features[@]}"
 
 echo "== data sets the real-data tests need"
 bash scripts/get-data.sh
@@ -31,11 +35,23 @@ log=$(mktemp)
 status=0
 # Tests that need the data or the cluster are #[ignore]d for a plain `cargo test`; here both are
 # installed, so every test runs (an enabled test whose data or cluster is missing fails).
-cargo test --release --workspace --lib --bins --tests --no-fail-fast -- --include-ignored 2>&1 | tee "$log" || status=$?
+cargo test --release --workspace --lib --bins --tests --no-fail-fast "${features[@]}" -- --include-ignored 2>&1 | tee "$log" || status=$?
 cleanup
 slurm_started=0
-# One closing line over all test binaries.
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
+
+echo "== Python package: a fresh virtual environment, pip install, pytest, the example"
+# Installs what it needs itself (maturin, numpy, pandas, pyarrow, pytest, matplotlib from PyPI);
+# the tests compare with the binary the cargo step built (with Parquet).
+venv=target/venv-py
+rm -rf "$venv"
+python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet "./crates/sgdnoise-py[test]"
+SGDNOISE_BIN="$PWD/target/release/sgdnoise" "$venv/bin/python" -m pytest -p no:cacheprovider \
+  crates/sgdnoise-py/tests 2>&1 | tee -a "$log" || status=$?
+"$venv/bin/python" examples/python/temperature.py target/py-example || status=$?
+# One closing line over all test binaries and pytest ("== 3 failed, 11 passed in 2.1s ==").
+awk '/^test result:/ || /^=+ .*(passed|failed|error).* in [0-9.]+s/ {
+       for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^(failed|error)/) f += $(i-1) } }
      END { printf "%d passed, %d failed\n", p, f }' "$log"
 rm -f "$log"
 exit "$status"

@@ -55,6 +55,19 @@ pub fn code_of(err: &anyhow::Error) -> u8 {
         {
             return BAD_INPUT;
         }
+        if cause
+            .downcast_ref::<sgdnoise_campaign::table::TableError>()
+            .is_some()
+        {
+            return BAD_INPUT;
+        }
+        if let Some(e) = cause.downcast_ref::<sgdnoise_campaign::table::LoadError>() {
+            return match e {
+                sgdnoise_campaign::table::LoadError::Table(_) => BAD_INPUT,
+                sgdnoise_campaign::table::LoadError::Store(e) if e.is_bad_input() => BAD_INPUT,
+                sgdnoise_campaign::table::LoadError::Store(_) => FAILURE,
+            };
+        }
         if let Some(e) = cause.downcast_ref::<sgdnoise_core::Error>() {
             return if e.is_bad_input() { BAD_INPUT } else { FAILURE };
         }

@@ -3,4 +3,5 @@
 mod local;
 mod sizing;
 mod store;
+mod table;
 mod util;

@@ -103,12 +103,26 @@ fn a_summary_of_another_version_counts_as_finished_and_is_never_rerun() {
     assert_eq!(sa.unknown["gpu_seconds"], Value::from(1.5));
     assert_eq!(sa.unknown["config.new_setting"], Value::from(3));
     // The table shows what this version does not know, by its path.
-    let (header, rows) = sgdnoise_campaign::table::rows(&c.summaries);
+    let t = sgdnoise_campaign::table::Table::runs(&c.summaries).unwrap();
+    assert!(
+        t.names().iter().any(|n| n == "config.new_setting"),
+        "{:?}",
+        t.names()
+    );
+    let csv = String::from_utf8(t.to_csv().unwrap()).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = header
         .iter()
-        .position(|h| h == "config.new_setting")
+        .position(|h| *h == "config.new_setting")
         .unwrap();
-    assert_eq!(rows.iter().filter(|r| r[col] == "3").count(), 1);
+    assert_eq!(
+        lines
+            .filter(|l| l.split(',').nth(col).and_then(|v| v.parse::<f64>().ok()) == Some(3.0))
+            .count(),
+        1,
+        "{csv}"
+    );
 }
 
 /// Regression (issue 15, items 4 and 5): a truncated summary made its run look unfinished and

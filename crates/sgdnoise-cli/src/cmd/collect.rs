@@ -1,4 +1,6 @@
-//! `sgdnoise collect STORE --output TABLE.csv`: one CSV row per finished run of a store.
+//! `sgdnoise collect STORE --output TABLE [--format csv|parquet] [--checkpoints]`: the tidy
+//! table of a store's finished runs (one row per run, or one row per checkpoint), columns named
+//! as the settings (see `sgdnoise_campaign::table`).
 //!
 //! Every row's id is unique and names the folder the summary lives in. What is left out is
 //! reported on stderr, grouped, with counts and paths: copies and folders set aside (a summary
@@ -6,24 +8,53 @@
 //! read. The exit code stays 0 then (the table of the readable runs is written), after a
 //! `warning:` line; `sgdnoise sweep run` moves a corrupt summary of a planned run aside and runs
 //! it again. The table is never written inside the store's `runs/`, `locks/` or `slurm/`
-//! folders, nor over a file of the store that is not a CSV table (exit 2).
+//! folders, nor over a file of the store that is not a table (exit 2).
 
 use crate::output::outln;
 use crate::BadInput;
 use clap::Args;
+use sgdnoise_campaign::table::{self, Table};
 use sgdnoise_campaign::{Collection, Store};
 use std::path::{Path, PathBuf};
+
+/// The file format of the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Csv,
+    /// Typed columns (Int64, Float64, Boolean, Utf8), missing values as nulls.
+    Parquet,
+}
 
 #[derive(Args, Debug)]
 pub struct CollectArgs {
     /// The run store (the folder holding runs/).
     pub store: PathBuf,
-    /// The CSV file to write (atomically): an `id` column, the flat settings, the summary scalars.
+    /// The file to write (atomically): an `id` column, the settings (named as in `run --help`),
+    /// `given`, `stop_reason`, `diverged`, the summary scalars (missing for diverged runs).
     #[arg(long, short)]
     pub output: PathBuf,
+    /// The format. Default: parquet when the output ends in .parquet, else csv.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// One row per checkpoint of every finished run (long format: id, settings, step, t and
+    /// every observable) instead of one row per run.
+    #[arg(long)]
+    pub checkpoints: bool,
+}
+
+/// The format `format`, else the one `output`'s extension names.
+fn format_of(format: Option<Format>, output: &Path) -> Format {
+    format.unwrap_or_else(|| match output.extension().and_then(|e| e.to_str()) {
+        Some(e) if e.eq_ignore_ascii_case("parquet") => Format::Parquet,
+        _ => Format::Csv,
+    })
 }
 
 pub fn main(args: CollectArgs) -> anyhow::Result<()> {
+    let format = format_of(args.format, &args.output);
+    if format == Format::Parquet && !table::PARQUET {
+        return Err(BadInput(format!("--format parquet: {}", table::NO_PARQUET)).into());
+    }
     if !Store::exists_at(&args.store) {
         return Err(BadInput(format!(
             "{}: not a run store (no runs/ folder)",
@@ -32,10 +63,29 @@ pub fn main(args: CollectArgs) -> anyhow::Result<()> {
         .into());
     }
     check_output(&args.store, &args.output)?;
-    let collection = Store::new(&args.store).scan()?;
+    let store = Store::new(&args.store);
+    let collection = store.scan()?;
     warn_skipped(&collection, &args.store);
-    let n = sgdnoise_campaign::table::write_csv(&collection.summaries, &args.output)?;
-    outln!("{n} finished runs -> {}", args.output.display());
+    let summaries = collection.summaries;
+    let t = if args.checkpoints {
+        table::checkpoints_of(&store, &summaries, &[])?
+    } else {
+        Table::runs(&summaries)?
+    };
+    match format {
+        Format::Csv => t.write_csv(&args.output)?,
+        Format::Parquet => t.write_parquet(&args.output)?,
+    }
+    if args.checkpoints {
+        outln!(
+            "{} checkpoints of {} finished runs -> {}",
+            t.len(),
+            summaries.len(),
+            args.output.display()
+        );
+    } else {
+        outln!("{} finished runs -> {}", t.len(), args.output.display());
+    }
     Ok(())
 }
 
