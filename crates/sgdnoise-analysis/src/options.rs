@@ -22,6 +22,9 @@ pub struct AnalysisOptions {
     pub phase_y: Axis,
     /// Where the runs came from (e.g. the command), quoted at the top of report.md.
     pub source: String,
+    /// Also write every figure for print: `print/F.pdf`, `print/F.png` (300 dpi) and
+    /// `print/F.svg` (font embedded).
+    pub print: bool,
 }
 
 impl Default for AnalysisOptions {
@@ -35,6 +38,7 @@ impl Default for AnalysisOptions {
             feature_alpha_max: 1.0,
             phase_y: Axis::Temp,
             source: String::new(),
+            print: false,
         }
     }
 }

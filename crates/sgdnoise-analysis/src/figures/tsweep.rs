@@ -4,21 +4,22 @@
 //! t* ~ T^x P^b.
 
 use super::{
-    ci_text, curves, joint_fit_lines, law_line, max_finite_x, range_of, series_of, Ctx, SPREAD,
+    axis_name, ci_text, curves, drawn_points, law_line, math, obs_name, range_of, series_of,
+    theory_line, Ctx, Drawn,
 };
 use crate::crossover::ThresholdCrossing;
 use crate::fit::{bootstrap, fit_power_law, Estimate, FitRange};
-use crate::plot::{LegendAt, LinePlot, Pt, Scale, Series};
-use crate::{fmt_num, group_by, values_of, Axis, CurvePoint, Observable};
+use crate::plot::{format_tick, Band, Format, LinePlot, Pt, Scale, Series};
+use crate::{fmt_num, group_by, values_of, Axis, Observable};
 use sgdnoise_core::rundir::Summary;
 
 /// Lazy-regime temperature sweep: curves against T per P, T_c(P) by the three methods,
 /// collapses, weight change ~ T^delta P^gamma, t* ~ T P^b.
 pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_core::Error> {
-    let (mut p_err, err_tables) = curves(
+    let (p_err, err_tables) = curves(
         ctx,
         "test_err_vs_T",
-        "Test error against T",
+        "Test error against temperature",
         runs,
         Axis::Temp,
         Observable::TestErr,
@@ -28,7 +29,7 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
     let (mut p_rwc, rwc_tables) = curves(
         ctx,
         "rwc_vs_T",
-        "Relative weight change against T",
+        "Weight change ‖w − w_{0}‖/‖w_{0}‖ against temperature",
         runs,
         Axis::Temp,
         Observable::RelWeightChange,
@@ -38,7 +39,7 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
     let (mut p_ts, ts_tables) = curves(
         ctx,
         "t_star_vs_T",
-        "Training time t* against T",
+        "Training time t* against temperature",
         runs,
         Axis::Temp,
         Observable::TStar,
@@ -59,7 +60,10 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
     let thr = ThresholdCrossing { threshold };
     p_rwc.hlines.push((
         threshold,
-        format!("T_c threshold (a): {}", fmt_sig(threshold)),
+        format!(
+            "threshold of T_{{c}} method (a): {}",
+            format_tick(threshold, Format::Mantissa)
+        ),
     ));
     let plateau = ctx.opts.plateau;
     let method_a = format!(
@@ -114,17 +118,19 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
         tc_series.push(Series {
             label: label.into(),
             points: pts,
-            diverged: Vec::new(),
+            bars: true,
+            ..Default::default()
         });
         tc_values.push((method, vals));
     }
     let mut p_tc = LinePlot::new(
-        "Crossover temperature T_c against P (95% CI over seeds)",
-        Axis::Ptr.label(),
-        "crossover temperature T_c",
+        "Crossover temperature T_{c} against training-set size P",
+        axis_name(Axis::Ptr),
+        "crossover temperature T_{c}",
         Scale::Log2,
         Scale::Log2,
     );
+    p_tc.subtitle = format!("bars: 95% bootstrap CI over seeds · {}", ctx.seeds_note());
     p_tc.series = tc_series;
     // T_c ~ P^-a for (a) and (b): bootstrap the whole chain (T_c per P, then the fit).
     let mut a_estimates = Vec::new();
@@ -176,13 +182,24 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
             );
             ctx.notes
                 .push(format!("T_c ~ P^-a, method {label}: a = {}", ci_text(&e)));
-            let (x0, x1) = range_of(&tc_values[i].1.iter().map(|v| v.0).collect::<Vec<_>>());
+            // Over the P that have a T_c, with the band of the refitted law.
+            let (x0, x1) = range_of(&tc_of(None).iter().map(|v| v.0).collect::<Vec<_>>());
             p_tc.lines.push(law_line(
-                format!("fit {label}: a = {}", ci_text(&e)),
+                format!("fit {label}: T_{{c}} ∝ P^{{−a}}, a = {}", ci_text(&e)),
                 &law,
                 x0,
                 x1,
                 Some(i),
+            ));
+            let band = ctx.law_band(&|w| fit_power_law(&tc_of(w), FitRange::ALL), x0, x1);
+            p_tc.bands.push(Band::between(
+                if i == 0 {
+                    "95% CI of the fits".into()
+                } else {
+                    String::new()
+                },
+                Some(i),
+                &band,
             ));
             a_estimates.push(e);
         }
@@ -215,59 +232,73 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
             "T_c ~ P^-a, method (c) collapse: a = {}",
             ci_text(&e)
         ));
-        a_collapse = Some(e.value);
+        a_collapse = Some(e);
     } else {
         ctx.notes
             .push("T_c method (c): no collapse exponent inside the scanned range".into());
     }
     ctx.save_plot("T_c_vs_P", &p_tc)?;
     {
-        let tc_csv: Vec<(String, Vec<CurvePoint>)> = tc_values
+        let n = ctx.seeds.len();
+        let tc_csv: Vec<(String, Vec<Drawn>)> = tc_values
             .iter()
             .map(|(m, v)| {
                 (
                     m.clone(),
-                    v.iter()
-                        .map(|(p, e)| CurvePoint {
-                            x: *p,
-                            mean: e.value,
-                            sd: f64::NAN,
-                            sem: f64::NAN,
-                            n: ctx.seeds.len(),
-                            n_runs: 0,
-                            n_diverged: 0,
-                            n_capped: 0,
-                        })
-                        .collect(),
+                    v.iter().map(|(p, e)| Drawn::estimate(*p, e, n)).collect(),
                 )
             })
             .collect();
         ctx.write_curves("T_c_vs_P", "P", &tc_csv)?;
     }
 
-    // Collapse figure: test error against T P^a.
-    if let Some(a) = a_collapse.or(a_estimates.first().map(|e| e.value)) {
+    // Collapse figure: test error against T (P/P_ref)^a, P_ref the geometric mean of the P
+    // (so that the axis stays in the range of T), with the band each curve sweeps over the
+    // interval of a.
+    let p_ref = geometric_mean(&err_tables.iter().map(|t| t.0).collect::<Vec<_>>());
+    let collapse_a = a_collapse
+        .map(|e| (e, "method (c)"))
+        .or(a_estimates.first().map(|e| (*e, "method (a)")));
+    if let Some((ea, which)) = collapse_a {
+        let a = ea.value;
         let mut p = LinePlot::new(
-            &format!("Test error against T·P^a, a = {a:.3} ({SPREAD})"),
-            &format!("T · P^{a:.3}"),
-            Observable::TestErr.label(),
+            &format!("Collapse of the test error: a = {} ({which})", ci_text(&ea)),
+            &format!(
+                "T · (P/P_{{ref}})^{{a}}, P_{{ref}} = {}",
+                fmt_num(p_ref.round())
+            ),
+            obs_name(Observable::TestErr),
             Scale::Log2,
             Scale::Log10,
         );
+        p.subtitle = format!(
+            "points: geometric mean over seeds · shaded: where each curve lies for a in its 95% CI · {}",
+            ctx.seeds_note()
+        );
         let mut csv_c = Vec::new();
-        for (pv, t) in &err_tables {
-            let pts: Vec<CurvePoint> = t
-                .points()
+        for (i, (pv, t)) in err_tables.iter().enumerate() {
+            let r = pv / p_ref;
+            let pts: Vec<Drawn> = drawn_points(t, true)
                 .into_iter()
-                .map(|mut q| {
-                    q.x *= pv.powf(a);
-                    q
-                })
+                .map(|d| d.scaled(r.powf(a), 1.0))
                 .collect();
-            p.series.push(series_of(Axis::Ptr.condition(*pv), &pts));
+            p.series
+                .push(without_spread(series_of(math(Axis::Ptr, *pv), &pts)));
+            if ea.ci_low.is_finite() && (r - 1.0).abs() > 1e-9 {
+                let shown = shown_points(t);
+                let at = |e: f64| -> Vec<(f64, f64)> {
+                    shown.iter().map(|(x, y)| (x * r.powf(e), *y)).collect()
+                };
+                p.bands.push(Band::swept(
+                    String::new(),
+                    Some(i),
+                    &at(ea.ci_low),
+                    &at(ea.ci_high),
+                ));
+            }
             csv_c.push((Axis::Ptr.condition(*pv), pts));
         }
-        ctx.write_curves("test_err_collapse", "T_P^a", &csv_c)?;
+        ctx.write_curves("test_err_collapse", "T_(P/P_ref)^a", &csv_c)?;
         ctx.save_plot("test_err_collapse", &p)?;
     }
 
@@ -281,7 +312,8 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
         s[s.len() / 2]
     };
     let range = FitRange::new(t_lo, f64::INFINITY);
-    if let Some((est, c)) = ctx.joint_fit(&rwc_tables, range) {
+    if let Some(jf) = ctx.joint_fit_drawn(&rwc_tables, range, ("δ", "γ")) {
+        let est = &jf.est;
         let method = format!(
             "joint least squares ln rel_weight_change = c + delta ln T + gamma ln P over T in {} (T >= median T_c of method (a)); {}",
             range.describe(),
@@ -320,45 +352,56 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
             ci_text(&est[1]),
             ci_text(&est[2])
         ));
-        let t_hi = max_finite_x(&rwc_tables);
-        p_rwc.lines.extend(joint_fit_lines(
-            &rwc_tables,
-            c,
-            est[0].value,
-            est[1].value,
-            t_lo.max(rwc_tables[0].1.xs[0]),
-            t_hi,
-        ));
-        // Collapse of the weight change: rwc / P^gamma against T.
-        let g = est[1].value;
+        p_rwc.lines.extend(jf.lines);
+        p_rwc.bands.extend(jf.bands);
+        // Collapse of the weight change: rwc / (P/P_ref)^gamma against T, with the band each
+        // curve sweeps over the interval of gamma.
+        let eg = est[1];
+        let g = eg.value;
         let mut p = LinePlot::new(
-            &format!("Weight change / P^γ against T, γ = {g:.3} ({SPREAD})"),
-            Axis::Temp.label(),
-            &format!("‖w−w₀‖/‖w₀‖ / P^{g:.3}"),
+            &format!("Collapse of the weight change: γ = {}", ci_text(&eg)),
+            axis_name(Axis::Temp),
+            &format!(
+                "‖w − w_{{0}}‖/‖w_{{0}}‖ / (P/P_{{ref}})^{{γ}}, P_{{ref}} = {}",
+                fmt_num(p_ref.round())
+            ),
             Scale::Log2,
             Scale::Log10,
         );
+        p.subtitle = format!(
+            "points: geometric mean over seeds · shaded: where each curve lies for γ in its 95% CI · {}",
+            ctx.seeds_note()
+        );
+        p.capped_lower_bound = true;
         let mut csv_c = Vec::new();
-        for (pv, t) in &rwc_tables {
-            let f = pv.powf(g);
-            let pts: Vec<CurvePoint> = t
-                .points()
+        for (i, (pv, t)) in rwc_tables.iter().enumerate() {
+            let r = pv / p_ref;
+            let pts: Vec<Drawn> = drawn_points(t, true)
                 .into_iter()
-                .map(|mut q| {
-                    q.mean /= f;
-                    q.sd /= f;
-                    q.sem /= f;
-                    q
-                })
+                .map(|d| d.scaled(1.0, r.powf(g)))
                 .collect();
-            p.series.push(series_of(Axis::Ptr.condition(*pv), &pts));
+            p.series
+                .push(without_spread(series_of(math(Axis::Ptr, *pv), &pts)));
+            if eg.ci_low.is_finite() && (r - 1.0).abs() > 1e-9 {
+                let shown = shown_points(t);
+                let at = |e: f64| -> Vec<(f64, f64)> {
+                    shown.iter().map(|(x, y)| (*x, y / r.powf(e))).collect()
+                };
+                p.bands.push(Band::swept(
+                    String::new(),
+                    Some(i),
+                    &at(eg.ci_low),
+                    &at(eg.ci_high),
+                ));
+            }
             csv_c.push((Axis::Ptr.condition(*pv), pts));
         }
         ctx.write_curves("rwc_collapse", "T", &csv_c)?;
         ctx.save_plot("rwc_collapse", &p)?;
     }
     // t* ~ T^x P^b over all T.
-    if let Some((est, _)) = ctx.joint_fit(&ts_tables, FitRange::ALL) {
+    if let Some(jf) = ctx.joint_fit_drawn(&ts_tables, FitRange::ALL, ("x", "b")) {
+        let est = &jf.est;
         let method = format!(
             "joint least squares ln t* = c + x ln T + b ln P over all T and P; {}",
             ctx.opts.bootstrap.describe()
@@ -386,6 +429,19 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
             ci_text(&est[0]),
             ci_text(&est[1])
         ));
+        // Theory t* ∝ T through the middle of the largest P's fit line.
+        if let Some(l) = jf.lines.last() {
+            let mid = ((l.from.0 * l.to.0).sqrt(), (l.from.1 * l.to.1).sqrt());
+            p_ts.lines.push(theory_line(
+                "theory: t* ∝ T".into(),
+                1.0,
+                mid,
+                l.from.0,
+                l.to.0,
+            ));
+        }
+        p_ts.lines.splice(0..0, jf.lines);
+        p_ts.bands.extend(jf.bands);
     }
     // The same data against P, one curve per T (at most 7 temperatures, evenly spread).
     let temps = values_of(runs, Axis::Temp);
@@ -396,29 +452,47 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
         .filter(|(i, _)| i % step == 0)
         .flat_map(|(_, (_, g))| g)
         .collect();
-    let (mut p, _) = curves(
+    let (p, _) = curves(
         ctx,
         "test_err_vs_P",
-        "Test error against P",
+        "Test error against training-set size P",
         &chosen,
         Axis::Ptr,
         Observable::TestErr,
         Axis::Temp,
         Scale::Log10,
     )?;
-    p.x_label = Axis::Ptr.label().into();
-    p.legend = LegendAt::UpperRight;
     ctx.save_plot("test_err_vs_P", &p)?;
-    p_err.legend = LegendAt::UpperLeft;
     ctx.save_plot("test_err_vs_T", &p_err)?;
     ctx.save_plot("rwc_vs_T", &p_rwc)?;
-    p_ts.legend = LegendAt::UpperRight;
     ctx.save_plot("t_star_vs_T", &p_ts)?;
     Ok(())
 }
 
-fn fmt_sig(v: f64) -> String {
-    format!("{v:.3e}")
+/// The (x, geometric mean) a curve draws (points where most runs diverged left out).
+fn shown_points(t: &crate::SeedTable) -> Vec<(f64, f64)> {
+    drawn_points(t, true)
+        .iter()
+        .filter(|d| d.p.n > 0 && !d.p.is_diverged() && d.y > 0.0)
+        .map(|d| (d.p.x, d.y))
+        .collect()
+}
+
+/// A curve drawn without its seed band (where another band, the collapse's, is shown).
+fn without_spread(mut s: Series) -> Series {
+    for p in &mut s.points {
+        p.lo = f64::NAN;
+        p.hi = f64::NAN;
+    }
+    s
+}
+
+fn geometric_mean(v: &[f64]) -> f64 {
+    let pos: Vec<f64> = v.iter().copied().filter(|x| *x > 0.0).collect();
+    if pos.is_empty() {
+        return 1.0;
+    }
+    (pos.iter().map(|x| x.ln()).sum::<f64>() / pos.len() as f64).exp()
 }
 
 #[cfg(test)]
@@ -521,8 +595,14 @@ mod tests {
         assert_eq!(fits.lines().count(), a.fits.len() + 1);
         // The diverged cell is counted, not averaged.
         let csv = std::fs::read_to_string(out.join("test_err_vs_T.csv")).unwrap();
+        assert!(csv.starts_with(
+            "series,T,mean,sd,sem,n,n_runs,n_diverged,n_capped,gmean,gsd,y,y_lo,y_hi\n"
+        ));
         let last = csv.lines().rfind(|l| l.starts_with("P=2048")).unwrap();
-        assert!(last.ends_with(",0,4,4,0"), "{last}");
+        let cols: Vec<&str> = last.split(',').collect();
+        // n, n_runs, n_diverged, n_capped; then nothing drawn (gmean, gsd, y, y_lo, y_hi).
+        assert_eq!(cols[5..9], ["0", "4", "4", "0"], "{last}");
+        assert!(cols[9..].iter().all(|c| c.is_empty()), "{last}");
         assert!(a.report.contains("method (c) collapse"));
         if std::env::var_os("SGDNOISE_KEEP_PLOTS").is_none() {
             let _ = std::fs::remove_dir_all(&out);
