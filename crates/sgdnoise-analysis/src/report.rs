@@ -1,17 +1,21 @@
 //! From a store's finished runs to figures (SVG + PNG), the numbers behind each figure (CSV),
 //! every fitted number (`fits.csv`) and a short `report.md`.
 //!
-//! Curves show the seed mean with error bars of ±1 standard deviation over seeds; points where
-//! most seeds diverged are marked × on curves and hatched grey on heatmaps. Each figure `F` has
-//! `F.svg`, `F.png` and `F.csv` (columns: series, x, mean, sd, sem, n, n_runs, n_diverged,
-//! n_capped; heatmaps: alpha, T, ...). `fits.csv` has the columns
+//! Curves show, on log axes, the geometric mean over seeds with a band ×/÷ the geometric
+//! standard deviation, on linear axes the mean ± one standard deviation; points where most
+//! seeds diverged are marked × under the curves and hatched grey on heatmaps, points with
+//! capped runs are drawn open. Each figure `F` has `F.svg`, `F.png` and `F.csv` (columns:
+//! series, x, mean, sd, sem, n, n_runs, n_diverged, n_capped, gmean, gsd, y, y_lo, y_hi, the
+//! last three what the figure draws; heatmaps: alpha, T, ...); with `print`, also
+//! `print/F.pdf`, `print/F.png` (300 dpi) and `print/F.svg` (font embedded). report.md embeds
+//! every figure with the fitted numbers it shows, each row with its method. `fits.csv` has the columns
 //! `figure, quantity, against, condition, value, ci_low, ci_high, theory, method`.
 //!
 //! The figures themselves are drawn in `crate::figures` (one file per kind of sweep); this file
 //! holds the entry point [`analyze`], its options and results, and writes fits.csv and
 //! report.md.
 
-use crate::figures::{self, csv_err, num, Ctx, SPREAD};
+use crate::figures::{self, csv_err, num, Ctx};
 pub use crate::options::{AnalysisOptions, FitRow};
 use crate::seeds_of;
 use crate::Kind;
@@ -46,6 +50,7 @@ pub fn analyze(
         fits: Vec::new(),
         files: Vec::new(),
         notes: Vec::new(),
+        figures: Vec::new(),
     };
     if !runs.is_empty() {
         match kind {
@@ -130,7 +135,7 @@ fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
     );
     let _ = writeln!(
         s,
-        "Curves: {SPREAD}; runs that diverged are not averaged but marked (× on curves, hatched on heatmaps); runs stopped by a cap (max_steps, max_wall) are averaged with their value at the cap. Confidence intervals: {}.\n",
+        "Curves: on log axes the geometric mean over seeds with a band ×/÷ the geometric standard deviation, on linear axes the mean ± one standard deviation; runs that diverged are not averaged but marked (× in a strip under the curves, hatched on heatmaps); points with runs stopped by a cap (max_steps, max_wall) are drawn open (with an arrow where the value at the cap is a lower bound: t*, steps, weight change) and averaged with their value at the cap. Confidence intervals: {}. Print versions (PDF, 300 dpi PNG): `--print`, in print/.\n",
         ctx.opts.bootstrap.describe()
     );
     if !ctx.notes.is_empty() {
@@ -140,17 +145,52 @@ fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
         }
         let _ = writeln!(s);
     }
-    let _ = writeln!(s, "## All fitted numbers (also in fits.csv)\n");
     let _ = writeln!(
         s,
-        "| figure | quantity | against | condition | value | 95% CI | theory |"
+        "## Figures and their numbers (all numbers also in fits.csv)\n"
+    );
+    let mut shown = vec![false; ctx.fits.len()];
+    for (stem, title) in &ctx.figures {
+        let _ = writeln!(s, "### {stem}\n");
+        let _ = writeln!(s, "![{}]({stem}.png)\n", title.replace(['[', ']'], ""));
+        let rows: Vec<usize> = (0..ctx.fits.len())
+            .filter(|&i| ctx.fits[i].figure == *stem)
+            .collect();
+        rows.iter().for_each(|&i| shown[i] = true);
+        fit_table(&mut s, ctx, &rows, kind);
+    }
+    let rest: Vec<usize> = (0..ctx.fits.len()).filter(|&i| !shown[i]).collect();
+    if !rest.is_empty() {
+        let _ = writeln!(s, "### Other fitted numbers\n");
+        fit_table(&mut s, ctx, &rest, kind);
+    }
+    s
+}
+
+/// The rows `rows` of fits.csv as a table, each with the number of its method, the methods
+/// right under it, and a note on rows that are one measurement seen twice.
+fn fit_table(s: &mut String, ctx: &Ctx, rows: &[usize], kind: Kind) {
+    if rows.is_empty() {
+        return;
+    }
+    let mut methods: Vec<&str> = Vec::new();
+    let _ = writeln!(
+        s,
+        "| quantity | against | condition | value | 95% CI | theory | method |"
     );
     let _ = writeln!(s, "|---|---|---|---|---|---|---|");
-    for r in &ctx.fits {
+    for &i in rows {
+        let r = &ctx.fits[i];
+        let m = match methods.iter().position(|m| *m == r.method) {
+            Some(k) => k,
+            None => {
+                methods.push(&r.method);
+                methods.len() - 1
+            }
+        };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {:.4} | {} | {} |",
-            r.figure,
+            "| {} | {} | {} | {:.4} | {} | {} | ({}) |",
             r.quantity,
             r.against,
             r.condition,
@@ -160,23 +200,63 @@ fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
             } else {
                 "-".into()
             },
-            r.theory.map(|t| format!("{t:.4}")).unwrap_or_default()
+            r.theory.map(|t| format!("{t:.4}")).unwrap_or_default(),
+            m + 1
         );
     }
-    let mut methods: Vec<&str> = ctx.fits.iter().map(|r| r.method.as_str()).collect();
-    methods.sort_unstable();
-    methods.dedup();
-    let _ = writeln!(s, "\n## Methods\n");
-    for m in methods {
-        let _ = writeln!(s, "- {m}");
+    let _ = writeln!(s);
+    for (k, m) in methods.iter().enumerate() {
+        let _ = writeln!(s, "({}) {m}\n", k + 1);
     }
-    let _ = writeln!(s, "\n## Figures\n");
-    for f in &ctx.files {
-        if f.extension().is_some_and(|e| e == "png") {
-            if let Some(name) = f.file_name() {
-                let _ = writeln!(s, "- {}", name.to_string_lossy());
+    for group in identical_rows(ctx, rows) {
+        let conds: Vec<&str> = group
+            .iter()
+            .map(|&i| ctx.fits[i].condition.as_str())
+            .collect();
+        let why = if kind == Kind::Perceptron {
+            " Far above T = 1/α each SGD step is much larger than the hinge margin 1/α; when no training point ever lands inside the margin, SGD on the hinge loss is the perceptron rule w ← w + η y x on the misclassified points, which is homogeneous in η: the run at c·T is the run at T scaled by c, step for step on the same batches (same number of steps, weight change × c), so ratios such as signal/noise and the test error do not change. These rows are one measurement seen through an exact rescaling, not independent confirmations."
+        } else {
+            " The runs behind them are the same dynamics up to an exact rescaling; they are one measurement, not independent confirmations."
+        };
+        let _ = writeln!(
+            s,
+            "Note: the rows {} are identical (value and interval agree to 10^-5).{why}\n",
+            conds
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+}
+
+/// Groups (of two or more) among `rows` with the same quantity, value and interval to a
+/// relative 10^-5: the same number measured from rescaled runs.
+fn identical_rows(ctx: &Ctx, rows: &[usize]) -> Vec<Vec<usize>> {
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1e-12);
+    let mut used = vec![false; rows.len()];
+    let mut out = Vec::new();
+    for i in 0..rows.len() {
+        if used[i] {
+            continue;
+        }
+        let a = &ctx.fits[rows[i]];
+        let mut group = vec![rows[i]];
+        for j in i + 1..rows.len() {
+            let b = &ctx.fits[rows[j]];
+            if !used[j]
+                && a.quantity == b.quantity
+                && close(a.value, b.value)
+                && close(a.ci_low, b.ci_low)
+                && close(a.ci_high, b.ci_high)
+            {
+                used[j] = true;
+                group.push(rows[j]);
             }
         }
+        if group.len() > 1 {
+            out.push(group);
+        }
     }
-    s
+    out
 }

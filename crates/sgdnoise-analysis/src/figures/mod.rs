@@ -30,6 +30,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) files: Vec<PathBuf>,
     /// Lines of the report's "Results" section.
     pub(crate) notes: Vec<String>,
+    /// The figures saved so far: (stem, title as plain text), for the report.
+    pub(crate) figures: Vec<(String, String)>,
 }
 
 pub(crate) fn csv_err(path: &Path, e: csv::Error) -> sgdnoise_core::Error {
@@ -52,6 +54,8 @@ impl Ctx<'_> {
     fn save_plot(&mut self, stem: &str, p: &LinePlot) -> Result<(), sgdnoise_core::Error> {
         self.files
             .extend(p.save_as(&self.out.join(stem), self.formats())?);
+        self.figures
+            .push((stem.to_string(), crate::plot::plain_text(&p.title)));
         Ok(())
     }
 
@@ -235,6 +239,8 @@ impl Ctx<'_> {
     fn save_heatmap(&mut self, stem: &str, h: &Heatmap) -> Result<(), sgdnoise_core::Error> {
         self.files
             .extend(h.save_as(&self.out.join(stem), self.formats())?);
+        self.figures
+            .push((stem.to_string(), crate::plot::plain_text(&h.title)));
         Ok(())
     }
 
@@ -736,7 +742,6 @@ pub(crate) fn obs_short(o: Observable) -> &'static str {
     }
 }
 
-pub(crate) const SPREAD: &str = "mean ± s.d. over seeds";
 
 /// Curves of `obs` against `x`, one per value of `by` (and their CSV); returns the plot (to
 /// be completed and saved by the caller) and the tables.

@@ -11,18 +11,18 @@ use super::font;
 use super::{LegendAt, LinePlot, Pt, Scale, SIZE};
 
 /// Type sizes (em, figure units) and strokes.
-pub(super) const TITLE: f64 = 19.0;
+pub(super) const TITLE: f64 = 20.0;
 pub(super) const SUBTITLE: f64 = 13.5;
-pub(super) const AXIS_LABEL: f64 = 16.5;
-pub(super) const TICK_LABEL: f64 = 15.0;
-pub(super) const LEGEND: f64 = 13.5;
+pub(super) const AXIS_LABEL: f64 = 17.5;
+pub(super) const TICK_LABEL: f64 = 16.0;
+pub(super) const LEGEND: f64 = 14.0;
 pub(super) const MAJOR_TICK: f64 = 6.0;
 pub(super) const MINOR_TICK: f64 = 3.5;
-const CURVE: f64 = 2.0;
-const MARKER: f64 = 3.6;
+const CURVE: f64 = 2.2;
+const MARKER: f64 = 4.0;
 const BAND_ALPHA: f64 = 0.17;
 const FIT_BAND_ALPHA: f64 = 0.13;
-const ROW: f64 = 18.5;
+const ROW: f64 = 19.5;
 const SWATCH: f64 = 30.0;
 
 /// The mapping from data to figure units of one panel.
@@ -382,9 +382,9 @@ fn draw_swatch(c: &mut Canvas, sw: &Swatch, x0: f64, y: f64, mid: P) {
 }
 
 fn cross(c: &mut Canvas, (x, y): P, color: Rgb) {
-    let d = 4.5;
-    c.line(&[(x - d, y - d), (x + d, y + d)], color, 2.0, Dash::Solid);
-    c.line(&[(x - d, y + d), (x + d, y - d)], color, 2.0, Dash::Solid);
+    let d = 5.0;
+    c.line(&[(x - d, y - d), (x + d, y + d)], color, 2.2, Dash::Solid);
+    c.line(&[(x - d, y + d), (x + d, y - d)], color, 2.2, Dash::Solid);
 }
 
 fn error_bar(c: &mut Canvas, x: f64, y_top: f64, y_bottom: f64, color: Rgb) {
@@ -581,6 +581,13 @@ impl LinePlot {
             let pts = self.drawable(&s.points);
             let mid: Vec<P> = pts.iter().map(|p| f.px((p.x, p.y))).collect();
             segs(&mid, &mut out);
+            // Open markers and the arrows of lower bounds.
+            for p in pts.iter().filter(|p| s.capped.iter().any(|x| same(*x, p.x))) {
+                let at = f.px((p.x, p.y));
+                for dy in [MARKER + 2.0, 9.0, 17.0] {
+                    out.push((at.0, at.1 - dy));
+                }
+            }
             for p in &pts {
                 for v in [p.lo, p.hi] {
                     if v.is_finite() && (!self.y_scale.is_log() || v > 0.0) {
@@ -613,7 +620,7 @@ impl LinePlot {
             .filter(|s| !s.diverged.is_empty())
             .count();
         let strip = if n_div > 0 {
-            8.0 + 11.0 * n_div as f64
+            10.0 + 12.0 * n_div as f64
         } else {
             0.0
         };
@@ -790,7 +797,7 @@ impl LinePlot {
             if s.diverged.is_empty() {
                 continue;
             }
-            let y = f.data.y1 + 9.0 + 11.0 * row as f64;
+            let y = f.data.y1 + 10.5 + 12.0 * row as f64;
             for &x in &s.diverged {
                 cross(&mut c, (f.px((x, f.ya.lo)).0, y), palette(i));
             }

@@ -44,6 +44,11 @@ pub use canvas::Dash;
 pub use color::{palette, viridis, Rgb, PALETTE};
 
 use canvas::Canvas;
+
+/// A label's plain text (markup written out: `T_{c}` -> `T_c`), e.g. for Markdown.
+pub fn plain_text(markup: &str) -> String {
+    font::plain(markup)
+}
 use std::path::{Path, PathBuf};
 
 /// How an axis maps values.
