@@ -260,3 +260,68 @@ fn identical_rows(ctx: &Ctx, rows: &[usize]) -> Vec<Vec<usize>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(condition: &str, value: f64, method: &str) -> FitRow {
+        FitRow {
+            figure: "snr".into(),
+            quantity: "signal_to_noise".into(),
+            against: "P".into(),
+            condition: condition.into(),
+            value,
+            ci_low: value - 0.1,
+            ci_high: value + 0.1,
+            theory: Some(0.5),
+            method: method.into(),
+        }
+    }
+
+    #[test]
+    fn report_embeds_each_figure_and_names_rows_of_rescaled_runs() {
+        let opts = AnalysisOptions::default();
+        let out = std::env::temp_dir();
+        let ctx = Ctx {
+            out: &out,
+            opts: &opts,
+            seeds: vec![0, 1],
+            fits: vec![
+                row("chi=1, T=1", 0.4805748, "fit over P in [128, 8192]"),
+                row("chi=1, T=2^-10", 0.461, "fit over P in [128, 8192]"),
+                row("chi=1, T=4", 0.4805749, "fit over P in [128, 8192]"),
+                FitRow {
+                    figure: "elsewhere".into(),
+                    ..row("chi=3", 0.29, "another method")
+                },
+            ],
+            files: Vec::new(),
+            notes: Vec::new(),
+            figures: vec![("snr".into(), "Signal/noise against P".into())],
+        };
+        let r = report_text(&ctx, Kind::Perceptron, &[]);
+        assert!(r.contains("![Signal/noise against P](snr.png)"), "{r}");
+        // Each row carries its method's number; the method stands right under the table.
+        assert!(
+            r.contains("| chi=1, T=1 | 0.4806 | [0.3806, 0.5806] | 0.5000 | (1) |"),
+            "{r}"
+        );
+        let table_end = r
+            .find("(1) fit over P in [128, 8192]")
+            .expect("method under the table");
+        assert!(table_end > r.find("| chi=1, T=4 |").unwrap());
+        // T = 1 and T = 4 are one measurement; T = 2^-10 is not part of it.
+        let note = r
+            .lines()
+            .find(|l| l.starts_with("Note: the rows"))
+            .expect("a note");
+        assert!(
+            note.contains("`chi=1, T=1`") && note.contains("`chi=1, T=4`"),
+            "{note}"
+        );
+        assert!(!note.contains("2^-10") && note.contains("homogeneous in η"));
+        // A row whose figure has no image is still listed.
+        assert!(r.contains("### Other fitted numbers") && r.contains("(1) another method"));
+    }
+}

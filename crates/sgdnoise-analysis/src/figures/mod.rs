@@ -742,7 +742,6 @@ pub(crate) fn obs_short(o: Observable) -> &'static str {
     }
 }
 
-
 /// Curves of `obs` against `x`, one per value of `by` (and their CSV); returns the plot (to
 /// be completed and saved by the caller) and the tables.
 #[allow(clippy::too_many_arguments)]
@@ -787,5 +786,105 @@ mod testing {
         fits.iter()
             .find(|r| r.quantity == quantity && r.condition == condition)
             .unwrap_or_else(|| panic!("no fit {quantity} / {condition} in {fits:#?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seeds::testing::summary;
+
+    #[test]
+    fn log_spreads_stay_on_the_axis() {
+        // Three seeds a decade apart: mean - s.d. is negative, so a ± s.d. bar on a log axis
+        // would run to the bottom of the plot; the geometric spread stays on it.
+        let runs: Vec<Summary> = [0.01, 0.1, 1.0]
+            .iter()
+            .enumerate()
+            .map(|(k, v)| summary("mlp", 256, 0.5, 1.0, k as i64, *v, 0.1, 1.0))
+            .collect();
+        let refs: Vec<&Summary> = runs.iter().collect();
+        let t = SeedTable::new(&refs, Axis::Temp, Observable::TestErr, &[0, 1, 2]);
+        let p = t.points()[0];
+        assert!(p.mean - p.sd < 0.0);
+        let d = drawn_points(&t, true)[0];
+        assert!((d.y - 0.1).abs() < 1e-12, "{d:?}");
+        assert!((d.gsd - 10.0).abs() < 1e-9);
+        assert!(
+            (d.lo - 0.01).abs() < 1e-12 && (d.hi - 1.0).abs() < 1e-9,
+            "{d:?}"
+        );
+        // On a linear axis: the mean ± one s.d.
+        let l = drawn_points(&t, false)[0];
+        assert!((l.y - p.mean).abs() < 1e-15 && (l.lo - (p.mean - p.sd)).abs() < 1e-15);
+        // A capped run makes the point open; a diverged majority makes it a ×.
+        let mut capped = runs.clone();
+        capped[0].stop_reason = sgdnoise_core::train::StopReason::MaxSteps;
+        let refs: Vec<&Summary> = capped.iter().collect();
+        let t = SeedTable::new(&refs, Axis::Temp, Observable::TestErr, &[0, 1, 2]);
+        let s = series_of("x".into(), &drawn_points(&t, true));
+        assert_eq!((s.capped.len(), s.diverged.len()), (1, 0));
+    }
+
+    #[test]
+    fn joint_fit_lines_stop_where_each_curve_stops() {
+        // y = T P^0.5 (seed noise 1 %); P = 1024 has no runs above T = 2^-3.
+        let mut runs = Vec::new();
+        for p in [256usize, 1024] {
+            for k in -8..=0 {
+                if p == 1024 && k > -3 {
+                    continue;
+                }
+                let t = 2f64.powi(k);
+                for seed in 0..3 {
+                    let y = t * (p as f64).sqrt() * (1.0 + 0.01 * (seed as f64 - 1.0));
+                    runs.push(summary("mlp", p, t, 1.0, seed, 0.1, y, 1.0));
+                }
+            }
+        }
+        let refs: Vec<&Summary> = runs.iter().collect();
+        let opts = AnalysisOptions {
+            bootstrap: crate::fit::BootstrapOptions {
+                resamples: 100,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let out = std::env::temp_dir();
+        let ctx = Ctx {
+            out: &out,
+            opts: &opts,
+            seeds: vec![0, 1, 2],
+            fits: Vec::new(),
+            files: Vec::new(),
+            notes: Vec::new(),
+            figures: Vec::new(),
+        };
+        let tables: Vec<(f64, SeedTable)> = group_by(&refs, Axis::Ptr)
+            .into_iter()
+            .map(|(p, g)| (p, ctx.table(&g, Axis::Temp, Observable::RelWeightChange)))
+            .collect();
+        let jf = ctx
+            .joint_fit_drawn(
+                &tables,
+                FitRange::new(2f64.powi(-6), f64::INFINITY),
+                ("δ", "γ"),
+            )
+            .unwrap();
+        assert!((jf.est[0].value - 1.0).abs() < 1e-6 && (jf.est[1].value - 0.5).abs() < 1e-6);
+        assert_eq!(jf.lines.len(), 2);
+        // Each line spans exactly the T its curve gave the fit.
+        assert_eq!((jf.lines[0].from.0, jf.lines[0].to.0), (2f64.powi(-6), 1.0));
+        assert_eq!(
+            (jf.lines[1].from.0, jf.lines[1].to.0),
+            (2f64.powi(-6), 0.125)
+        );
+        assert!(jf.lines[0].label.contains("δ = 1.00") && jf.lines[1].label.is_empty());
+        // The band is around the line.
+        let b = &jf.bands[0].contours[0];
+        let n = b.len() / 2;
+        let (x, hi, lo) = (b[n / 2].0, b[n / 2].1, b[b.len() - 1 - n / 2].1);
+        let y = x * 256f64.sqrt();
+        assert!(lo <= y * 1.0001 && y <= hi * 1.0001, "{lo} {y} {hi}");
     }
 }

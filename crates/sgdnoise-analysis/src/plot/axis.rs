@@ -463,7 +463,7 @@ mod tests {
     }
 
     #[test]
-    fn a_narrow_axis_still_has_two_labelled_ticks() {
+    fn an_axis_around_one_point_still_has_two_labelled_ticks() {
         // The T_opt panel of the quick phase preset: one point, 2^-10.6 with a CI [2^-12, 2^-9.2].
         let a = AxisCoord::covering(Scale::Log2, [2f64.powf(-10.6), 2f64.powf(-9.2)]);
         assert!(a.tick_values(8).len() >= 2, "{a:?}");

@@ -185,7 +185,7 @@ pub(super) fn wrap(text: &str, size: f64, max_w: f64) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut cur = String::new();
     for w in words {
-        if !cur.is_empty() && font::width(&(cur.clone() + &w).trim_end(), size) > max_w {
+        if !cur.is_empty() && font::width((cur.clone() + &w).trim_end(), size) > max_w {
             lines.push(cur.trim_end().to_string());
             cur.clear();
         }
@@ -582,7 +582,10 @@ impl LinePlot {
             let mid: Vec<P> = pts.iter().map(|p| f.px((p.x, p.y))).collect();
             segs(&mid, &mut out);
             // Open markers and the arrows of lower bounds.
-            for p in pts.iter().filter(|p| s.capped.iter().any(|x| same(*x, p.x))) {
+            for p in pts
+                .iter()
+                .filter(|p| s.capped.iter().any(|x| same(*x, p.x)))
+            {
                 let at = f.px((p.x, p.y));
                 for dy in [MARKER + 2.0, 9.0, 17.0] {
                     out.push((at.0, at.1 - dy));

@@ -311,7 +311,7 @@ pub(super) fn pdf(canvas: &Canvas) -> Vec<u8> {
     let xref = out.len();
     let mut tail = format!("xref\n0 {}\n0000000000 65535 f \n", offsets.len() + 1);
     for o in &offsets {
-        let _ = write!(tail, "{o:010} 00000 n \n");
+        let _ = writeln!(tail, "{o:010} 00000 n ");
     }
     let _ = write!(
         tail,

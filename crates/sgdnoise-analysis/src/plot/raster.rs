@@ -51,38 +51,27 @@ impl Shape {
 
 /// Sutherland-Hodgman: the part of a closed polygon inside the rectangle (x0, y0, x1, y1).
 fn clip_polygon(pts: &[P], (x0, y0, x1, y1): (f64, f64, f64, f64)) -> Vec<P> {
-    let mut out: Vec<P> = pts.to_vec();
-    // Each edge of the rectangle: inside test and intersection.
-    let edges: [(&dyn Fn(P) -> bool, &dyn Fn(P, P) -> P); 4] = [
-        (&|p: P| p.0 >= x0, &|a: P, b: P| {
-            (x0, a.1 + (b.1 - a.1) * (x0 - a.0) / (b.0 - a.0))
-        }),
-        (&|p: P| p.0 <= x1, &|a: P, b: P| {
-            (x1, a.1 + (b.1 - a.1) * (x1 - a.0) / (b.0 - a.0))
-        }),
-        (&|p: P| p.1 >= y0, &|a: P, b: P| {
-            (a.0 + (b.0 - a.0) * (y0 - a.1) / (b.1 - a.1), y0)
-        }),
-        (&|p: P| p.1 <= y1, &|a: P, b: P| {
-            (a.0 + (b.0 - a.0) * (y1 - a.1) / (b.1 - a.1), y1)
-        }),
-    ];
-    for (inside, cut) in edges {
-        if out.is_empty() {
-            break;
-        }
-        let input = std::mem::take(&mut out);
-        for i in 0..input.len() {
-            let (a, b) = (input[(i + input.len() - 1) % input.len()], input[i]);
-            match (inside(a), inside(b)) {
-                (true, true) => out.push(b),
-                (true, false) => out.push(cut(a, b)),
-                (false, true) => {
-                    out.push(cut(a, b));
-                    out.push(b);
-                }
-                (false, false) => {}
+    let at_x = |a: P, b: P, x: f64| (x, a.1 + (b.1 - a.1) * (x - a.0) / (b.0 - a.0));
+    let at_y = |a: P, b: P, y: f64| (a.0 + (b.0 - a.0) * (y - a.1) / (b.1 - a.1), y);
+    let out = clip_side(pts, |p| p.0 >= x0, |a, b| at_x(a, b, x0));
+    let out = clip_side(&out, |p| p.0 <= x1, |a, b| at_x(a, b, x1));
+    let out = clip_side(&out, |p| p.1 >= y0, |a, b| at_y(a, b, y0));
+    clip_side(&out, |p| p.1 <= y1, |a, b| at_y(a, b, y1))
+}
+
+/// One step of Sutherland-Hodgman: the polygon cut by one half-plane.
+fn clip_side(input: &[P], inside: impl Fn(P) -> bool, cut: impl Fn(P, P) -> P) -> Vec<P> {
+    let mut out = Vec::with_capacity(input.len() + 2);
+    for i in 0..input.len() {
+        let (a, b) = (input[(i + input.len() - 1) % input.len()], input[i]);
+        match (inside(a), inside(b)) {
+            (true, true) => out.push(b),
+            (true, false) => out.push(cut(a, b)),
+            (false, true) => {
+                out.push(cut(a, b));
+                out.push(b);
             }
+            (false, false) => {}
         }
     }
     out
