@@ -152,7 +152,11 @@ fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
     let mut shown = vec![false; ctx.fits.len()];
     for (stem, title) in &ctx.figures {
         let _ = writeln!(s, "### {stem}\n");
-        let _ = writeln!(s, "![{}]({stem}.png)\n", title.replace(['[', ']'], ""));
+        let _ = writeln!(
+            s,
+            "![{}]({stem}.png)\n",
+            title.replace('[', "(").replace(']', ")")
+        );
         let rows: Vec<usize> = (0..ctx.fits.len())
             .filter(|&i| ctx.fits[i].figure == *stem)
             .collect();

@@ -160,7 +160,8 @@ impl Heatmap {
                 }
                 if matches!(v, Cell::Capped(_)) {
                     let m = ((r.x0 + r.x1) / 2.0, (r.y0 + r.y1) / 2.0);
-                    c.circle(m, 4.2, None, Some((WHITE, 1.6)));
+                    // The open marker of the legend: readable on every colour of the map.
+                    c.circle(m, 4.6, Some(WHITE), Some((INK, 1.6)));
                 }
             }
         }
