@@ -1,6 +1,6 @@
 //! sgdnoise-analysis: from finished runs to the paper's numbers and figures: seed averages,
 //! power-law fits with bootstrap confidence intervals, the crossover temperature T_c (SPEC §8),
-//! plots ([`plot`], the only user of plotters) and reports ([`report`], [`study`]).
+//! plots ([`plot`], drawn by our own PNG, SVG and PDF renderers) and reports ([`report`], [`study`]).
 //!
 //! Everything here works on [`Summary`](sgdnoise_core::rundir::Summary) values (what a store's
 //! `collect` returns), so it runs the same on a store of real runs and on synthetic summaries in

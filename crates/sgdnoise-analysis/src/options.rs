@@ -31,6 +31,9 @@ pub struct AnalysisOptions {
     pub source: String,
     /// Conditions the runs were selected by (`analyze --where`), quoted in report.md.
     pub selection: Vec<String>,
+    /// Also write every figure for print: `print/F.pdf`, `print/F.png` (300 dpi) and
+    /// `print/F.svg` (font embedded).
+    pub print: bool,
 }
 
 impl Default for AnalysisOptions {
@@ -47,6 +50,7 @@ impl Default for AnalysisOptions {
             phase_y: Axis::Temp,
             source: String::new(),
             selection: Vec::new(),
+            print: false,
         }
     }
 }

@@ -1,21 +1,26 @@
 //! From a store's finished runs to figures (SVG + PNG), the numbers behind each figure (CSV),
 //! every fitted number (`fits.csv`) and a short `report.md`.
 //!
-//! Curves show the seed mean with error bars of ±1 standard deviation over seeds, at the points
-//! that enter fits (a strict majority of their seeds finished); points where most seeds
-//! diverged are marked × on curves and hatched grey on heatmaps. Each figure `F` has `F.svg`,
-//! `F.png` and `F.csv` (columns: series, x, mean, sd, sem, n, n_runs, n_diverged, n_capped,
-//! in_fit, capped_mean; heatmaps: alpha, T, ...). `fits.csv` has the columns
+//! Curves show, on log axes, the geometric mean over seeds with a band ×/÷ the geometric
+//! standard deviation, on linear axes the mean ± one standard deviation. A point enters fits
+//! only where a strict majority of its seeds finished; points where most seeds diverged are
+//! marked × under the curves and hatched grey on heatmaps, points left out of fits whose
+//! value includes runs stopped by a cap are drawn open. Each figure `F` has `F.svg`, `F.png`
+//! and `F.csv` (columns: series, x, mean, sd, sem, n, n_runs, n_diverged, n_capped, in_fit,
+//! capped_mean, gmean, gsd, y, y_lo, y_hi, the last three what the figure draws; heatmaps:
+//! alpha, T, ...); with `print`, also `print/F.pdf`, `print/F.png` (300 dpi) and `print/F.svg`
+//! (font embedded). `fits.csv` has the columns
 //! `figure, quantity, against, condition, value, ci_low, ci_high, theory, method` and then
 //! `n_points, n_seeds, n_left_out, left_out_why` (what the fit used and left out, and why).
-//! report.md quotes the warnings of [`crate::select`](mod@crate::select), the main results, the consistency
-//! verdict of the T_c estimates (T-sweeps) and every fitted number with its seeds.
+//! report.md quotes the warnings of [`crate::select`](mod@crate::select), the main results, the
+//! consistency verdict of the T_c estimates (T-sweeps), and embeds every figure with the fitted
+//! numbers it shows, each row with its method and its seeds.
 //!
 //! The figures themselves are drawn in `crate::figures` (one file per kind of sweep); this file
 //! holds the entry point [`analyze`], its options and results, and writes fits.csv and
 //! report.md.
 
-use crate::figures::{self, csv_err, num, Ctx, SPREAD};
+use crate::figures::{self, csv_err, num, Ctx};
 use crate::options::{seeds_note, FITS_COLUMNS, RELIABLE_SEEDS};
 pub use crate::options::{AnalysisOptions, FitRow};
 use crate::seeds_of;
@@ -55,6 +60,7 @@ pub fn analyze(
         notes: Vec::new(),
         sections: Vec::new(),
         warnings: crate::select::differing_warnings(runs, kind),
+        figures: Vec::new(),
     };
     if !runs.is_empty() {
         match kind {
@@ -144,7 +150,7 @@ fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
     }
     let _ = writeln!(
         s,
-        "Curves: {SPREAD}. A (T, P) point enters fits only where a strict majority of its seeds finished (reached zero loss); its value is the mean over the finished seeds. Runs that diverged or froze are never averaged but marked (× on curves, hatched on heatmaps); runs stopped by a cap (max_steps, max_wall) are censored: never averaged as finished, their value at the cap kept apart (`capped_mean` in the CSVs; for t* a lower bound). fits.csv says for each fit how many points and seeds it used and what it left out, and why. Confidence intervals: {}; every interval rests on the {} seeds of the sweep {}.\n",
+        "Curves: on log axes the geometric mean over seeds with a band ×/÷ the geometric standard deviation, on linear axes the mean ± one standard deviation. A (T, P) point enters fits only where a strict majority of its seeds finished (reached zero loss); its value is the mean over the finished seeds. Runs that diverged or froze are never averaged but marked (× in a strip under the curves, hatched on heatmaps); runs stopped by a cap (max_steps, max_wall) are censored: never averaged as finished, their value at the cap kept apart (`capped_mean` in the CSVs; for t* a lower bound); a point left out of fits where runs were capped is drawn open at the values of its finished and capped runs (with an arrow where the value at the cap is a lower bound: t*, steps, weight change). fits.csv says for each fit how many points and seeds it used and what it left out, and why. Confidence intervals: {}; every interval rests on the {} seeds of the sweep {}. Print versions (PDF, 300 dpi PNG): `--print`, in print/.\n",
         ctx.opts.bootstrap.describe(),
         ctx.seeds.len(),
         seeds_note(ctx.seeds.len())
@@ -170,17 +176,56 @@ fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
         }
         let _ = writeln!(s);
     }
-    let _ = writeln!(s, "## All fitted numbers (also in fits.csv)\n");
     let _ = writeln!(
         s,
-        "| figure | quantity | against | condition | value | 95% CI | theory | seeds | points | left out |"
+        "## Figures and their numbers (all numbers also in fits.csv)\n"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
-    for r in &ctx.fits {
+    let mut shown = vec![false; ctx.fits.len()];
+    for (stem, title) in &ctx.figures {
+        let _ = writeln!(s, "### {stem}\n");
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {:.4} | {} | {} | {} | {} | {} |",
-            r.figure,
+            "![{}]({stem}.png)\n",
+            title.replace('[', "(").replace(']', ")")
+        );
+        let rows: Vec<usize> = (0..ctx.fits.len())
+            .filter(|&i| ctx.fits[i].figure == *stem)
+            .collect();
+        rows.iter().for_each(|&i| shown[i] = true);
+        fit_table(&mut s, ctx, &rows, kind);
+    }
+    let rest: Vec<usize> = (0..ctx.fits.len()).filter(|&i| !shown[i]).collect();
+    if !rest.is_empty() {
+        let _ = writeln!(s, "### Other fitted numbers\n");
+        fit_table(&mut s, ctx, &rest, kind);
+    }
+    s
+}
+
+/// The rows `rows` of fits.csv as a table, each with the number of its method, the methods
+/// right under it, and a note on rows that are one measurement seen twice.
+fn fit_table(s: &mut String, ctx: &Ctx, rows: &[usize], kind: Kind) {
+    if rows.is_empty() {
+        return;
+    }
+    let mut methods: Vec<&str> = Vec::new();
+    let _ = writeln!(
+        s,
+        "| quantity | against | condition | value | 95% CI | theory | seeds | points | left out | method |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
+    for &i in rows {
+        let r = &ctx.fits[i];
+        let m = match methods.iter().position(|m| *m == r.method) {
+            Some(k) => k,
+            None => {
+                methods.push(&r.method);
+                methods.len() - 1
+            }
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {:.4} | {} | {} | {} | {} | {} | ({}) |",
             r.quantity,
             r.against,
             r.condition,
@@ -197,23 +242,134 @@ fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
                 "0".to_string()
             } else {
                 format!("{}: {}", r.n_left_out, r.left_out_why)
-            }
+            },
+            m + 1
         );
     }
-    let mut methods: Vec<&str> = ctx.fits.iter().map(|r| r.method.as_str()).collect();
-    methods.sort_unstable();
-    methods.dedup();
-    let _ = writeln!(s, "\n## Methods\n");
-    for m in methods {
-        let _ = writeln!(s, "- {m}");
+    let _ = writeln!(s);
+    for (k, m) in methods.iter().enumerate() {
+        let _ = writeln!(s, "({}) {m}\n", k + 1);
     }
-    let _ = writeln!(s, "\n## Figures\n");
-    for f in &ctx.files {
-        if f.extension().is_some_and(|e| e == "png") {
-            if let Some(name) = f.file_name() {
-                let _ = writeln!(s, "- {}", name.to_string_lossy());
+    for group in identical_rows(ctx, rows) {
+        let conds: Vec<&str> = group
+            .iter()
+            .map(|&i| ctx.fits[i].condition.as_str())
+            .collect();
+        let why = if kind == Kind::Perceptron {
+            " Far above T = 1/α each SGD step is much larger than the hinge margin 1/α; when no training point ever lands inside the margin, SGD on the hinge loss is the perceptron rule w ← w + η y x on the misclassified points, which is homogeneous in η: the run at c·T is the run at T scaled by c, step for step on the same batches (same number of steps, weight change × c), so ratios such as signal/noise and the test error do not change. These rows are one measurement seen through an exact rescaling, not independent confirmations."
+        } else {
+            " The runs behind them are the same dynamics up to an exact rescaling; they are one measurement, not independent confirmations."
+        };
+        let _ = writeln!(
+            s,
+            "Note: the rows {} are identical (value and interval agree to 10^-5).{why}\n",
+            conds
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+}
+
+/// Groups (of two or more) among `rows` with the same quantity, value and interval to a
+/// relative 10^-5: the same number measured from rescaled runs.
+fn identical_rows(ctx: &Ctx, rows: &[usize]) -> Vec<Vec<usize>> {
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1e-12);
+    let mut used = vec![false; rows.len()];
+    let mut out = Vec::new();
+    for i in 0..rows.len() {
+        if used[i] {
+            continue;
+        }
+        let a = &ctx.fits[rows[i]];
+        let mut group = vec![rows[i]];
+        for j in i + 1..rows.len() {
+            let b = &ctx.fits[rows[j]];
+            if !used[j]
+                && a.quantity == b.quantity
+                && close(a.value, b.value)
+                && close(a.ci_low, b.ci_low)
+                && close(a.ci_high, b.ci_high)
+            {
+                used[j] = true;
+                group.push(rows[j]);
             }
         }
+        if group.len() > 1 {
+            out.push(group);
+        }
     }
-    s
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(condition: &str, value: f64, method: &str) -> FitRow {
+        FitRow {
+            figure: "snr".into(),
+            quantity: "signal_to_noise".into(),
+            against: "P".into(),
+            condition: condition.into(),
+            value,
+            ci_low: value - 0.1,
+            ci_high: value + 0.1,
+            theory: Some(0.5),
+            method: method.into(),
+            n_points: 7,
+            n_seeds: 2,
+            n_left_out: 0,
+            left_out_why: String::new(),
+        }
+    }
+
+    #[test]
+    fn report_embeds_each_figure_and_names_rows_of_rescaled_runs() {
+        let opts = AnalysisOptions::default();
+        let out = std::env::temp_dir();
+        let ctx = Ctx {
+            out: &out,
+            opts: &opts,
+            seeds: vec![0, 1],
+            fits: vec![
+                row("chi=1, T=1", 0.4805748, "fit over P in [128, 8192]"),
+                row("chi=1, T=2^-10", 0.461, "fit over P in [128, 8192]"),
+                row("chi=1, T=4", 0.4805749, "fit over P in [128, 8192]"),
+                FitRow {
+                    figure: "elsewhere".into(),
+                    ..row("chi=3", 0.29, "another method")
+                },
+            ],
+            files: Vec::new(),
+            notes: Vec::new(),
+            sections: Vec::new(),
+            warnings: Vec::new(),
+            figures: vec![("snr".into(), "Signal/noise against P".into())],
+        };
+        let r = report_text(&ctx, Kind::Perceptron, &[]);
+        assert!(r.contains("![Signal/noise against P](snr.png)"), "{r}");
+        // Each row carries its method's number; the method stands right under the table.
+        assert!(
+            r.contains("| chi=1, T=1 | 0.4806 | [0.3806, 0.5806] | 0.5000 | 2 | 7 | 0 | (1) |"),
+            "{r}"
+        );
+        let table_end = r
+            .find("(1) fit over P in [128, 8192]")
+            .expect("method under the table");
+        assert!(table_end > r.find("| chi=1, T=4 |").unwrap());
+        // T = 1 and T = 4 are one measurement; T = 2^-10 is not part of it.
+        let note = r
+            .lines()
+            .find(|l| l.starts_with("Note: the rows"))
+            .expect("a note");
+        assert!(
+            note.contains("`chi=1, T=1`") && note.contains("`chi=1, T=4`"),
+            "{note}"
+        );
+        assert!(!note.contains("2^-10") && note.contains("homogeneous in η"));
+        // A row whose figure has no image is still listed.
+        assert!(r.contains("### Other fitted numbers") && r.contains("(1) another method"));
+    }
 }

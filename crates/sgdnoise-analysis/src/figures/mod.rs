@@ -15,8 +15,8 @@ use crate::fit::{
     bootstrap, bootstrap_many, fit_power_law, fit_power_law_2, Estimate, FitRange, PowerLaw,
 };
 use crate::options::{AnalysisOptions, FitRow, FitUse};
-use crate::plot::{Heatmap, Line, LinePlot, Pt, Scale, Series};
-use crate::{group_by, Axis, CurvePoint, Observable, SeedTable};
+use crate::plot::{Band, Dash, Formats, Heatmap, Line, LinePlot, Pt, Scale, Series};
+use crate::{fmt_num, group_by, Axis, CurvePoint, Observable, SeedTable};
 use sgdnoise_core::rundir::Summary;
 use std::path::{Path, PathBuf};
 
@@ -34,6 +34,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) sections: Vec<(String, Vec<String>)>,
     /// Warnings about the runs, at the top of the report.
     pub(crate) warnings: Vec<String>,
+    /// The figures saved so far: (stem, title as plain text), for the report.
+    pub(crate) figures: Vec<(String, String)>,
 }
 
 pub(crate) fn csv_err(path: &Path, e: csv::Error) -> sgdnoise_core::Error {
@@ -54,8 +56,17 @@ impl Ctx<'_> {
     }
 
     fn save_plot(&mut self, stem: &str, p: &LinePlot) -> Result<(), sgdnoise_core::Error> {
-        self.files.extend(p.save(&self.out.join(stem))?);
+        self.files
+            .extend(p.save_as(&self.out.join(stem), self.formats())?);
+        self.figures
+            .push((stem.to_string(), crate::plot::plain_text(&p.title)));
         Ok(())
+    }
+
+    fn formats(&self) -> Formats {
+        Formats {
+            print: self.opts.print,
+        }
     }
 
     /// Writes `stem.csv` with one block of rows per curve.
@@ -63,7 +74,7 @@ impl Ctx<'_> {
         &mut self,
         stem: &str,
         x_name: &str,
-        curves: &[(String, Vec<CurvePoint>)],
+        curves: &[(String, Vec<Drawn>)],
     ) -> Result<(), sgdnoise_core::Error> {
         let rows = curves
             .iter()
@@ -72,13 +83,15 @@ impl Ctx<'_> {
     }
 
     /// Writes `stem.csv`: one row per point, a key column, the point's x, then its seed
-    /// statistics (the columns of every figure's CSV).
+    /// statistics and what the figure draws (the columns of every figure's CSV): `gmean`, `gsd`
+    /// the geometric mean and standard deviation (a factor) over seeds, `y`, `y_lo`, `y_hi` the
+    /// drawn centre and interval (see [`Drawn`]).
     fn write_points<'p>(
         &mut self,
         stem: &str,
         key_name: &str,
         x_name: &str,
-        rows: impl IntoIterator<Item = (String, &'p CurvePoint)>,
+        rows: impl IntoIterator<Item = (String, &'p Drawn)>,
     ) -> Result<(), sgdnoise_core::Error> {
         let path = self.out.join(format!("{stem}.csv"));
         let mut w = csv::Writer::from_path(&path).map_err(|e| csv_err(&path, e))?;
@@ -94,9 +107,15 @@ impl Ctx<'_> {
             "n_capped",
             "in_fit",
             "capped_mean",
+            "gmean",
+            "gsd",
+            "y",
+            "y_lo",
+            "y_hi",
         ])
         .map_err(|e| csv_err(&path, e))?;
-        for (key, p) in rows {
+        for (key, d) in rows {
+            let p = &d.p;
             w.write_record([
                 key,
                 num(p.x),
@@ -109,6 +128,11 @@ impl Ctx<'_> {
                 p.n_capped.to_string(),
                 u8::from(p.in_fit).to_string(),
                 num(p.capped_mean),
+                num(d.gmean),
+                num(d.gsd),
+                num(d.y),
+                num(d.lo),
+                num(d.hi),
             ])
             .map_err(|e| csv_err(&path, e))?;
         }
@@ -250,7 +274,10 @@ impl Ctx<'_> {
     }
 
     fn save_heatmap(&mut self, stem: &str, h: &Heatmap) -> Result<(), sgdnoise_core::Error> {
-        self.files.extend(h.save(&self.out.join(stem))?);
+        self.files
+            .extend(h.save_as(&self.out.join(stem), self.formats())?);
+        self.figures
+            .push((stem.to_string(), crate::plot::plain_text(&h.title)));
         Ok(())
     }
 
@@ -260,7 +287,7 @@ impl Ctx<'_> {
         &mut self,
         stem: &str,
         y_name: &str,
-        rows: &[(f64, CurvePoint)],
+        rows: &[(f64, Drawn)],
     ) -> Result<(), sgdnoise_core::Error> {
         self.write_points(
             stem,
@@ -271,72 +298,412 @@ impl Ctx<'_> {
     }
 }
 
-fn series_of(label: String, pts: &[CurvePoint]) -> Series {
+/// A point of a figure: its seed statistics and what is drawn of it.
+///
+/// On a log axis the figure draws the geometric mean over seeds with the band ×/÷ the
+/// geometric standard deviation (a spread that stays on the axis); on a linear axis the mean
+/// ± one standard deviation. Estimates with a confidence interval (T_c, T_opt) are drawn at
+/// their value with the interval.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Drawn {
+    pub(crate) p: CurvePoint,
+    /// Geometric mean and geometric standard deviation (a factor >= 1) over the seeds; NaN
+    /// unless every seed's value is positive.
+    pub(crate) gmean: f64,
+    pub(crate) gsd: f64,
+    /// The centre and the interval the figure draws.
+    pub(crate) y: f64,
+    pub(crate) lo: f64,
+    pub(crate) hi: f64,
+}
+
+impl Drawn {
+    /// An estimate with its interval at `x`, from `n` seeds.
+    pub(crate) fn estimate(x: f64, e: &Estimate, n: usize) -> Drawn {
+        Drawn {
+            p: CurvePoint {
+                x,
+                mean: e.value,
+                sd: f64::NAN,
+                sem: f64::NAN,
+                n,
+                n_runs: 0,
+                n_diverged: 0,
+                n_capped: 0,
+                in_fit: true,
+                capped_mean: f64::NAN,
+            },
+            gmean: f64::NAN,
+            gsd: f64::NAN,
+            y: e.value,
+            lo: e.ci_low,
+            hi: e.ci_high,
+        }
+    }
+
+    /// The point with x multiplied by `fx` and every value divided by `fy` (collapses).
+    pub(crate) fn scaled(mut self, fx: f64, fy: f64) -> Drawn {
+        self.p.x *= fx;
+        self.p.mean /= fy;
+        self.p.sd /= fy;
+        self.p.sem /= fy;
+        self.gmean /= fy;
+        self.y /= fy;
+        self.lo /= fy;
+        self.hi /= fy;
+        self
+    }
+}
+
+/// The points of a seed table as drawn on a log (`log`) or linear axis.
+///
+/// A point that enters fits ([`CurvePoint::in_fit`]) is drawn from its finished seeds, the
+/// values its fits use. A point left out of fits is drawn from its finished seeds and, where
+/// runs were stopped by a cap, their values at the cap (`SeedTable::capped_values`); such a
+/// point is drawn open (see [`series_of`]).
+pub(crate) fn drawn_points(t: &SeedTable, log: bool) -> Vec<Drawn> {
+    t.points()
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut vals: Vec<f64> = t.values[i]
+                .iter()
+                .copied()
+                .filter(|v| v.is_finite())
+                .collect();
+            if !p.in_fit {
+                vals.extend(t.capped_values[i].iter().copied().filter(|v| v.is_finite()));
+            }
+            let n = vals.len();
+            let all_positive = n > 0 && vals.iter().all(|v| *v > 0.0);
+            let (gmean, gsd) = if all_positive {
+                let l: Vec<f64> = vals.iter().map(|v| v.ln()).collect();
+                let m = l.iter().sum::<f64>() / n as f64;
+                let sd = if n < 2 {
+                    0.0
+                } else {
+                    (l.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+                };
+                (m.exp(), sd.exp())
+            } else {
+                (f64::NAN, f64::NAN)
+            };
+            let (mean, sd) = if n == p.n {
+                (p.mean, p.sd)
+            } else {
+                let (m, sd, _) = crate::seeds::weighted_mean_sd(&vals, None);
+                (m, sd)
+            };
+            let (y, lo, hi) = if log && all_positive {
+                if n > 1 {
+                    (gmean, gmean / gsd, gmean * gsd)
+                } else {
+                    (gmean, f64::NAN, f64::NAN)
+                }
+            } else if !log && n > 1 {
+                (mean, mean - sd, mean + sd)
+            } else if n > 0 {
+                (mean, f64::NAN, f64::NAN)
+            } else {
+                (f64::NAN, f64::NAN, f64::NAN)
+            };
+            Drawn {
+                p,
+                gmean,
+                gsd,
+                y,
+                lo,
+                hi,
+            }
+        })
+        .collect()
+}
+
+/// Whether the value at a cap is a lower bound of the observable (it only grows in training).
+pub(crate) fn capped_is_lower_bound(obs: Observable) -> bool {
+    matches!(
+        obs,
+        Observable::TStar
+            | Observable::Steps
+            | Observable::RelWeightChange
+            | Observable::RelWeightChangeLayerMean
+            | Observable::WallSeconds
+    )
+}
+
+/// A curve of the figure: points where most runs diverged become × marks, points left out of
+/// fits whose drawn value includes runs stopped by a cap open markers.
+pub(crate) fn series_of(label: String, pts: &[Drawn]) -> Series {
+    let shown = |d: &&Drawn| d.y.is_finite() && !d.p.is_diverged();
     Series {
         label,
         points: pts
             .iter()
-            .filter(|p| p.in_fit)
-            .map(|p| Pt {
-                x: p.x,
-                y: p.mean,
-                lo: if p.n > 1 { p.mean - p.sd } else { f64::NAN },
-                hi: if p.n > 1 { p.mean + p.sd } else { f64::NAN },
+            .filter(shown)
+            .map(|d| Pt {
+                x: d.p.x,
+                y: d.y,
+                lo: d.lo,
+                hi: d.hi,
             })
             .collect(),
         diverged: pts
             .iter()
-            .filter(|p| p.is_diverged())
-            .map(|p| p.x)
+            .filter(|d| d.p.is_diverged())
+            .map(|d| d.p.x)
             .collect(),
+        capped: pts
+            .iter()
+            .filter(shown)
+            .filter(|d| !d.p.in_fit && d.p.n_capped > 0)
+            .map(|d| d.p.x)
+            .collect(),
+        bars: false,
     }
 }
 
-/// A dashed line of a power law between x0 and x1.
-fn law_line(label: String, law: &PowerLaw, x0: f64, x1: f64, color: Option<usize>) -> Line {
+/// A dashed line of a power law between x0 and x1 (its fit range).
+pub(crate) fn law_line(
+    label: String,
+    law: &PowerLaw,
+    x0: f64,
+    x1: f64,
+    color: Option<usize>,
+) -> Line {
     Line {
         label,
         from: (x0, law.eval(x0)),
         to: (x1, law.eval(x1)),
         color,
+        dash: Dash::FIT,
     }
 }
 
-/// The dashed lines of a joint fit q = c T^t_exp P^p_exp, one per curve (P value), from T = t0 to
-/// t1, labelled once.
-fn joint_fit_lines(
-    tables: &[(f64, SeedTable)],
-    c: f64,
-    t_exp: f64,
-    p_exp: f64,
-    t0: f64,
-    t1: f64,
-) -> Vec<Line> {
-    tables
-        .iter()
-        .enumerate()
-        .map(|(i, (pv, _))| {
-            let law = PowerLaw {
-                exponent: t_exp,
-                prefactor: c * pv.powf(p_exp),
-                n: 0,
-            };
-            let label = if i == 0 {
-                format!("joint fit: T^{t_exp:.2} P^{p_exp:.2}")
-            } else {
-                String::new()
-            };
-            law_line(label, &law, t0, t1, Some(i))
-        })
+/// A dotted theory line of slope `slope` (log-log) through `anchor`, from x0 to x1.
+pub(crate) fn theory_line(label: String, slope: f64, anchor: (f64, f64), x0: f64, x1: f64) -> Line {
+    let at = |x: f64| anchor.1 * (x / anchor.0).powf(slope);
+    Line {
+        label,
+        from: (x0, at(x0)),
+        to: (x1, at(x1)),
+        color: None,
+        dash: Dash::THEORY,
+    }
+}
+
+/// `n` log-spaced values from x0 to x1.
+fn log_grid(x0: f64, x1: f64, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|k| (x0.ln() + (x1.ln() - x0.ln()) * k as f64 / (n - 1) as f64).exp())
         .collect()
 }
 
-/// The largest x with a seed mean (diverged points left out) over all curves.
-fn max_finite_x(tables: &[(f64, SeedTable)]) -> f64 {
-    tables
-        .iter()
-        .flat_map(|(_, t)| t.means(None).into_iter().map(|p| p.0))
-        .fold(f64::NEG_INFINITY, f64::max)
+/// A fitted power law with its interval, the range of x it was fitted on and its 95 % band.
+pub(crate) struct Fitted {
+    pub(crate) e: Estimate,
+    pub(crate) law: PowerLaw,
+    pub(crate) x0: f64,
+    pub(crate) x1: f64,
+    /// (x, lo, hi): the percentile band of the fitted value over the seed resamples.
+    pub(crate) band: Vec<(f64, f64, f64)>,
+}
+
+impl Fitted {
+    /// The fit's dashed line and its band, over its fit range.
+    pub(crate) fn drawing(&self, label: String, color: Option<usize>) -> (Line, Band) {
+        (
+            law_line(label, &self.law, self.x0, self.x1, color),
+            Band::between(String::new(), color, &self.band),
+        )
+    }
+}
+
+/// A joint fit y ~ c T^e1 P^e2 with its estimates [e1, e2, e2/e1] and, per P, its line over
+/// the T range that P contributed, with the 95 % band.
+pub(crate) struct JointFit {
+    pub(crate) est: Vec<Estimate>,
+    /// What the fit used and left out.
+    pub(crate) usage: FitUse,
+    pub(crate) lines: Vec<Line>,
+    pub(crate) bands: Vec<Band>,
+}
+
+impl Ctx<'_> {
+    /// The percentile band of a power law refitted on every seed resample, on 24 log-spaced x
+    /// in [x0, x1].
+    fn law_band(
+        &self,
+        law_of: &dyn Fn(Option<&[u32]>) -> Option<PowerLaw>,
+        x0: f64,
+        x1: f64,
+    ) -> Vec<(f64, f64, f64)> {
+        if !(x0 > 0.0 && x1 > x0) {
+            return Vec::new();
+        }
+        let grid = log_grid(x0, x1, 24);
+        let est = bootstrap_many(
+            self.seeds.len(),
+            grid.len(),
+            &|w| law_of(w).map(|l| grid.iter().map(|x| l.eval(*x).ln()).collect()),
+            &self.opts.bootstrap,
+        );
+        band_of(&grid, est)
+    }
+
+    /// A power fit on a seed table with its drawing data (see [`Ctx::power_fit`]).
+    #[allow(clippy::too_many_arguments)]
+    fn power_fit_drawn(
+        &mut self,
+        figure: &str,
+        quantity: &str,
+        against: Axis,
+        condition: &str,
+        table: &SeedTable,
+        range: FitRange,
+        theory: Option<f64>,
+    ) -> Option<Fitted> {
+        let (e, law) =
+            self.power_fit(figure, quantity, against, condition, table, range, theory)?;
+        let used: Vec<f64> = table
+            .means(None)
+            .into_iter()
+            .filter(|(x, y)| *x > 0.0 && *y > 0.0 && range.contains(*x))
+            .map(|p| p.0)
+            .collect();
+        let (x0, x1) = range_of(&used);
+        let band = self.law_band(&|w| fit_power_law(&table.means(w), range), x0, x1);
+        Some(Fitted {
+            e,
+            law,
+            x0,
+            x1,
+            band,
+        })
+    }
+
+    /// Joint fit y ~ T^e1 P^e2 over the curves (P, table of y against T), T in `range`, with
+    /// its lines and bands; `names` are the symbols of e1 and e2 for the legend.
+    fn joint_fit_drawn(
+        &self,
+        curves: &[(f64, SeedTable)],
+        range: FitRange,
+        names: (&str, &str),
+    ) -> Option<JointFit> {
+        let (est, c, usage) = self.joint_fit(curves, range)?;
+        // Per P, the T range its points gave the fit.
+        let spans: Vec<(f64, f64, f64)> = curves
+            .iter()
+            .filter_map(|(p, t)| {
+                let ts: Vec<f64> = t
+                    .means(None)
+                    .into_iter()
+                    .filter(|(x, y)| *x > 0.0 && *y > 0.0 && range.contains(*x))
+                    .map(|q| q.0)
+                    .collect();
+                let (t0, t1) = range_of(&ts);
+                (ts.len() >= 2).then_some((*p, t0, t1))
+            })
+            .collect();
+        let grids: Vec<Vec<f64>> = spans.iter().map(|s| log_grid(s.1, s.2, 16)).collect();
+        let pts = |w: Option<&[u32]>| -> Vec<(f64, f64, f64)> {
+            curves
+                .iter()
+                .flat_map(|(p, t)| {
+                    t.means(w)
+                        .into_iter()
+                        .filter(|(x, _)| range.contains(*x))
+                        .map(move |(x, y)| (x, *p, y))
+                })
+                .collect()
+        };
+        let k: usize = grids.iter().map(Vec::len).sum();
+        let values = bootstrap_many(
+            self.seeds.len(),
+            k,
+            &|w| {
+                let (c, e1, e2) = fit_power_law_2(&pts(w))?;
+                Some(
+                    spans
+                        .iter()
+                        .zip(&grids)
+                        .flat_map(|((p, _, _), g)| {
+                            g.iter().map(move |t| (c * t.powf(e1) * p.powf(e2)).ln())
+                        })
+                        .collect(),
+                )
+            },
+            &self.opts.bootstrap,
+        );
+        let mut lines = Vec::new();
+        let mut bands = Vec::new();
+        let mut offset = 0;
+        for (i, ((p, t0, t1), g)) in spans.iter().zip(&grids).enumerate() {
+            let color = curves.iter().position(|(q, _)| q == p);
+            let law = PowerLaw {
+                exponent: est[0].value,
+                prefactor: c * p.powf(est[1].value),
+                n: 0,
+            };
+            let label = if i == 0 {
+                format!(
+                    "joint fit ∝ T^{{{}}} P^{{{}}}: {} = {:.2}, {} = {:.2}",
+                    names.0, names.1, names.0, est[0].value, names.1, est[1].value
+                )
+            } else {
+                String::new()
+            };
+            lines.push(law_line(label, &law, *t0, *t1, color));
+            let part = values
+                .as_ref()
+                .map(|v| v[offset..offset + g.len()].to_vec());
+            offset += g.len();
+            let label = if i == 0 {
+                "95% CI of the joint fit".to_string()
+            } else {
+                String::new()
+            };
+            bands.push(Band::between(label, color, &band_of(g, part)));
+        }
+        Some(JointFit {
+            est,
+            usage,
+            lines,
+            bands,
+        })
+    }
+
+    /// The line of the subtitle that says how many seeds and what the points and bands are.
+    pub(crate) fn spread_note(&self, log: bool) -> String {
+        let what = if log {
+            "points: geometric mean over seeds, band: ×/÷ geometric s.d."
+        } else {
+            "points: mean over seeds, band: ± 1 s.d."
+        };
+        format!("{} · {what}", self.seeds_note())
+    }
+
+    /// "5 seeds", with a warning below 5.
+    pub(crate) fn seeds_note(&self) -> String {
+        let n = self.seeds.len();
+        let s = if n == 1 { "" } else { "s" };
+        if n < 5 {
+            format!("{n} seed{s} (fewer than 5: spreads and intervals are rough)")
+        } else {
+            format!("{n} seeds")
+        }
+    }
+}
+
+/// (x, e^lo, e^hi) from bootstrap estimates of ln y on a grid (empty without intervals).
+fn band_of(grid: &[f64], est: Option<Vec<Estimate>>) -> Vec<(f64, f64, f64)> {
+    let Some(est) = est else {
+        return Vec::new();
+    };
+    grid.iter()
+        .zip(est)
+        .filter(|(_, e)| e.ci_low.is_finite() && e.ci_high.is_finite())
+        .map(|(x, e)| (*x, e.ci_low.exp(), e.ci_high.exp()))
+        .collect()
 }
 
 fn range_of(xs: &[f64]) -> (f64, f64) {
@@ -354,7 +721,93 @@ fn ci_text(e: &Estimate) -> String {
     }
 }
 
-pub(crate) const SPREAD: &str = "mean ± s.d. over seeds";
+/// A number as a physicist writes it in a label: integers plainly, other powers of two as
+/// 2^k (markup), else 4 significant digits.
+pub(crate) fn math_num(v: f64) -> String {
+    if v.is_finite() && v == v.round() && v.abs() < 1e9 {
+        return format!("{}", v as i64);
+    }
+    if v > 0.0 {
+        let k = v.log2();
+        if (k - k.round()).abs() < 1e-9 {
+            let k = k.round() as i64;
+            return format!(
+                "2^{{{}}}",
+                if k < 0 {
+                    format!("−{}", -k)
+                } else {
+                    k.to_string()
+                }
+            );
+        }
+    }
+    fmt_num(v)
+}
+
+/// The symbol of a setting in labels.
+pub(crate) fn axis_symbol(a: Axis) -> &'static str {
+    match a {
+        Axis::Temp => "T",
+        Axis::Lr => "η",
+        Axis::Ptr => "P",
+        Axis::Alpha => "α",
+        Axis::Chi => "χ",
+        Axis::Dim => "d",
+        Axis::Batch => "B",
+        Axis::Width => "h",
+    }
+}
+
+/// "P = 1024", "T = 2^{−3}", "χ = 1": a legend entry or condition in a label.
+pub(crate) fn math(a: Axis, v: f64) -> String {
+    format!("{} = {}", axis_symbol(a), math_num(v))
+}
+
+/// The axis label of a setting.
+pub(crate) fn axis_name(a: Axis) -> &'static str {
+    match a {
+        Axis::Temp => "temperature T = η/(B h)",
+        Axis::Lr => "learning rate η",
+        Axis::Ptr => "training-set size P",
+        Axis::Alpha => "output scale α",
+        Axis::Chi => "density exponent χ",
+        Axis::Dim => "input dimension d",
+        Axis::Batch => "batch size B",
+        Axis::Width => "width h",
+    }
+}
+
+/// The axis label of an observable.
+pub(crate) fn obs_name(o: Observable) -> &'static str {
+    match o {
+        Observable::TestErr => "test error",
+        Observable::TrainErr => "training error",
+        Observable::RelWeightChange => "relative weight change ‖w − w_{0}‖/‖w_{0}‖",
+        Observable::RelWeightChangeLayerMean => "layer mean of ‖w_{l} − w_{l,0}‖/‖w_{l,0}‖",
+        Observable::TStar => "training time t* = η × steps",
+        Observable::Steps => "SGD steps",
+        Observable::Signal => "signal w_{1} − w_{0,1}",
+        Observable::Noise => "noise ‖w_{⊥} − w_{0,⊥}‖",
+        Observable::SignalToNoise => "signal/noise (w_{1} − w_{0,1})/‖w_{⊥} − w_{0,⊥}‖",
+        Observable::WallSeconds => "wall time (s)",
+    }
+}
+
+/// The short name of an observable in titles.
+pub(crate) fn obs_short(o: Observable) -> &'static str {
+    match o {
+        Observable::TestErr => "Test error",
+        Observable::TrainErr => "Training error",
+        Observable::RelWeightChange => "Weight change ‖w − w_{0}‖/‖w_{0}‖",
+        Observable::RelWeightChangeLayerMean => "Layer-mean weight change",
+        Observable::TStar => "Training time t*",
+        Observable::Steps => "SGD steps",
+        Observable::Signal => "Signal",
+        Observable::Noise => "Noise",
+        Observable::SignalToNoise => "Signal/noise",
+        Observable::WallSeconds => "Wall time",
+    }
+}
 
 /// Curves of `obs` against `x`, one per value of `by` (and their CSV); returns the plot (to
 /// be completed and saved by the caller) and the tables.
@@ -369,19 +822,15 @@ fn curves(
     by: Axis,
     y_scale: Scale,
 ) -> Result<(LinePlot, Vec<(f64, SeedTable)>), sgdnoise_core::Error> {
-    let mut p = LinePlot::new(
-        &format!("{title} ({SPREAD})"),
-        x.label(),
-        obs.label(),
-        Scale::Log2,
-        y_scale,
-    );
+    let mut p = LinePlot::new(title, axis_name(x), obs_name(obs), Scale::Log2, y_scale);
+    p.subtitle = ctx.spread_note(y_scale.is_log());
+    p.capped_lower_bound = capped_is_lower_bound(obs);
     let mut tables = Vec::new();
     let mut csv_curves = Vec::new();
     for (v, group) in group_by(runs, by) {
         let t = ctx.table(&group, x, obs);
-        let pts = t.points();
-        p.series.push(series_of(by.condition(v), &pts));
+        let pts = drawn_points(&t, y_scale.is_log());
+        p.series.push(series_of(math(by, v), &pts));
         csv_curves.push((by.condition(v), pts));
         tables.push((v, t));
     }
@@ -404,5 +853,109 @@ mod testing {
         fits.iter()
             .find(|r| r.quantity == quantity && r.condition == condition)
             .unwrap_or_else(|| panic!("no fit {quantity} / {condition} in {fits:#?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seeds::testing::summary;
+
+    #[test]
+    fn log_spreads_stay_on_the_axis() {
+        // Three seeds a decade apart: mean - s.d. is negative, so a ± s.d. bar on a log axis
+        // would run to the bottom of the plot; the geometric spread stays on it.
+        let runs: Vec<Summary> = [0.01, 0.1, 1.0]
+            .iter()
+            .enumerate()
+            .map(|(k, v)| summary("mlp", 256, 0.5, 1.0, k as i64, *v, 0.1, 1.0))
+            .collect();
+        let refs: Vec<&Summary> = runs.iter().collect();
+        let t = SeedTable::new(&refs, Axis::Temp, Observable::TestErr, &[0, 1, 2]);
+        let p = t.points()[0];
+        assert!(p.mean - p.sd < 0.0);
+        let d = drawn_points(&t, true)[0];
+        assert!((d.y - 0.1).abs() < 1e-12, "{d:?}");
+        assert!((d.gsd - 10.0).abs() < 1e-9);
+        assert!(
+            (d.lo - 0.01).abs() < 1e-12 && (d.hi - 1.0).abs() < 1e-9,
+            "{d:?}"
+        );
+        // On a linear axis: the mean ± one s.d.
+        let l = drawn_points(&t, false)[0];
+        assert!((l.y - p.mean).abs() < 1e-15 && (l.lo - (p.mean - p.sd)).abs() < 1e-15);
+        // A majority of capped runs leaves the point out of fits and makes it open (drawn at
+        // the values at the cap); a diverged majority makes it a ×.
+        let mut capped = runs.clone();
+        capped[0].stop_reason = sgdnoise_core::train::StopReason::MaxSteps;
+        capped[1].stop_reason = sgdnoise_core::train::StopReason::MaxSteps;
+        let refs: Vec<&Summary> = capped.iter().collect();
+        let t = SeedTable::new(&refs, Axis::Temp, Observable::TestErr, &[0, 1, 2]);
+        let s = series_of("x".into(), &drawn_points(&t, true));
+        assert_eq!((s.capped.len(), s.diverged.len()), (1, 0));
+    }
+
+    #[test]
+    fn joint_fit_lines_stop_where_each_curve_stops() {
+        // y = T P^0.5 (seed noise 1 %); P = 1024 has no runs above T = 2^-3.
+        let mut runs = Vec::new();
+        for p in [256usize, 1024] {
+            for k in -8..=0 {
+                if p == 1024 && k > -3 {
+                    continue;
+                }
+                let t = 2f64.powi(k);
+                for seed in 0..3 {
+                    let y = t * (p as f64).sqrt() * (1.0 + 0.01 * (seed as f64 - 1.0));
+                    runs.push(summary("mlp", p, t, 1.0, seed, 0.1, y, 1.0));
+                }
+            }
+        }
+        let refs: Vec<&Summary> = runs.iter().collect();
+        let opts = AnalysisOptions {
+            bootstrap: crate::fit::BootstrapOptions {
+                resamples: 100,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let out = std::env::temp_dir();
+        let ctx = Ctx {
+            out: &out,
+            opts: &opts,
+            seeds: vec![0, 1, 2],
+            fits: Vec::new(),
+            files: Vec::new(),
+            notes: Vec::new(),
+            sections: Vec::new(),
+            warnings: Vec::new(),
+            figures: Vec::new(),
+        };
+        let tables: Vec<(f64, SeedTable)> = group_by(&refs, Axis::Ptr)
+            .into_iter()
+            .map(|(p, g)| (p, ctx.table(&g, Axis::Temp, Observable::RelWeightChange)))
+            .collect();
+        let jf = ctx
+            .joint_fit_drawn(
+                &tables,
+                FitRange::new(2f64.powi(-6), f64::INFINITY),
+                ("δ", "γ"),
+            )
+            .unwrap();
+        assert!((jf.est[0].value - 1.0).abs() < 1e-6 && (jf.est[1].value - 0.5).abs() < 1e-6);
+        assert_eq!(jf.lines.len(), 2);
+        // Each line spans exactly the T its curve gave the fit.
+        assert_eq!((jf.lines[0].from.0, jf.lines[0].to.0), (2f64.powi(-6), 1.0));
+        assert_eq!(
+            (jf.lines[1].from.0, jf.lines[1].to.0),
+            (2f64.powi(-6), 0.125)
+        );
+        assert!(jf.lines[0].label.contains("δ = 1.00") && jf.lines[1].label.is_empty());
+        // The band is around the line.
+        let b = &jf.bands[0].contours[0];
+        let n = b.len() / 2;
+        let (x, hi, lo) = (b[n / 2].0, b[n / 2].1, b[b.len() - 1 - n / 2].1);
+        let y = x * 256f64.sqrt();
+        assert!(lo <= y * 1.0001 && y <= hi * 1.0001, "{lo} {y} {hi}");
     }
 }

@@ -2,9 +2,9 @@
 //! weight change and t* against T per P (with joint T^e_T P^e_P fits above T = c/alpha), for
 //! every (d, alpha) of the store.
 
-use super::{ci_text, curves, joint_fit_lines, law_line, max_finite_x, range_of, Ctx};
+use super::{ci_text, curves, math, math_num, obs_short, theory_line, Ctx};
 use crate::fit::FitRange;
-use crate::plot::{LegendAt, Scale};
+use crate::plot::{Dash, Line, Scale};
 use crate::{fmt_num, group_by, select, values_of, Axis, Observable};
 use sgdnoise_core::rundir::Summary;
 
@@ -22,7 +22,8 @@ pub(crate) fn perceptron(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnois
                 suffix += &format!("_alpha{}", fmt_num(alpha));
             }
             let base_cond = format!("d={}, alpha={}", fmt_num(dim), fmt_num(alpha));
-            perceptron_one(ctx, &sub, alpha, &suffix, &base_cond)?;
+            let base_math = format!("{}, {}", math(Axis::Dim, dim), math(Axis::Alpha, alpha));
+            perceptron_one(ctx, &sub, alpha, &suffix, &base_cond, &base_math)?;
         }
     }
     Ok(())
@@ -34,6 +35,7 @@ fn perceptron_one(
     alpha: f64,
     suffix: &str,
     base_cond: &str,
+    base_math: &str,
 ) -> Result<(), sgdnoise_core::Error> {
     let temps = values_of(runs, Axis::Temp);
     let Some(t_ref) = closest_log(&temps, 1.0) else {
@@ -62,21 +64,18 @@ fn perceptron_one(
         let (mut p, tables) = curves(
             ctx,
             &stem,
-            &format!("{title}, T = {}, {base_cond}", fmt_num(t_ref)),
+            &format!("{title} ({}, {base_math})", math(Axis::Temp, t_ref)),
             &at_ref,
             Axis::Ptr,
             obs,
             Axis::Chi,
             Scale::Log10,
         )?;
-        p.x_label = Axis::Ptr.label().into();
-        if obs == Observable::TestErr {
-            p.legend = LegendAt::UpperRight;
-        }
+        let mut theory_lines = Vec::new();
         for (i, (chi, t)) in tables.iter().enumerate() {
             let cond = format!("chi={}, T={}, {base_cond}", fmt_num(*chi), fmt_num(t_ref));
             let theory = theory_of(*chi);
-            if let Some((e, law)) = ctx.power_fit(
+            if let Some(fit) = ctx.power_fit_drawn(
                 &stem,
                 obs.name(),
                 Axis::Ptr,
@@ -85,15 +84,29 @@ fn perceptron_one(
                 FitRange::ALL,
                 theory,
             ) {
-                let (x0, x1) = range_of(&t.xs);
-                let th = theory.map_or(String::new(), |v| format!(", theory {v:.3}"));
-                p.lines.push(law_line(
-                    format!("fit χ={}: slope {}{th}", fmt_num(*chi), ci_text(&e)),
-                    &law,
-                    x0,
-                    x1,
+                let e = fit.e;
+                let th = theory.map_or(String::new(), |v| format!(" (theory {v:.3})"));
+                let (line, band) = fit.drawing(
+                    format!("fit {}: slope {}{th}", math(Axis::Chi, *chi), ci_text(&e)),
                     Some(i),
-                ));
+                );
+                p.lines.push(line);
+                p.bands.push(band);
+                // Theory drawn as a line of its slope through the middle of the fit.
+                if let Some(slope) = theory {
+                    let xm = (fit.x0 * fit.x1).sqrt();
+                    theory_lines.push(theory_line(
+                        if theory_lines.is_empty() {
+                            "theory: slope 1/(1+χ)".into()
+                        } else {
+                            String::new()
+                        },
+                        slope,
+                        (xm, fit.law.eval(xm)),
+                        fit.x0,
+                        fit.x1,
+                    ));
+                }
                 let what = if obs == Observable::SignalToNoise {
                     "signal/noise ~ P^e"
                 } else {
@@ -106,6 +119,7 @@ fn perceptron_one(
                 ));
             }
         }
+        p.lines.extend(theory_lines);
         ctx.save_plot(&stem, &p)?;
         // The same exponent at every other temperature in the lazy range (fits.csv only).
         for &t in temps.iter().filter(|t| **t != t_ref && high.contains(**t)) {
@@ -139,7 +153,11 @@ fn perceptron_one(
             let (mut p, tables) = curves(
                 ctx,
                 &stem,
-                &format!("Perceptron χ = {chi_s}: {} against T", obs.name()),
+                &format!(
+                    "Perceptron, {}: {} against T ({base_math})",
+                    math(Axis::Chi, chi),
+                    obs_short(obs)
+                ),
                 &sub,
                 Axis::Temp,
                 obs,
@@ -149,10 +167,19 @@ fn perceptron_one(
             p.vlines.push((1.0 / alpha, "T = 1/α".into()));
             p.vlines.push((
                 high.lo,
-                format!("fit range starts: T = {}/α", ctx.opts.high_t_factor),
+                format!(
+                    "fit range starts: T = {}/α",
+                    math_num(ctx.opts.high_t_factor)
+                ),
             ));
             let cond = format!("chi={chi_s}, {base_cond}, T>={}", fmt_num(high.lo));
-            if let Some((est, c, usage)) = ctx.joint_fit(&tables, high) {
+            let (qt, qp) = if obs == Observable::RelWeightChange {
+                ("δ", "γ")
+            } else {
+                ("x", "b")
+            };
+            if let Some(jf) = ctx.joint_fit_drawn(&tables, high, (qt, qp)) {
+                let (est, usage) = (&jf.est, &jf.usage);
                 let method = format!(
                     "joint least squares ln {} = c + e_T ln T + e_P ln P over T in {} (all P); {}",
                     obs.name(),
@@ -172,7 +199,7 @@ fn perceptron_one(
                     est[0],
                     delta_theory,
                     method.clone(),
-                    &usage,
+                    usage,
                 );
                 ctx.row(
                     &stem,
@@ -182,7 +209,7 @@ fn perceptron_one(
                     est[1],
                     None,
                     method,
-                    &usage,
+                    usage,
                 );
                 ctx.notes.push(format!(
                     "{} ~ T^{qt} P^{qp} at {cond}: {qt} = {} (theory {}), {qp} = {}",
@@ -195,16 +222,24 @@ fn perceptron_one(
                     },
                     ci_text(&est[1])
                 ));
-                let t_hi = max_finite_x(&tables);
-                p.lines.extend(joint_fit_lines(
-                    &tables,
-                    c,
-                    est[0].value,
-                    est[1].value,
-                    high.lo,
-                    t_hi,
-                ));
+                // Theory: linear in T, through the middle of the largest P's fit line.
+                let theory = jf.lines.last().map(|l: &Line| {
+                    let mid = ((l.from.0 * l.to.0).sqrt(), (l.from.1 * l.to.1).sqrt());
+                    let name = if obs == Observable::RelWeightChange {
+                        "‖w − w_{0}‖/‖w_{0}‖"
+                    } else {
+                        "t*"
+                    };
+                    theory_line(format!("theory: {name} ∝ T"), 1.0, mid, l.from.0, l.to.0)
+                });
+                p.lines.extend(jf.lines);
+                p.lines.extend(theory);
+                p.bands.extend(jf.bands);
             }
+            debug_assert!(p
+                .lines
+                .iter()
+                .all(|l| l.dash == Dash::FIT || l.dash == Dash::THEORY));
             ctx.save_plot(&stem, &p)?;
         }
     }

@@ -2,12 +2,15 @@
 //! change, t* and steps, test error against T per alpha, and the optimal temperature T_opt(alpha)
 //! with its exponent in the feature regime.
 
-use super::{ci_text, curves, law_line, range_of, Ctx};
+use super::{
+    axis_name, ci_text, curves, drawn_points, law_line, obs_name, obs_short, range_of, theory_line,
+    Ctx, Drawn,
+};
 use crate::crossover::{optimal_temperature, OPTIMAL_TEMPERATURE_METHOD};
 use crate::fit::{bootstrap, fit_power_law, FitRange};
 use crate::options::FitUse;
-use crate::plot::{self, Cell, Heatmap, LegendAt, LinePlot, Pt, Scale, Series};
-use crate::{fmt_num, group_by, values_of, Axis, CurvePoint, Observable, SeedTable};
+use crate::plot::{Band, Cell, Heatmap, LinePlot, Pt, Scale, Series};
+use crate::{fmt_num, group_by, values_of, Axis, Observable, SeedTable};
 use sgdnoise_core::rundir::Summary;
 
 /// Phase diagram over alpha and T: heatmaps, test error against T per alpha, T_opt(alpha).
@@ -54,36 +57,45 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
         let stem = format!("phase_{}", obs.name());
         let mut cells = vec![vec![Cell::Missing; alphas.len()]; temps.len()];
         let mut rows = Vec::new();
+        let log = obs != Observable::TestErr;
         for (ia, (a, g)) in by_alpha.iter().enumerate() {
             let t = ctx.table(g, y_axis, obs);
-            for p in t.points() {
+            for d in drawn_points(&t, log) {
+                let p = d.p;
                 let it = temps.iter().position(|v| *v == p.x).unwrap_or(0);
                 cells[it][ia] = if p.is_diverged() {
                     Cell::Diverged
+                } else if p.n > 0 && p.n_capped > 0 {
+                    Cell::Capped(d.y)
                 } else if p.n > 0 {
-                    Cell::Value(p.mean)
+                    Cell::Value(d.y)
                 } else {
                     Cell::Missing
                 };
-                rows.push((*a, p));
+                rows.push((*a, d));
             }
         }
         ctx.write_cells(&stem, y_axis.symbol(), &rows)?;
         let h = Heatmap {
-            title: format!("Phase diagram: seed-mean {}", obs.name()),
-            x_label: Axis::Alpha.label().into(),
-            y_label: y_axis.label().into(),
+            title: format!("Phase diagram: {}", obs_short(obs)),
+            subtitle: format!(
+                "cells: {} over seeds · {}",
+                if log { "geometric mean" } else { "mean" },
+                ctx.seeds_note()
+            ),
+            x_label: axis_name(Axis::Alpha).into(),
+            y_label: axis_name(y_axis).into(),
             xs: alphas.clone(),
             ys: temps.clone(),
             cells,
-            value_label: obs.label().into(),
+            value_label: obs_name(obs).into(),
             log_values: obs != Observable::TestErr,
             markers: if obs == Observable::TestErr && y_axis == Axis::Temp {
                 topt.iter().map(|(a, e)| (*a, e.value)).collect()
             } else {
                 Vec::new()
             },
-            marker_label: "T_opt (lowest test error)".into(),
+            marker_label: "T_{opt} (lowest test error)".into(),
         };
         ctx.save_heatmap(&stem, &h)?;
     }
@@ -95,17 +107,16 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
         .filter(|(i, _)| i % step == 0)
         .flat_map(|(_, (_, g))| g.iter().copied())
         .collect();
-    let (mut p, _) = curves(
+    let (p, _) = curves(
         ctx,
         "test_err_vs_T_per_alpha",
-        "Test error against T",
+        "Test error against temperature, per output scale α",
         &chosen,
         Axis::Temp,
         Observable::TestErr,
         Axis::Alpha,
         Scale::Log10,
     )?;
-    p.legend = LegendAt::UpperRight;
     ctx.save_plot("test_err_vs_T_per_alpha", &p)?;
     // T_opt ~ alpha^k in the feature regime.
     let depth = runs
@@ -115,14 +126,18 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
     let theory = depth.map(|d| (d as f64 - 1.0) / (d as f64 + 1.0));
     let range = FitRange::new(0.0, ctx.opts.feature_alpha_max);
     let mut p = LinePlot::new(
-        "Optimal temperature against α (95% CI over seeds)",
-        Axis::Alpha.label(),
-        "T_opt (lowest seed-mean test error)",
+        "Optimal temperature T_{opt} against output scale α",
+        axis_name(Axis::Alpha),
+        "optimal temperature T_{opt}",
         Scale::Log2,
         Scale::Log2,
     );
+    p.subtitle = format!(
+        "T_{{opt}}: lowest seed-mean test error; bars: 95% bootstrap CI over seeds · {}",
+        ctx.seeds_note()
+    );
     p.series.push(Series {
-        label: "T_opt".into(),
+        label: "T_{opt}".into(),
         points: topt
             .iter()
             .map(|(a, e)| Pt {
@@ -132,7 +147,8 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
                 hi: e.ci_high,
             })
             .collect(),
-        diverged: Vec::new(),
+        bars: true,
+        ..Default::default()
     });
     let topt_of = |w: Option<&[u32]>| -> Vec<(f64, f64)> {
         err_tables
@@ -188,34 +204,36 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
                 .collect();
             let (x0, x1) = range_of(&xs);
             p.lines.push(law_line(
-                format!("fit: k = {}", ci_text(&e)),
+                format!("fit: T_{{opt}} ∝ α^{{k}}, k = {}", ci_text(&e)),
                 &law,
                 x0,
                 x1,
-                None,
+                Some(0),
             ));
+            let band = ctx.law_band(&|w| fit_power_law(&topt_of(w), range), x0, x1);
+            p.bands
+                .push(Band::between("95% CI of the fit".into(), Some(0), &band));
+            if let Some(k) = theory {
+                let xm = (x0 * x1).sqrt();
+                p.lines.push(theory_line(
+                    format!("theory: k = (D−1)/(D+1) = {k:.3}"),
+                    k,
+                    (xm, law.eval(xm)),
+                    x0,
+                    x1,
+                ));
+            }
         }
     }
-    let csv_t: Vec<(String, Vec<CurvePoint>)> = vec![(
+    let n = ctx.seeds.len();
+    let csv_t: Vec<(String, Vec<Drawn>)> = vec![(
         "T_opt".into(),
         topt.iter()
-            .map(|(a, e)| CurvePoint {
-                x: *a,
-                mean: e.value,
-                sd: f64::NAN,
-                sem: f64::NAN,
-                n: ctx.seeds.len(),
-                n_runs: 0,
-                n_diverged: 0,
-                n_capped: 0,
-                in_fit: true,
-                capped_mean: f64::NAN,
-            })
+            .map(|(a, e)| Drawn::estimate(*a, e, n))
             .collect(),
     )];
     ctx.write_curves("T_opt_vs_alpha", "alpha", &csv_t)?;
     ctx.save_plot("T_opt_vs_alpha", &p)?;
-    let _ = plot::PALETTE;
     Ok(())
 }
 

@@ -3,20 +3,23 @@
 //! (with their consistency verdict in the report), the collapses of the normalised test error
 //! and of the weight change, and the joint fits rwc ~ T^delta P^gamma and t* ~ T^x P^b.
 
-use super::{ci_text, curves, law_line, range_of, series_of, Ctx, SPREAD};
+use super::{
+    axis_name, ci_text, curves, drawn_points, law_line, math, range_of, series_of, theory_line,
+    Ctx, Drawn,
+};
 use crate::fit::{FitRange, PowerLaw};
-use crate::plot::{LegendAt, LinePlot, Pt, Scale, Series};
+use crate::plot::{format_tick, Band, Format, LinePlot, Pt, Scale, Series};
 use crate::tc;
-use crate::{group_by, values_of, Axis, CurvePoint, Observable};
+use crate::{fmt_num, group_by, values_of, Axis, CurvePoint, Observable};
 use sgdnoise_core::rundir::Summary;
 
 /// Lazy-regime temperature sweep: curves against T per P, T_c(P) by the three methods,
 /// collapses, weight change ~ T^delta P^gamma, t* ~ T P^b.
 pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_core::Error> {
-    let (mut p_err, err_tables) = curves(
+    let (p_err, err_tables) = curves(
         ctx,
         "test_err_vs_T",
-        "Test error against T",
+        "Test error against temperature",
         runs,
         Axis::Temp,
         Observable::TestErr,
@@ -26,7 +29,7 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
     let (mut p_rwc, rwc_tables) = curves(
         ctx,
         "rwc_vs_T",
-        "Relative weight change against T",
+        "Weight change ‖w − w_{0}‖/‖w_{0}‖ against temperature",
         runs,
         Axis::Temp,
         Observable::RelWeightChange,
@@ -36,7 +39,7 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
     let (mut p_ts, ts_tables) = curves(
         ctx,
         "t_star_vs_T",
-        "Training time t* against T",
+        "Training time t* against temperature",
         runs,
         Axis::Temp,
         Observable::TStar,
@@ -63,15 +66,19 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
     ));
     p_rwc.hlines.push((
         study.main_level,
-        format!("T_c level (a): {}", fmt_sig(study.main_level)),
+        format!(
+            "level of T_{{c}} method (a): {}",
+            format_tick(study.main_level, Format::Mantissa)
+        ),
     ));
     let mut p_tc = LinePlot::new(
-        "Crossover temperature T_c against P (95% CI over seeds)",
-        Axis::Ptr.label(),
-        "crossover temperature T_c",
+        "Crossover temperature T_{c} against training-set size P",
+        axis_name(Axis::Ptr),
+        "crossover temperature T_{c}",
         Scale::Log2,
         Scale::Log2,
     );
+    p_tc.subtitle = format!("bars: 95% bootstrap CI over seeds · {}", ctx.seeds_note());
     let main_curves: Vec<&tc::TcCurve> = [study.levels.first(), study.plateau.first()]
         .into_iter()
         .flatten()
@@ -93,12 +100,13 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
                     hi: e.ci_high,
                 })
                 .collect(),
-            diverged: Vec::new(),
+            bars: true,
+            ..Default::default()
         });
         if let (Some(law), Some(e)) = (&c.law, &c.a) {
             let (x0, x1) = range_of(&c.per_p.iter().map(|v| v.0).collect::<Vec<_>>());
             p_tc.lines.push(law_line(
-                format!("fit {}: a = {}", c.key, ci_text(e)),
+                format!("fit {}: T_{{c}} ∝ P^{{−a}}, a = {}", c.key, ci_text(e)),
                 law,
                 x0,
                 x1,
@@ -108,7 +116,8 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
     }
     ctx.save_plot("T_c_vs_P", &p_tc)?;
     {
-        let tc_csv: Vec<(String, Vec<CurvePoint>)> = study
+        let n = ctx.seeds.len();
+        let tc_csv: Vec<(String, Vec<Drawn>)> = study
             .levels
             .iter()
             .chain(&study.plateau)
@@ -117,18 +126,7 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
                     format!("method {}", c.key),
                     c.per_p
                         .iter()
-                        .map(|(p, e)| CurvePoint {
-                            x: *p,
-                            mean: e.value,
-                            sd: f64::NAN,
-                            sem: f64::NAN,
-                            n: ctx.seeds.len(),
-                            n_runs: 0,
-                            n_diverged: 0,
-                            n_capped: 0,
-                            in_fit: true,
-                            capped_mean: f64::NAN,
-                        })
+                        .map(|(p, e)| Drawn::estimate(*p, e, n))
                         .collect(),
                 )
             })
@@ -136,14 +134,21 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
         ctx.write_curves("T_c_vs_P", "P", &tc_csv)?;
     }
 
-    // Collapse figure: the plateau-normalised test error against T P^a (method (c)), or with
-    // the exponent of method (a) when the collapse found none.
+    // Collapse figure: the plateau-normalised test error against T (P/P_ref)^a (method (c)),
+    // or with the exponent of method (a) when the collapse found none. P_ref is the geometric
+    // mean of the P (so that the axis stays in the range of T); the band is where each curve
+    // lies for a in its 95% interval.
+    let p_ref = geometric_mean(&err_tables.iter().map(|t| t.0).collect::<Vec<_>>());
     let a_shown = study
         .collapse
         .as_ref()
-        .map(|c| c.fit.a)
-        .or(study.levels.first().and_then(|c| c.a.map(|e| e.value)));
-    if let Some(a) = a_shown {
+        .map(|c| (c.a, "method (c)"))
+        .or(study
+            .levels
+            .first()
+            .and_then(|c| c.a.map(|e| (e, "method (a)"))));
+    if let Some((ea, which)) = a_shown {
+        let a = study.collapse.as_ref().map_or(ea.value, |c| c.fit.a);
         let curves = study
             .collapse
             .as_ref()
@@ -155,37 +160,70 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
             .map_or(String::new(), |c| format!(", S = {:.2}", c.fit.s));
         let mut p = LinePlot::new(
             &format!(
-                "Test error / its plateau against T·P^a, a = {a:.3}{s_text} (seed mean ± s.e.m.)"
+                "Collapse of test error / plateau: a = {} ({which}){s_text}",
+                ci_text(&ea)
             ),
-            &format!("T · P^{a:.3}"),
-            "test error / low-T plateau",
+            &format!(
+                "T · (P/P_{{ref}})^{{a}}, P_{{ref}} = {}",
+                fmt_num(p_ref.round())
+            ),
+            "test error / its low-T plateau",
             Scale::Log2,
             Scale::Linear,
         );
+        p.subtitle = format!(
+            "points: seed mean (s.e.m. in the CSV) · shaded: where each curve lies for a in its 95% CI · {}",
+            ctx.seeds_note()
+        );
         let mut csv_c = Vec::new();
         for c in &curves {
-            let pts: Vec<CurvePoint> = c
+            let r = c.p / p_ref;
+            let color = err_tables.iter().position(|(q, _)| *q == c.p);
+            let pts: Vec<Drawn> = c
                 .ln_t
                 .iter()
                 .zip(&c.y)
                 .zip(&c.dy)
-                .map(|((l, y), dy)| CurvePoint {
-                    x: l.exp() * c.p.powf(a),
-                    mean: *y,
-                    sd: *dy,
-                    sem: *dy,
-                    n: ctx.seeds.len(),
-                    n_runs: 0,
-                    n_diverged: 0,
-                    n_capped: 0,
-                    in_fit: true,
-                    capped_mean: f64::NAN,
+                .map(|((l, y), dy)| Drawn {
+                    p: CurvePoint {
+                        x: l.exp() * r.powf(a),
+                        mean: *y,
+                        sd: *dy,
+                        sem: *dy,
+                        n: ctx.seeds.len(),
+                        n_runs: 0,
+                        n_diverged: 0,
+                        n_capped: 0,
+                        in_fit: true,
+                        capped_mean: f64::NAN,
+                    },
+                    gmean: f64::NAN,
+                    gsd: f64::NAN,
+                    y: *y,
+                    lo: y - dy,
+                    hi: y + dy,
                 })
                 .collect();
-            p.series.push(series_of(Axis::Ptr.condition(c.p), &pts));
+            p.series
+                .push(without_spread(series_of(math(Axis::Ptr, c.p), &pts)));
+            if ea.ci_low.is_finite() && (r - 1.0).abs() > 1e-9 {
+                let at = |e: f64| -> Vec<(f64, f64)> {
+                    c.ln_t
+                        .iter()
+                        .zip(&c.y)
+                        .map(|(l, y)| (l.exp() * r.powf(e), *y))
+                        .collect()
+                };
+                p.bands.push(Band::swept(
+                    String::new(),
+                    color,
+                    &at(ea.ci_low),
+                    &at(ea.ci_high),
+                ));
+            }
             csv_c.push((Axis::Ptr.condition(c.p), pts));
         }
-        ctx.write_curves("test_err_collapse", "T_P^a", &csv_c)?;
+        ctx.write_curves("test_err_collapse", "T_(P/P_ref)^a", &csv_c)?;
         ctx.save_plot("test_err_collapse", &p)?;
     }
 
@@ -199,7 +237,7 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
             };
             let label = if i == 0 {
                 format!(
-                    "joint fit (d): T^{:.2} P^{:.2}",
+                    "joint fit (d) ∝ T^{{δ}} P^{{γ}}: δ = {:.2}, γ = {:.2}",
                     j.delta.value, j.gamma.value
                 )
             } else {
@@ -208,37 +246,62 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
             let color = rwc_tables.iter().position(|(q, _)| q == pv);
             p_rwc.lines.push(law_line(label, &law, *lo, *hi, color));
         }
-        // Collapse of the weight change: rwc / P^gamma against T.
-        let g = j.gamma.value;
+        // Collapse of the weight change: rwc / (P/P_ref)^gamma against T, with the band each
+        // curve sweeps over the interval of gamma.
+        let eg = j.gamma;
+        let g = eg.value;
         let mut p = LinePlot::new(
-            &format!("Weight change / P^γ against T, γ = {g:.3} ({SPREAD})"),
-            Axis::Temp.label(),
-            &format!("‖w−w₀‖/‖w₀‖ / P^{g:.3}"),
+            &format!(
+                "Collapse of the weight change: γ = {} (method (d))",
+                ci_text(&eg)
+            ),
+            axis_name(Axis::Temp),
+            &format!(
+                "‖w − w_{{0}}‖/‖w_{{0}}‖ / (P/P_{{ref}})^{{γ}}, P_{{ref}} = {}",
+                fmt_num(p_ref.round())
+            ),
             Scale::Log2,
             Scale::Log10,
         );
+        p.subtitle = format!(
+            "points: geometric mean over seeds · shaded: where each curve lies for γ in its 95% CI · {}",
+            ctx.seeds_note()
+        );
+        p.capped_lower_bound = true;
         let mut csv_c = Vec::new();
-        for (pv, t) in &rwc_tables {
-            let f = pv.powf(g);
-            let pts: Vec<CurvePoint> = t
-                .points()
+        for (i, (pv, t)) in rwc_tables.iter().enumerate() {
+            let r = pv / p_ref;
+            let f = r.powf(g);
+            let pts: Vec<Drawn> = drawn_points(t, true)
                 .into_iter()
-                .map(|mut q| {
-                    q.mean /= f;
-                    q.sd /= f;
-                    q.sem /= f;
-                    q.capped_mean /= f;
-                    q
+                .map(|d| {
+                    let mut d = d.scaled(1.0, f);
+                    d.p.capped_mean /= f;
+                    d
                 })
                 .collect();
-            p.series.push(series_of(Axis::Ptr.condition(*pv), &pts));
+            p.series
+                .push(without_spread(series_of(math(Axis::Ptr, *pv), &pts)));
+            if eg.ci_low.is_finite() && (r - 1.0).abs() > 1e-9 {
+                let shown = shown_points(t);
+                let at = |e: f64| -> Vec<(f64, f64)> {
+                    shown.iter().map(|(x, y)| (*x, y / r.powf(e))).collect()
+                };
+                p.bands.push(Band::swept(
+                    String::new(),
+                    Some(i),
+                    &at(eg.ci_low),
+                    &at(eg.ci_high),
+                ));
+            }
             csv_c.push((Axis::Ptr.condition(*pv), pts));
         }
         ctx.write_curves("rwc_collapse", "T", &csv_c)?;
         ctx.save_plot("rwc_collapse", &p)?;
     }
     // t* ~ T^x P^b over all T.
-    if let Some((est, _, usage)) = ctx.joint_fit(&ts_tables, FitRange::ALL) {
+    if let Some(jf) = ctx.joint_fit_drawn(&ts_tables, FitRange::ALL, ("x", "b")) {
+        let (est, usage) = (&jf.est, &jf.usage);
         let method = format!(
             "joint least squares ln t* = c + x ln T + b ln P over all T and P; {}",
             ctx.opts.bootstrap.describe()
@@ -251,7 +314,7 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
             est[0],
             Some(1.0),
             method.clone(),
-            &usage,
+            usage,
         );
         ctx.row(
             "t_star_vs_T",
@@ -261,13 +324,26 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
             est[1],
             None,
             method,
-            &usage,
+            usage,
         );
         ctx.notes.push(format!(
             "t* ~ T^x P^b: x = {} (theory 1), b = {}",
             ci_text(&est[0]),
             ci_text(&est[1])
         ));
+        // Theory t* ∝ T through the middle of the largest P's fit line.
+        if let Some(l) = jf.lines.last() {
+            let mid = ((l.from.0 * l.to.0).sqrt(), (l.from.1 * l.to.1).sqrt());
+            p_ts.lines.push(theory_line(
+                "theory: t* ∝ T".into(),
+                1.0,
+                mid,
+                l.from.0,
+                l.to.0,
+            ));
+        }
+        p_ts.lines.splice(0..0, jf.lines);
+        p_ts.bands.extend(jf.bands);
     }
     // The same data against P, one curve per T (at most 7 temperatures, evenly spread).
     let temps = values_of(runs, Axis::Temp);
@@ -278,29 +354,47 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
         .filter(|(i, _)| i % step == 0)
         .flat_map(|(_, (_, g))| g)
         .collect();
-    let (mut p, _) = curves(
+    let (p, _) = curves(
         ctx,
         "test_err_vs_P",
-        "Test error against P",
+        "Test error against training-set size P",
         &chosen,
         Axis::Ptr,
         Observable::TestErr,
         Axis::Temp,
         Scale::Log10,
     )?;
-    p.x_label = Axis::Ptr.label().into();
-    p.legend = LegendAt::UpperRight;
     ctx.save_plot("test_err_vs_P", &p)?;
-    p_err.legend = LegendAt::UpperLeft;
     ctx.save_plot("test_err_vs_T", &p_err)?;
     ctx.save_plot("rwc_vs_T", &p_rwc)?;
-    p_ts.legend = LegendAt::UpperRight;
     ctx.save_plot("t_star_vs_T", &p_ts)?;
     Ok(())
 }
 
-fn fmt_sig(v: f64) -> String {
-    format!("{v:.3e}")
+/// The (x, geometric mean) a curve draws (points where most runs diverged left out).
+fn shown_points(t: &crate::SeedTable) -> Vec<(f64, f64)> {
+    drawn_points(t, true)
+        .iter()
+        .filter(|d| d.y.is_finite() && !d.p.is_diverged() && d.y > 0.0)
+        .map(|d| (d.p.x, d.y))
+        .collect()
+}
+
+/// A curve drawn without its seed band (where another band, the collapse's, is shown).
+fn without_spread(mut s: Series) -> Series {
+    for p in &mut s.points {
+        p.lo = f64::NAN;
+        p.hi = f64::NAN;
+    }
+    s
+}
+
+fn geometric_mean(v: &[f64]) -> f64 {
+    let pos: Vec<f64> = v.iter().copied().filter(|x| *x > 0.0).collect();
+    if pos.is_empty() {
+        return 1.0;
+    }
+    (pos.iter().map(|x| x.ln()).sum::<f64>() / pos.len() as f64).exp()
 }
 
 /// The width h most runs have (1 when none has one, as for the perceptron).

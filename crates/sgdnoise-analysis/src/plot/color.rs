@@ -1,24 +1,52 @@
-//! Colours: the palette of successive curves, the viridis map of heatmap values, and the grey
-//! hatching of diverged (and the light grey of missing) heatmap cells.
+//! Colours: the palette of successive curves, the viridis map of heatmap values, and the greys
+//! of diverged (hatched) and missing heatmap cells.
 
-use plotters::prelude::*;
+/// An sRGB colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rgb(pub u8, pub u8, pub u8);
 
-/// Colours of successive curves (Tableau 10, readable on white and by most colour-blind readers).
-pub const PALETTE: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
+impl Rgb {
+    /// `#rrggbb`, for SVG.
+    pub fn hex(self) -> String {
+        format!("#{:02x}{:02x}{:02x}", self.0, self.1, self.2)
+    }
+    /// Components in [0, 1], for PDF and the rasteriser.
+    pub fn unit(self) -> [f32; 3] {
+        [self.0, self.1, self.2].map(|c| c as f32 / 255.0)
+    }
+}
+
+pub const BLACK: Rgb = Rgb(0, 0, 0);
+pub const WHITE: Rgb = Rgb(255, 255, 255);
+/// Frame, ticks and tick labels.
+pub(super) const INK: Rgb = Rgb(34, 34, 34);
+/// Grid lines at major ticks.
+pub(super) const GRID: Rgb = Rgb(226, 226, 226);
+/// Secondary text (subtitles, notes).
+pub(super) const MUTED: Rgb = Rgb(90, 90, 90);
+
+/// Colours of successive curves (Tableau 10, readable on white and by most colour-blind readers;
+/// matplotlib's default cycle, so the comparison script draws the same colours).
+pub const PALETTE: [Rgb; 10] = [
+    Rgb(31, 119, 180),
+    Rgb(255, 127, 14),
+    Rgb(44, 160, 44),
+    Rgb(214, 39, 40),
+    Rgb(148, 103, 189),
+    Rgb(140, 86, 75),
+    Rgb(227, 119, 194),
+    Rgb(127, 127, 127),
+    Rgb(188, 189, 34),
+    Rgb(23, 190, 207),
 ];
 
+/// The colour of curve `i`.
+pub fn palette(i: usize) -> Rgb {
+    PALETTE[i % PALETTE.len()]
+}
+
 /// Viridis colour map at f in [0, 1] (9 anchors, linear in between).
-pub fn viridis(f: f64) -> RGBColor {
+pub fn viridis(f: f64) -> Rgb {
     const A: [(u8, u8, u8); 9] = [
         (68, 1, 84),
         (71, 44, 122),
@@ -39,7 +67,7 @@ pub fn viridis(f: f64) -> RGBColor {
     let i = (pos.floor() as usize).min(A.len() - 2);
     let t = pos - i as f64;
     let mix = |a: u8, b: u8| (a as f64 + t * (b as f64 - a as f64)).round() as u8;
-    RGBColor(
+    Rgb(
         mix(A[i].0, A[i + 1].0),
         mix(A[i].1, A[i + 1].1),
         mix(A[i].2, A[i + 1].2),
@@ -47,27 +75,21 @@ pub fn viridis(f: f64) -> RGBColor {
 }
 
 /// Fill of a heatmap cell where most runs diverged (drawn hatched over it).
-pub(super) const DIVERGED_FILL: RGBColor = RGBColor(200, 200, 200);
+pub(super) const DIVERGED_FILL: Rgb = Rgb(200, 200, 200);
 /// Colour of the hatching over diverged cells.
-pub(super) const HATCH: RGBColor = RGBColor(90, 90, 90);
+pub(super) const HATCH: Rgb = Rgb(90, 90, 90);
 /// Fill of a heatmap cell with no finished run.
-pub(super) const MISSING_FILL: RGBColor = RGBColor(245, 245, 245);
+pub(super) const MISSING_FILL: Rgb = Rgb(245, 245, 245);
 
-/// The hatching of the diverged cell centred at (x, y) (cells are 1 x 1 in grid coordinates):
-/// two strokes parallel to the diagonal at offsets -0.25 and 0.25, then the diagonal itself.
-pub(super) fn hatch_cell(x: f64, y: f64) -> [PathElement<(f64, f64)>; 3] {
-    let [a, b] = [-0.25, 0.25].map(|o: f64| {
-        PathElement::new(
-            vec![
-                (x - 0.5 + o.max(0.0) * 2.0, y - 0.5 - o.min(0.0) * 2.0),
-                (x + 0.5 + o.min(0.0) * 2.0, y + 0.5 - o.max(0.0) * 2.0),
-            ],
-            HATCH.stroke_width(1),
-        )
-    });
-    let diagonal = PathElement::new(
-        vec![(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)],
-        HATCH.stroke_width(1),
-    );
-    [a, b, diagonal]
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn viridis_ends_are_the_map_ends() {
+        assert_eq!(viridis(0.0), Rgb(68, 1, 84));
+        assert_eq!(viridis(1.0), Rgb(253, 231, 37));
+        assert_eq!(viridis(f64::NAN), viridis(0.0));
+        assert_eq!(Rgb(31, 119, 180).hex(), "#1f77b4");
+    }
 }

@@ -1,17 +1,24 @@
-//! Drawing a [`Heatmap`]: one cell per grid value coloured by viridis, diverged cells hatched,
-//! missing cells light grey, markers on top, the legend and the colour bar.
+//! Laying out a [`Heatmap`]: one cell per grid value coloured by viridis, diverged cells
+//! hatched, missing cells light grey, capped cells ringed, markers on top; the colour bar with
+//! its own ticks on the right, the legend under it.
 
-use super::axis::grid_ticks;
-use super::color::{hatch_cell, viridis, DIVERGED_FILL, HATCH, MISSING_FILL};
-use super::font::FAMILY;
-use super::{err, AxisCoord, Cell, DrawResult, Heatmap, Scale};
-use plotters::coord::Shift;
-use plotters::prelude::*;
+use super::axis::{grid_ticks, AxisCoord};
+use super::canvas::{Canvas, Dash, Rect, H, V};
+use super::color::{viridis, Rgb, DIVERGED_FILL, HATCH, INK, MISSING_FILL, WHITE};
+use super::line::{
+    draw_axes, draw_legend, draw_title, legend_size, tick_label_width, Frame, Swatch, AXIS_LABEL,
+    MAJOR_TICK, MINOR_TICK, TICK_LABEL,
+};
+use super::{Cell, Heatmap, Scale, SIZE};
+
+const MARKER_RED: Rgb = Rgb(214, 39, 40);
 
 impl Heatmap {
     fn value_range(&self) -> (f64, f64) {
         let vals = self.cells.iter().flatten().filter_map(|c| match c {
-            Cell::Value(v) if v.is_finite() && (!self.log_values || *v > 0.0) => Some(*v),
+            Cell::Value(v) | Cell::Capped(v) if v.is_finite() && (!self.log_values || *v > 0.0) => {
+                Some(*v)
+            }
             _ => None,
         });
         let (lo, hi) = vals.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
@@ -38,17 +45,40 @@ impl Heatmap {
         }
     }
 
-    pub(super) fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult {
-        root.fill(&WHITE).map_err(err)?;
-        let (w, _) = root.dim_in_pixel();
-        let (main, bar) = root.split_horizontally(w as i32 - 150);
+    fn legend_entries(&self) -> Vec<(Swatch, String)> {
+        let cells: Vec<&Cell> = self.cells.iter().flatten().collect();
+        let mut e = Vec::new();
+        if !self.markers.is_empty() {
+            e.push((
+                Swatch::Marker { color: MARKER_RED },
+                self.marker_label.clone(),
+            ));
+        }
+        if cells.iter().any(|c| matches!(c, Cell::Diverged)) {
+            e.push((Swatch::Hatched, "diverged (most seeds)".into()));
+        }
+        if cells.iter().any(|c| matches!(c, Cell::Capped(_))) {
+            e.push((
+                Swatch::Open { arrow: false },
+                "capped (value at the cap)".into(),
+            ));
+        }
+        if cells.iter().any(|c| matches!(c, Cell::Missing)) {
+            e.push((Swatch::Empty, "no finished run".into()));
+        }
+        e
+    }
+
+    pub(super) fn render(&self) -> Canvas {
+        let (w, h) = (SIZE.0 as f64, SIZE.1 as f64);
+        let mut c = Canvas::new(w, h);
         let nx = self.xs.len().max(1) as f64;
         let ny = self.ys.len().max(1) as f64;
         let xa = AxisCoord {
             scale: Scale::Linear,
             lo: -0.5,
             hi: nx - 0.5,
-            ticks: Some(grid_ticks(&self.xs, 13)),
+            ticks: Some(grid_ticks(&self.xs, 12)),
         };
         let ya = AxisCoord {
             scale: Scale::Linear,
@@ -56,61 +86,86 @@ impl Heatmap {
             hi: ny - 0.5,
             ticks: Some(grid_ticks(&self.ys, 14)),
         };
-        let mut chart = ChartBuilder::on(&main)
-            .caption(&self.title, (FAMILY, 24))
-            .margin(18)
-            .x_label_area_size(62)
-            .y_label_area_size(92)
-            .build_cartesian_2d(xa, ya)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc(&self.x_label)
-            .y_desc(&self.y_label)
-            .label_style((FAMILY, 17))
-            .axis_desc_style((FAMILY, 19))
-            .draw()
-            .map_err(err)?;
         let range = self.value_range();
-        let mut any_diverged = false;
-        let mut any_missing = false;
+        let ca = AxisCoord {
+            scale: if self.log_values {
+                Scale::Log10
+            } else {
+                Scale::Linear
+            },
+            lo: range.0,
+            hi: range.1,
+            ticks: None,
+        };
+        let entries = self.legend_entries();
+        let (lw, _) = legend_size(&entries);
+        // Right column: the colour bar (22 wide), its ticks, labels and title.
+        let bar_w = 22.0 + MAJOR_TICK + 4.0 + tick_label_width(&ca, 8) + 10.0 + AXIS_LABEL + 12.0;
+        let column = bar_w.max(lw + 12.0);
+        let top = {
+            let mut scratch = Canvas::new(w, h);
+            draw_title(&mut scratch, &self.title, &self.subtitle, w / 2.0, w - 40.0)
+        };
+        let left = 16.0 + AXIS_LABEL + 10.0 + tick_label_width(&ya, 14) + MAJOR_TICK + 4.0;
+        let bottom = h - (MAJOR_TICK + 4.0 + TICK_LABEL + 12.0 + AXIS_LABEL + 14.0);
+        let outer = Rect::new(left, top, w - 16.0 - column - 14.0, bottom);
+        let f = Frame {
+            outer,
+            data: outer,
+            xa,
+            ya,
+        };
+        draw_title(
+            &mut c,
+            &self.title,
+            &self.subtitle,
+            (outer.x0 + outer.x1) / 2.0,
+            w - 40.0,
+        );
+        let cell = |ix: f64, iy: f64| {
+            let a = f.px((ix - 0.5, iy - 0.5));
+            let b = f.px((ix + 0.5, iy + 0.5));
+            Rect::new(a.0, a.1, b.0, b.1)
+        };
+        // Cells overlap their right and lower neighbours by half a unit, so that no seam of
+        // paper shows between them.
+        let grown = |r: Rect| Rect::new(r.x0, r.y0 - 0.5, r.x1 + 0.5, r.y1);
         for (iy, row) in self.cells.iter().enumerate() {
-            for (ix, cell) in row.iter().enumerate() {
-                let (x, y) = (ix as f64, iy as f64);
-                let rect = [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)];
-                match cell {
-                    Cell::Value(v) if v.is_finite() => {
-                        let c = viridis(self.fraction(*v, range));
-                        chart
-                            .draw_series(std::iter::once(Rectangle::new(rect, c.filled())))
-                            .map_err(err)?;
+            for (ix, v) in row.iter().enumerate() {
+                let r = cell(ix as f64, iy as f64);
+                match v {
+                    Cell::Value(v) | Cell::Capped(v) if v.is_finite() => {
+                        c.rect_fill(grown(r), viridis(self.fraction(*v, range)), 1.0);
                     }
                     Cell::Diverged => {
-                        any_diverged = true;
-                        chart
-                            .draw_series(std::iter::once(Rectangle::new(
-                                rect,
-                                DIVERGED_FILL.filled(),
-                            )))
-                            .map_err(err)?;
-                        // The two strokes, then the diagonal.
-                        let [a, b, diagonal] = hatch_cell(x, y);
-                        chart.draw_series([a, b]).map_err(err)?;
-                        chart.draw_series(std::iter::once(diagonal)).map_err(err)?;
+                        c.rect_fill(grown(r), DIVERGED_FILL, 1.0);
+                        // One family of lines x + y = k * step over the whole figure, so that
+                        // the hatching runs on across neighbouring cells.
+                        c.clip(Some(r));
+                        let step = 10.0;
+                        let k0 = ((r.x0 + r.y0) / step).floor() as i64 - 1;
+                        let k1 = ((r.x1 + r.y1) / step).ceil() as i64 + 1;
+                        for k in k0..=k1 {
+                            let s = k as f64 * step;
+                            c.line(
+                                &[(s - r.y1 - 1.0, r.y1 + 1.0), (s - r.y0 + 1.0, r.y0 - 1.0)],
+                                HATCH,
+                                0.9,
+                                Dash::Solid,
+                            );
+                        }
+                        c.clip(None);
                     }
-                    _ => {
-                        any_missing = true;
-                        chart
-                            .draw_series(std::iter::once(Rectangle::new(
-                                rect,
-                                MISSING_FILL.filled(),
-                            )))
-                            .map_err(err)?;
-                    }
+                    _ => c.rect_fill(grown(r), MISSING_FILL, 1.0),
+                }
+                if matches!(v, Cell::Capped(_)) {
+                    let m = ((r.x0 + r.x1) / 2.0, (r.y0 + r.y1) / 2.0);
+                    // The open marker of the legend: readable on every colour of the map.
+                    c.circle(m, 4.6, Some(WHITE), Some((INK, 1.6)));
                 }
             }
         }
+        draw_axes(&mut c, &f, &self.x_label, &self.y_label, false);
         if !self.markers.is_empty() {
             let index = |vals: &[f64], v: f64| -> f64 {
                 // Position of v on the log grid, fractional between cells.
@@ -128,95 +183,74 @@ impl Heatmap {
             let pts: Vec<(f64, f64)> = self
                 .markers
                 .iter()
-                .map(|&(x, y)| (index(&self.xs, x), index(&self.ys, y)))
+                .map(|&(x, y)| f.px((index(&self.xs, x), index(&self.ys, y))))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(pts.clone(), RED.stroke_width(2)))
-                .map_err(err)?;
-            chart
-                .draw_series(
-                    pts.iter()
-                        .map(|&p| Circle::new(p, 6, ShapeStyle::from(&RED).filled())),
-                )
-                .map_err(err)?
-                .label(self.marker_label.clone())
-                .legend(|(x, y)| Circle::new((x + 11, y), 6, ShapeStyle::from(&RED).filled()));
-        }
-        if any_diverged {
-            chart
-                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
-                .map_err(err)?
-                .label("diverged (most seeds)")
-                .legend(move |(x, y)| {
-                    EmptyElement::at((x, y))
-                        + Rectangle::new([(0, -7), (22, 7)], DIVERGED_FILL.filled())
-                        + PathElement::new(vec![(0, 7), (14, -7)], HATCH.stroke_width(1))
-                        + PathElement::new(vec![(8, 7), (22, -7)], HATCH.stroke_width(1))
-                });
-        }
-        if any_missing {
-            chart
-                .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())
-                .map_err(err)?
-                .label("no finished run")
-                .legend(move |(x, y)| {
-                    EmptyElement::at((x, y))
-                        + Rectangle::new([(0, -7), (22, 7)], MISSING_FILL.filled())
-                        + Rectangle::new([(0, -7), (22, 7)], RGBColor(160, 160, 160))
-                });
-        }
-        if any_diverged || any_missing || !self.markers.is_empty() {
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .label_font((FAMILY, 15))
-                .background_style(WHITE.mix(0.9))
-                .border_style(RGBColor(160, 160, 160))
-                .draw()
-                .map_err(err)?;
+            c.line(&pts, MARKER_RED, 2.0, Dash::Solid);
+            for p in pts {
+                c.circle(p, 5.0, Some(MARKER_RED), Some((WHITE, 1.2)));
+            }
         }
         // Colour bar.
-        let scale = if self.log_values {
-            Scale::Log10
-        } else {
-            Scale::Linear
-        };
-        let ca = AxisCoord {
-            scale,
-            lo: range.0,
-            hi: range.1,
-            ticks: None,
-        };
-        let mut cb = ChartBuilder::on(&bar)
-            .margin_top(60)
-            .margin_bottom(80)
-            .margin_right(8)
-            .y_label_area_size(78)
-            .build_cartesian_2d(0.0..1.0, ca.clone())
-            .map_err(err)?;
-        cb.configure_mesh()
-            .disable_mesh()
-            .disable_x_axis()
-            .y_desc(&self.value_label)
-            .label_style((FAMILY, 15))
-            .axis_desc_style((FAMILY, 16))
-            .y_labels(8)
-            .draw()
-            .map_err(err)?;
+        let bx0 = outer.x1 + 14.0 + 12.0;
+        let bar = Rect::new(bx0, outer.y0, bx0 + 22.0, outer.y0 + 0.62 * outer.h());
         let n = 120;
-        let at = |k: usize| -> f64 {
-            let f = k as f64 / n as f64;
-            if self.log_values {
-                (range.0.ln() + f * (range.1.ln() - range.0.ln())).exp()
-            } else {
-                range.0 + f * (range.1 - range.0)
-            }
-        };
-        cb.draw_series((0..n).map(|k| {
-            let c = viridis((k as f64 + 0.5) / n as f64);
-            Rectangle::new([(0.0, at(k)), (1.0, at(k + 1))], c.filled())
-        }))
-        .map_err(err)?;
-        Ok(())
+        for k in 0..n {
+            let (f0, f1) = (k as f64 / n as f64, (k + 1) as f64 / n as f64);
+            let r = Rect::new(
+                bar.x0,
+                bar.y1 - f1 * bar.h() - 0.6,
+                bar.x1,
+                bar.y1 - f0 * bar.h(),
+            );
+            c.rect_fill(r, viridis((k as f64 + 0.5) / n as f64), 1.0);
+        }
+        c.rect_stroke(bar, INK, 0.8);
+        let y_of = |v: f64| bar.y1 - ca.frac(v) * bar.h();
+        for v in ca.minor_values(8) {
+            let y = y_of(v);
+            c.line(
+                &[(bar.x1, y), (bar.x1 + MINOR_TICK, y)],
+                INK,
+                0.8,
+                Dash::Solid,
+            );
+        }
+        let ticks = ca.tick_values(8);
+        let mut widest: f64 = 0.0;
+        for (v, l) in ticks.iter().zip(ca.labels(&ticks)) {
+            let y = y_of(*v);
+            c.line(
+                &[(bar.x1, y), (bar.x1 + MAJOR_TICK, y)],
+                INK,
+                1.0,
+                Dash::Solid,
+            );
+            let r = c.text(
+                &l,
+                (bar.x1 + MAJOR_TICK + 4.0, y),
+                TICK_LABEL,
+                INK,
+                H::Start,
+                V::Middle,
+                false,
+            );
+            widest = widest.max(r.w());
+        }
+        c.text(
+            &self.value_label,
+            (
+                bar.x1 + MAJOR_TICK + 4.0 + widest + 10.0 + AXIS_LABEL * 0.76,
+                (bar.y0 + bar.y1) / 2.0,
+            ),
+            AXIS_LABEL,
+            INK,
+            H::Middle,
+            V::Base,
+            true,
+        );
+        if !entries.is_empty() {
+            draw_legend(&mut c, (w - 16.0 - lw, bar.y1 + 26.0), &entries, 1);
+        }
+        c
     }
 }

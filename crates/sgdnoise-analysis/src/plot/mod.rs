@@ -1,40 +1,54 @@
-//! Figures as SVG and PNG (plotters).
+//! Figures as SVG and PNG, and for print as PDF and 300 dpi PNG.
 //!
-//! Two kinds of figure: [`LinePlot`] (curves with seed spread as error bars, fitted power laws,
-//! reference lines) and [`Heatmap`] (an observable over two log-spaced settings, with diverged
-//! cells hatched grey and named in the legend). Each is written twice, `STEM.svg` and
-//! `STEM.png`, from the same drawing code.
+//! Two kinds of figure: [`LinePlot`] (curves with their seed spread as a band, fitted power
+//! laws with their confidence bands, theory and reference lines, diverged and capped points)
+//! and [`Heatmap`] (an observable over two log-spaced settings, with diverged cells hatched
+//! grey). A figure is laid out once, in figure units of 1/150 inch ([`SIZE`] is 6.4 x 4.53
+//! inches), as a list of primitives (`canvas`), then written by three renderers of our own:
 //!
-//! Text in PNGs is drawn with an embedded subset of DejaVu Sans (assets/fonts, Bitstream Vera
-//! licence) through plotters' `ab_glyph` feature, so no system font or fontconfig is needed.
-//! SVGs name the font family "sans-serif" and let the viewer render the text.
+//! * `raster`: PNG, anti-aliased, text drawn from the embedded font's outlines; the screen PNG
+//!   has one pixel per unit, the print PNG two (300 dpi, recorded in the file).
+//! * `svg`: SVG in figure units; the font is named, or embedded for print.
+//! * `pdf`: a one-page vector PDF at print size with the font embedded.
 //!
-//! Log axes are drawn in log space with ticks at powers of the base: 2^k for grids in powers of
-//! two (T, P, alpha), 10^k (with 2 and 5 in between when the range is short) otherwise.
+//! Text uses one font everywhere, a subset of DejaVu Sans (assets/fonts, Bitstream Vera
+//! licence), so every renderer puts every letter at the same place; labels are markup with
+//! sub- and superscripts (`T_{c}`, `P^{−a}`, see `font`).
 //!
-//! This file holds the figure types and the entry that saves them ([`LinePlot::save`],
-//! [`Heatmap::save`]); the drawing is split by concern:
+//! Log axes are drawn in log space with one number format per axis, minor ticks, and a range
+//! that fits the data (`axis`). Spreads on log axes are multiplicative (the caller passes
+//! lo/hi that stay positive), so bands never run to the bottom of the axis.
 //!
-//! * `axis`: axis ranges, log and linear ticks and their labels ([`AxisCoord`]).
-//! * `color`: the curve palette, the heatmap colour map and the hatching of diverged cells.
-//! * `font`: the embedded font and its registration with plotters.
-//! * `line`: drawing a [`LinePlot`].
-//! * `heatmap`: drawing a [`Heatmap`] and its colour bar.
+//! The drawing is split by concern:
 //!
-//! plotters is used only inside this module.
+//! * `axis`: axis ranges, major and minor ticks and their labels ([`AxisCoord`]).
+//! * `color`: the curve palette, the heatmap colour map, the greys of diverged cells.
+//! * `font`: the embedded font, text measurement and label markup.
+//! * `canvas`: primitives, dashes, anchored labels.
+//! * `line`: laying out a [`LinePlot`] (axes, legend placement, bands, markers).
+//! * `heatmap`: laying out a [`Heatmap`] and its colour bar.
+//! * `raster`, `svg`, `pdf`: the renderers.
 
 mod axis;
+mod canvas;
 mod color;
 mod font;
 mod heatmap;
 mod line;
+mod pdf;
+mod raster;
+mod svg;
 
-pub use axis::{superscript, AxisCoord};
-pub use color::{viridis, PALETTE};
+pub use axis::{format_tick, superscript, AxisCoord, Format};
+pub use canvas::Dash;
+pub use color::{palette, viridis, Rgb, PALETTE};
 
-use font::register_font;
-use plotters::coord::Shift;
-use plotters::prelude::*;
+use canvas::Canvas;
+
+/// A label's plain text (markup written out: `T_{c}` -> `T_c`), e.g. for Markdown.
+pub fn plain_text(markup: &str) -> String {
+    font::plain(markup)
+}
 use std::path::{Path, PathBuf};
 
 /// How an axis maps values.
@@ -53,7 +67,8 @@ impl Scale {
     }
 }
 
-/// One point of a curve: seed mean `y` with an interval [lo, hi] (NaN: none).
+/// One point of a curve: the centre `y` with an interval [lo, hi] (NaN: none). On log axes
+/// the interval must stay positive (a multiplicative spread or a quantile band).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Pt {
     pub x: f64,
@@ -67,12 +82,18 @@ pub struct Pt {
 pub struct Series {
     pub label: String,
     pub points: Vec<Pt>,
-    /// x values where most runs diverged: marked × at the bottom of the plot.
+    /// x values where most runs diverged: marked × in a strip at the bottom of the plot.
     pub diverged: Vec<f64>,
+    /// x values of points that are censored (most of their runs were stopped by a cap):
+    /// drawn as open markers, with an upward arrow where [`LinePlot::capped_lower_bound`].
+    pub capped: Vec<f64>,
+    /// Draw the intervals as error bars (a few estimates with confidence intervals) rather
+    /// than as a band (a curve with its seed spread).
+    pub bars: bool,
 }
 
-/// A straight line in the plot's coordinates (a fitted power law on log-log axes) drawn dashed
-/// between `from` and `to`.
+/// A straight line in the plot's coordinates (a fitted power law on log-log axes) between
+/// `from` and `to`: the caller gives the fit range, the line is drawn over nothing more.
 #[derive(Clone, Debug)]
 pub struct Line {
     pub label: String,
@@ -80,48 +101,104 @@ pub struct Line {
     pub to: (f64, f64),
     /// Index into [`PALETTE`]; None: black.
     pub color: Option<usize>,
+    /// [`Dash::FIT`] for fits, [`Dash::THEORY`] for theory and reference lines.
+    pub dash: Dash,
+}
+
+/// A filled region (a confidence band of a fit, the range a collapse sweeps) given by closed
+/// contours in the plot's coordinates, drawn translucent under the curves; overlapping
+/// contours are filled once (their union).
+#[derive(Clone, Debug, Default)]
+pub struct Band {
+    /// Legend label (empty: no legend entry).
+    pub label: String,
+    /// Index into [`PALETTE`]; None: grey.
+    pub color: Option<usize>,
+    pub contours: Vec<Vec<(f64, f64)>>,
+}
+
+impl Band {
+    /// The band between `lower` and `upper`, given as (x, lower, upper) along increasing x.
+    pub fn between(label: String, color: Option<usize>, pts: &[(f64, f64, f64)]) -> Band {
+        let mut outline: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.2)).collect();
+        outline.extend(pts.iter().rev().map(|p| (p.0, p.1)));
+        Band {
+            label,
+            color,
+            contours: vec![outline],
+        }
+    }
+
+    /// The region a polyline sweeps when it moves (in log-log, linearly) from `a` to `b`, the
+    /// same points at two ends of an interval: the union of the quadrilaterals of each
+    /// segment's two ends.
+    pub fn swept(label: String, color: Option<usize>, a: &[(f64, f64)], b: &[(f64, f64)]) -> Band {
+        let contours = a
+            .windows(2)
+            .zip(b.windows(2))
+            .map(|(s, t)| vec![s[0], s[1], t[1], t[0]])
+            .collect();
+        Band {
+            label,
+            color,
+            contours,
+        }
+    }
 }
 
 /// Where the legend goes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LegendAt {
+    /// The inside corner that covers no data, else outside on the right.
     #[default]
+    Best,
     UpperLeft,
     UpperRight,
     LowerLeft,
     LowerRight,
+    /// Outside the axes, on the right.
+    Outside,
 }
 
-/// A figure of curves.
+/// A figure of curves. Titles, labels and legend entries are markup (see the module doc).
 #[derive(Clone, Debug)]
 pub struct LinePlot {
     pub title: String,
+    /// A second, smaller line under the title: seeds, what the points and bands are.
+    pub subtitle: String,
     pub x_label: String,
     pub y_label: String,
     pub x_scale: Scale,
     pub y_scale: Scale,
     pub series: Vec<Series>,
     pub lines: Vec<Line>,
+    pub bands: Vec<Band>,
     /// Vertical reference lines (x, label).
     pub vlines: Vec<(f64, String)>,
     /// Horizontal reference lines (y, label).
     pub hlines: Vec<(f64, String)>,
     pub legend: LegendAt,
+    /// Capped points are lower bounds of the observable (t*, steps, weight change): drawn
+    /// with an upward arrow.
+    pub capped_lower_bound: bool,
 }
 
 impl LinePlot {
     pub fn new(title: &str, x_label: &str, y_label: &str, x_scale: Scale, y_scale: Scale) -> Self {
         LinePlot {
             title: title.into(),
+            subtitle: String::new(),
             x_label: x_label.into(),
             y_label: y_label.into(),
             x_scale,
             y_scale,
             series: Vec::new(),
             lines: Vec::new(),
+            bands: Vec::new(),
             vlines: Vec::new(),
             hlines: Vec::new(),
             legend: LegendAt::default(),
+            capped_lower_bound: false,
         }
     }
 }
@@ -130,6 +207,8 @@ impl LinePlot {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Cell {
     Value(f64),
+    /// A value of which most runs were stopped by a cap (drawn with a ring).
+    Capped(f64),
     /// Most runs of the cell diverged.
     Diverged,
     /// No finished run.
@@ -140,6 +219,7 @@ pub enum Cell {
 #[derive(Clone, Debug)]
 pub struct Heatmap {
     pub title: String,
+    pub subtitle: String,
     pub x_label: String,
     pub y_label: String,
     /// Grid values (ascending), labelled 2^k.
@@ -154,54 +234,84 @@ pub struct Heatmap {
     pub marker_label: String,
 }
 
-/// Figure size in pixels.
+/// Figure size in figure units (1/150 inch): 6.4 x 4.53 inches.
 pub const SIZE: (u32, u32) = (960, 680);
+/// Figure units per inch.
+pub const DPI: f64 = 150.0;
+/// Pixels per figure unit of the print PNG (300 dpi).
+const PRINT_SCALE: f64 = 2.0;
 
-type DrawResult = Result<(), String>;
-
-fn err<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
+/// Which files a figure is written to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Formats {
+    /// Also `print/STEM.pdf`, `print/STEM.png` (300 dpi) and `print/STEM.svg` (font embedded).
+    pub print: bool,
 }
 
-/// Writes `stem.svg` and `stem.png` with `draw`; returns both paths.
-fn save_both(
+fn save_canvas(
+    canvas: &Canvas,
+    title: &str,
     stem: &Path,
-    size: (u32, u32),
-    draw_svg: &dyn Fn(DrawingArea<SVGBackend, Shift>) -> DrawResult,
-    draw_png: &dyn Fn(DrawingArea<BitMapBackend, Shift>) -> DrawResult,
+    formats: Formats,
 ) -> Result<Vec<PathBuf>, sgdnoise_core::Error> {
-    register_font();
-    if let Some(dir) = stem.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| sgdnoise_core::Error::io(dir, e))?;
-    }
-    let svg = stem.with_extension("svg");
-    let png = stem.with_extension("png");
+    let dir = stem.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| sgdnoise_core::Error::io(dir, e))?;
+    let name = stem.file_name().unwrap_or_default();
     let fail =
         |p: &Path, e: String| sgdnoise_core::Error::Other(format!("drawing {}: {e}", p.display()));
-    {
-        let root = SVGBackend::new(&svg, size).into_drawing_area();
-        draw_svg(root.clone()).map_err(|e| fail(&svg, e))?;
-        root.present().map_err(|e| fail(&svg, e.to_string()))?;
+    let write = |p: &Path, bytes: &[u8]| {
+        std::fs::write(p, bytes).map_err(|e| sgdnoise_core::Error::io(p, e))
+    };
+    let svg = stem.with_extension("svg");
+    write(
+        &svg,
+        svg::svg(canvas, &font::plain(title), false).as_bytes(),
+    )?;
+    let png = stem.with_extension("png");
+    raster::write_png(canvas, 1.0, &png).map_err(|e| fail(&png, e))?;
+    let mut files = vec![svg, png];
+    if formats.print {
+        let pdir = dir.join("print");
+        std::fs::create_dir_all(&pdir).map_err(|e| sgdnoise_core::Error::io(&pdir, e))?;
+        let base = pdir.join(name);
+        let pdf = base.with_extension("pdf");
+        write(&pdf, &pdf::pdf(canvas))?;
+        let png = base.with_extension("png");
+        raster::write_png(canvas, PRINT_SCALE, &png).map_err(|e| fail(&png, e))?;
+        let svg = base.with_extension("svg");
+        write(&svg, svg::svg(canvas, &font::plain(title), true).as_bytes())?;
+        files.extend([pdf, png, svg]);
     }
-    {
-        let root = BitMapBackend::new(&png, size).into_drawing_area();
-        draw_png(root.clone()).map_err(|e| fail(&png, e))?;
-        root.present().map_err(|e| fail(&png, e.to_string()))?;
-    }
-    Ok(vec![svg, png])
+    Ok(files)
 }
 
 impl LinePlot {
     /// Writes `stem.svg` and `stem.png`.
     pub fn save(&self, stem: &Path) -> Result<Vec<PathBuf>, sgdnoise_core::Error> {
-        save_both(stem, SIZE, &|r| self.draw(r), &|r| self.draw(r))
+        self.save_as(stem, Formats::default())
+    }
+    /// Writes `stem.svg`, `stem.png` and, for print, the files of [`Formats::print`].
+    pub fn save_as(
+        &self,
+        stem: &Path,
+        formats: Formats,
+    ) -> Result<Vec<PathBuf>, sgdnoise_core::Error> {
+        save_canvas(&self.render(), &self.title, stem, formats)
     }
 }
 
 impl Heatmap {
     /// Writes `stem.svg` and `stem.png`.
     pub fn save(&self, stem: &Path) -> Result<Vec<PathBuf>, sgdnoise_core::Error> {
-        save_both(stem, SIZE, &|r| self.draw(r), &|r| self.draw(r))
+        self.save_as(stem, Formats::default())
+    }
+    /// Writes `stem.svg`, `stem.png` and, for print, the files of [`Formats::print`].
+    pub fn save_as(
+        &self,
+        stem: &Path,
+        formats: Formats,
+    ) -> Result<Vec<PathBuf>, sgdnoise_core::Error> {
+        save_canvas(&self.render(), &self.title, stem, formats)
     }
 }
 
@@ -209,12 +319,17 @@ impl Heatmap {
 mod tests {
     use super::*;
 
-    #[test]
-    fn figures_are_written_as_svg_and_png() {
-        let dir = std::env::temp_dir().join(format!("sgdnoise-plot-{}", std::process::id()));
-        let mut p = LinePlot::new("test", "T", "err", Scale::Log2, Scale::Log10);
+    pub(super) fn sample_plot() -> LinePlot {
+        let mut p = LinePlot::new(
+            "Test error against T",
+            "temperature T",
+            "test error ε",
+            Scale::Log2,
+            Scale::Log10,
+        );
+        p.subtitle = "3 seeds".into();
         p.series.push(Series {
-            label: "P=1024".into(),
+            label: "P = 1024".into(),
             points: (0..6)
                 .map(|k| {
                     let x = 2f64.powi(k - 6);
@@ -227,29 +342,43 @@ mod tests {
                 })
                 .collect(),
             diverged: vec![1.0],
+            capped: vec![0.5],
+            bars: false,
         });
         p.lines.push(Line {
             label: "fit".into(),
             from: (2f64.powi(-6), 0.0125),
             to: (0.5, 0.07),
             color: None,
+            dash: Dash::FIT,
         });
-        p.vlines.push((0.01, "T_c".into()));
-        let files = p.save(&dir.join("curves")).unwrap();
+        p.vlines.push((0.01, "T_{c}".into()));
+        p
+    }
+
+    #[test]
+    fn figures_are_written_as_svg_and_png_and_for_print_as_pdf() {
+        let dir = std::env::temp_dir().join(format!("sgdnoise-plot-{}", std::process::id()));
+        let p = sample_plot();
+        let files = p
+            .save_as(&dir.join("curves"), Formats { print: true })
+            .unwrap();
+        assert_eq!(files.len(), 5);
         let h = Heatmap {
             title: "phase".into(),
-            x_label: "alpha".into(),
+            subtitle: String::new(),
+            x_label: "α".into(),
             y_label: "T".into(),
             xs: vec![0.25, 1.0, 4.0],
             ys: vec![0.5, 1.0],
             cells: vec![
                 vec![Cell::Value(0.1), Cell::Value(0.2), Cell::Diverged],
-                vec![Cell::Value(0.3), Cell::Missing, Cell::Diverged],
+                vec![Cell::Capped(0.3), Cell::Missing, Cell::Diverged],
             ],
             value_label: "test error".into(),
             log_values: false,
             markers: vec![(1.0, 0.7)],
-            marker_label: "T_opt".into(),
+            marker_label: "T_{opt}".into(),
         };
         let more = h.save(&dir.join("heat")).unwrap();
         for f in files.iter().chain(&more) {
@@ -260,6 +389,21 @@ mod tests {
         assert_eq!(&png[1..4], b"PNG");
         let svg = std::fs::read_to_string(&more[0]).unwrap();
         assert!(svg.contains("diverged (most seeds)"));
+        // The print PNG is twice the size, recorded as 300 dpi (11811 pixels per metre).
+        let print_png = std::fs::read(dir.join("print/curves.png")).unwrap();
+        let width = u32::from_be_bytes(print_png[16..20].try_into().unwrap());
+        assert_eq!(width, 2 * SIZE.0);
+        let phys = print_png
+            .windows(4)
+            .position(|w| w == b"pHYs")
+            .expect("pHYs chunk");
+        let ppm = u32::from_be_bytes(print_png[phys + 4..phys + 8].try_into().unwrap());
+        assert_eq!(ppm, 11811);
+        let pdf = std::fs::read(dir.join("print/curves.pdf")).unwrap();
+        let content = pdf::tests::check_pdf(&pdf);
+        assert!(content.contains("TJ"));
+        let psvg = std::fs::read_to_string(dir.join("print/curves.svg")).unwrap();
+        assert!(psvg.contains("@font-face"));
         // SGDNOISE_KEEP_PLOTS=1 keeps them for a look.
         if std::env::var_os("SGDNOISE_KEEP_PLOTS").is_none() {
             let _ = std::fs::remove_dir_all(&dir);

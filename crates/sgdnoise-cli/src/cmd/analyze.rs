@@ -52,6 +52,10 @@ pub struct AnalyzeArgs {
     /// Seed of the bootstrap stream.
     #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     pub bootstrap_seed: i64,
+    /// Also write every figure for print into OUT/print: PDF (vector, font embedded), PNG at
+    /// 300 dpi and SVG with the font embedded.
+    #[arg(long)]
+    pub print: bool,
 }
 
 pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
@@ -139,6 +143,7 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
                     .join(" and ")
             )]
         },
+        print: args.print,
         ..Default::default()
     };
     let a = report::analyze(&runs, kind, &opts, &args.out)?;
@@ -154,7 +159,8 @@ pub fn print_result(a: &report::Analysis, out: &Path) {
     let figures = a
         .files
         .iter()
-        .filter(|f| f.extension().is_some_and(|e| e == "png"))
+        .filter(|f| f.extension().is_some_and(|e| e == "svg"))
+        .filter(|f| !f.parent().is_some_and(|d| d.ends_with("print")))
         .count();
     outln!(
         "{} analysis: {figures} figures (SVG + PNG + CSV), {} fitted numbers in {}",

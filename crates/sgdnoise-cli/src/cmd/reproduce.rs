@@ -43,6 +43,10 @@ pub struct ReproduceArgs {
     /// Bootstrap resamples of the confidence intervals.
     #[arg(long, default_value_t = 1000, allow_hyphen_values = true)]
     pub resamples: usize,
+    /// Also write every figure for print into DIR/print: PDF (vector, font embedded), PNG at
+    /// 300 dpi and SVG with the font embedded.
+    #[arg(long)]
+    pub print: bool,
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
@@ -153,6 +157,7 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
             plan.runs.len(),
             store.root().display()
         ),
+        print: args.print,
         ..Default::default()
     };
     let a = report::analyze(&runs, kind, &opts, &out)?;

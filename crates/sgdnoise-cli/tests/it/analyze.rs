@@ -42,7 +42,15 @@ fn analyze_draws_the_perceptron_figures_of_a_small_store() {
             }
         }
     }
-    let o = sgdnoise(&["analyze", &store, "--out", &out, "--resamples", "50"]);
+    let o = sgdnoise(&[
+        "analyze",
+        &store,
+        "--out",
+        &out,
+        "--resamples",
+        "50",
+        "--print",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(
         !String::from_utf8_lossy(&o.stderr).contains("warning"),
@@ -59,9 +67,26 @@ fn analyze_draws_the_perceptron_figures_of_a_small_store() {
         "perceptron_snr_vs_P.svg",
         "perceptron_snr_vs_P.csv",
         "perceptron_rwc_vs_T_chi1.png",
+        "print/perceptron_snr_vs_P.pdf",
+        "print/perceptron_snr_vs_P.png",
+        "print/perceptron_snr_vs_P.svg",
     ] {
         assert!(Path::new(&out).join(f).is_file(), "{f} missing");
     }
+    // --print: a PDF, and a PNG twice the size of the screen one (300 dpi).
+    let pdf = std::fs::read(Path::new(&out).join("print/perceptron_snr_vs_P.pdf")).unwrap();
+    assert!(pdf.starts_with(b"%PDF-1.4") && pdf.ends_with(b"%%EOF\n"));
+    let width = |f: &str| {
+        let png = std::fs::read(Path::new(&out).join(f)).unwrap();
+        u32::from_be_bytes(png[16..20].try_into().unwrap())
+    };
+    assert_eq!(
+        width("print/perceptron_snr_vs_P.png"),
+        2 * width("perceptron_snr_vs_P.png")
+    );
+    // The report shows its figures.
+    let report = std::fs::read_to_string(Path::new(&out).join("report.md")).unwrap();
+    assert!(report.contains("](perceptron_snr_vs_P.png)"), "{report}");
     let fits = std::fs::read_to_string(Path::new(&out).join("fits.csv")).unwrap();
     // The original nine columns first, then what each fit used and left out (issue 10: columns
     // are added, never renamed).
