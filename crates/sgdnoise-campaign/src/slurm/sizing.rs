@@ -162,7 +162,11 @@ fn partial_seconds(spec: &RunSpec, store: &Store) -> Option<f64> {
 
 /// Seconds of `spec` from its step cap, where the FLOPs of a step are known.
 fn step_cap_seconds(spec: &RunSpec) -> Option<f64> {
-    let steps = spec.max_steps? as f64;
+    // The default cap every run carries (10^12 steps, a safety net against runs that never end)
+    // says nothing about what a run costs: only a cap the sweep set sizes a task.
+    let steps =
+        spec.max_steps
+            .filter(|&s| s != sgdnoise_core::settings::limits::DEFAULT_MAX_STEPS)? as f64;
     let step = sgdnoise_core::bench::step_flops(spec)?;
     // A record evaluates the training and test sets: a forward pass is about a third of a step's
     // FLOPs per sample; records come `checkpoints_per_decade` per decade of steps.
