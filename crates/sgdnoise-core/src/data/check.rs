@@ -9,6 +9,7 @@
 use super::fetch::{content_reference, hash_content};
 use super::images::{read_pool, RawPool};
 use super::locate::{locate, Located, RawSet};
+pub use super::source::histogram;
 use super::DataError;
 use std::path::{Path, PathBuf};
 
@@ -54,15 +55,6 @@ impl SetReport {
                 .iter()
                 .all(|f| !matches!(f.verdict, Verdict::Mismatch { .. }))
     }
-}
-
-/// Class histogram of `labels`.
-pub fn histogram(labels: &[u8]) -> [usize; 10] {
-    let mut h = [0usize; 10];
-    for &l in labels {
-        h[l.min(9) as usize] += 1;
-    }
-    h
 }
 
 fn summarize(pool: &RawPool) -> Result<String, String> {

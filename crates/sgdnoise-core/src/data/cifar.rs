@@ -145,7 +145,7 @@ pub fn read_batch_with_sha256(path: &Path) -> Result<(CifarBatch, String), DataE
     let batch = parse_batch(&bytes, path)?;
     let sha256 = {
         use sha2::{Digest, Sha256};
-        super::fetch::hex(&Sha256::digest(&bytes))
+        super::digest::hex(&Sha256::digest(&bytes))
     };
     Ok((batch, sha256))
 }

@@ -334,7 +334,7 @@ pub fn content_sha256(dims: &[usize], data: &[u8]) -> String {
         h.update((d as u32).to_be_bytes());
     }
     h.update(data);
-    super::fetch::hex(&h.finalize())
+    super::digest::hex(&h.finalize())
 }
 
 /// Encodes an IDX file of unsigned bytes (for tests and tools).

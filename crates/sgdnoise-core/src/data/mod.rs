@@ -5,6 +5,7 @@
 
 pub mod check;
 pub mod cifar;
+pub mod digest;
 pub mod fetch;
 pub mod idx;
 pub mod images;

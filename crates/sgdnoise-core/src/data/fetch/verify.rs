@@ -10,10 +10,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
-/// Lower-case hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::data::digest::hex;
 
 /// Size and SHA-256 of everything `r` yields, reading at most `limit` bytes (then stopping).
 pub fn hash_reader(mut r: impl Read, limit: u64) -> io::Result<(u64, String)> {
