@@ -248,17 +248,7 @@ impl Ctx<'_> {
         curves: &[(f64, SeedTable)],
         range: FitRange,
     ) -> Option<(Vec<Estimate>, f64, FitUse)> {
-        let pts = |w: Option<&[u32]>| -> Vec<(f64, f64, f64)> {
-            curves
-                .iter()
-                .flat_map(|(p, t)| {
-                    t.means(w)
-                        .into_iter()
-                        .filter(|(x, _)| range.contains(*x))
-                        .map(move |(x, y)| (x, *p, y))
-                })
-                .collect()
-        };
+        let pts = |w: Option<&[u32]>| joint_points(curves, range, w);
         let (c, _, _) = fit_power_law_2(&pts(None))?;
         let est = bootstrap_many(
             self.seeds.len(),
@@ -605,17 +595,7 @@ impl Ctx<'_> {
             })
             .collect();
         let grids: Vec<Vec<f64>> = spans.iter().map(|s| log_grid(s.1, s.2, 16)).collect();
-        let pts = |w: Option<&[u32]>| -> Vec<(f64, f64, f64)> {
-            curves
-                .iter()
-                .flat_map(|(p, t)| {
-                    t.means(w)
-                        .into_iter()
-                        .filter(|(x, _)| range.contains(*x))
-                        .map(move |(x, y)| (x, *p, y))
-                })
-                .collect()
-        };
+        let pts = |w: Option<&[u32]>| joint_points(curves, range, w);
         let k: usize = grids.iter().map(Vec::len).sum();
         let values = bootstrap_many(
             self.seeds.len(),
@@ -836,6 +816,24 @@ fn curves(
     }
     ctx.write_curves(stem, x.symbol(), &csv_curves)?;
     Ok((p, tables))
+}
+
+/// The points (T, P, seed mean of y) of a joint fit over `curves` (P, table of y against T), T in
+/// `range`, for the seeds `w` (all seeds for `None`, a bootstrap resample otherwise).
+fn joint_points(
+    curves: &[(f64, SeedTable)],
+    range: FitRange,
+    w: Option<&[u32]>,
+) -> Vec<(f64, f64, f64)> {
+    curves
+        .iter()
+        .flat_map(|(p, t)| {
+            t.means(w)
+                .into_iter()
+                .filter(|(x, _)| range.contains(*x))
+                .map(move |(x, y)| (x, *p, y))
+        })
+        .collect()
 }
 
 #[cfg(test)]
