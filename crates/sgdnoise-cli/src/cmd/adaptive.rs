@@ -123,12 +123,14 @@ impl Judge for AnalysisJudge {
                         decide(vec![b], Some(exit.tc), "leaves its plateau".into())
                     }
                     Err(NoCrossover::TooFewPoints) => {
-                        // Fill the widest gap among the points that enter.
+                        // Towards the edge of divergence first (where the exit lies), else
+                        // fill the widest gap among the points that enter.
                         let rows = c.entering();
-                        let widest = rows
-                            .windows(2)
-                            .map(|w| (c.lattice[w[0]], c.lattice[w[1]]))
-                            .max_by_key(|(lo, hi)| hi - lo);
+                        let widest = c.up_to_edge().filter(|(lo, hi)| hi - lo > 1).or_else(|| {
+                            rows.windows(2)
+                                .map(|w| (c.lattice[w[0]], c.lattice[w[1]]))
+                                .max_by_key(|(lo, hi)| hi - lo)
+                        });
                         match widest {
                             Some(b) => decide(vec![b], None, "too few points for a plateau".into()),
                             None => absent("too few points for a plateau"),

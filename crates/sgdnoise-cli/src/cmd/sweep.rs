@@ -945,8 +945,21 @@ fn slurm_settings(sweep: &SweepFile, args: &SlurmArgs) -> anyhow::Result<sweep::
 }
 
 fn submit(args: SlurmArgs) -> anyhow::Result<()> {
-    let (sweep, e) = expand(&args.store.file, Some(&args.store.out))?;
-    let settings = slurm_settings(&sweep, &args)?;
+    let (sweep, all) = expand_all(&args.store.file)?;
+    let ap = match &sweep.adaptive {
+        Some(_) => Some(adaptive_plan(&sweep, all.clone(), Some(&args.store.out))?),
+        None => None,
+    };
+    let e = match &ap {
+        Some(p) => p.expansion(),
+        None => all,
+    };
+    let mut settings = slurm_settings(&sweep, &args)?;
+    // An adaptive sweep's analysis follows its last round, not each round.
+    let analyze_at_end = ap.is_some() && settings.analyze == Some(true);
+    if analyze_at_end {
+        settings.analyze = None;
+    }
     let (max_array_size, source) = match settings.max_array_size {
         Some(m) => (m, "given"),
         None => match slurm::cluster_max_array_size() {
@@ -995,6 +1008,9 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
                 e.plan.name,
                 e.plan.runs.len()
             );
+            if let Some(p) = &ap {
+                adaptive_settled(&args, &sweep, p, &opts.settings, analyze_at_end, &exe)?;
+            }
         }
         return Ok(());
     };
@@ -1094,6 +1110,9 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
         );
         jobs.push(job);
     }
+    if let Some(p) = &ap {
+        next_round(&args, &sweep, p, &opts.settings, &sub.dir, &jobs)?;
+    }
     if let Some(a) = &sub.analysis {
         if args.dry_run {
             outln!(
@@ -1114,6 +1133,127 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// Most next-round jobs one adaptive sweep submits (rounds, and resubmissions of runs a time
+/// limit cut): a chain that does not settle stops here, saying so.
+fn chain_cap(sweep: &SweepFile) -> usize {
+    4 * (sweep.adaptive.as_ref().map_or(0, |a| a.max_rounds) + 1)
+}
+
+/// Writes and (unless --dry-run) submits the next-round job of an adaptive sweep after this
+/// round's arrays `jobs`.
+fn next_round(
+    args: &SlurmArgs,
+    sweep: &SweepFile,
+    p: &adaptive::AdaptivePlan,
+    settings: &sweep::SlurmSettings,
+    dir: &Path,
+    jobs: &[String],
+) -> anyhow::Result<()> {
+    let store = Store::new(&args.store.out);
+    let chained = slurm::read_submissions(&store)
+        .map(|r| r.iter().filter(|r| r.kind == "next_round").count())
+        .unwrap_or(0);
+    if chained >= chain_cap(sweep) {
+        eprintln!(
+            "warning: adaptive sweep {}: {chained} next-round jobs submitted already (the cap is {}): no further round is chained; `sweep plan --out` shows what is unresolved",
+            sweep.name,
+            chain_cap(sweep)
+        );
+        return Ok(());
+    }
+    let mut command: Vec<String> = std::env::args().collect();
+    command[0] = std::env::current_exe()?.display().to_string();
+    command.retain(|a| a != "--dry-run");
+    let body = slurm::next_round_script_text(
+        &format!("sgdnoise-{}-next", slurm::safe_name(&sweep.name)),
+        settings,
+        &std::fs::canonicalize(dir)?.join("logs"),
+        &std::env::current_dir()?,
+        &command,
+    );
+    let path = slurm::write_script(dir, "next-round.sbatch", &body)?;
+    if args.dry_run || jobs.is_empty() {
+        outln!(
+            "wrote {} (plans and submits round {} of the adaptive sweep after these arrays): not submitted{}",
+            path.display(),
+            p.rounds(),
+            if args.dry_run { " (--dry-run)" } else { "" }
+        );
+        return Ok(());
+    }
+    let dependency = format!("afterany:{}", jobs.join(":"));
+    let job = slurm::sbatch(&path, Some(&dependency))?;
+    let abs_store = Store::new(std::fs::canonicalize(store.root())?);
+    slurm::record_submission(
+        &abs_store,
+        &slurm::SubmissionRecord::other(&job, "next_round", &path, Some(&dependency)),
+    )?;
+    outln!(
+        "submitted next-round job {job} ({dependency}): plans the adaptive sweep's next round from the finished runs"
+    );
+    Ok(())
+}
+
+/// An adaptive sweep with nothing left to submit: says where it stands and, when it is settled
+/// and an analysis was asked for, submits the analysis of its runs.
+fn adaptive_settled(
+    args: &SlurmArgs,
+    sweep: &SweepFile,
+    p: &adaptive::AdaptivePlan,
+    settings: &sweep::SlurmSettings,
+    analyze: bool,
+    exe: &Path,
+) -> anyhow::Result<()> {
+    if let Some(a) = &sweep.adaptive {
+        print_adaptive(a, p, Some(&args.store.out));
+    }
+    if !p.settled() || !analyze {
+        return Ok(());
+    }
+    let store = Store::new(std::fs::canonicalize(&args.store.out)?);
+    let dir = store
+        .slurm_dir()
+        .join(format!("{}-final", slurm::safe_name(&sweep.name)));
+    let out = match &args.analysis_out {
+        Some(o) if o.is_absolute() => o.clone(),
+        Some(o) => std::env::current_dir()?.join(o),
+        None => store.analysis_dir(),
+    };
+    let paths = slurm::ScriptPaths {
+        exe: exe.to_path_buf(),
+        sweep_file: std::fs::canonicalize(&args.store.file)?,
+        store: store.root().to_path_buf(),
+        tasks_file: dir.join("tasks.jsonl"),
+        log_dir: dir.join("logs"),
+    };
+    std::fs::create_dir_all(&paths.log_dir)?;
+    let body = slurm::analysis_script_text(
+        &format!("sgdnoise-{}-analysis", slurm::safe_name(&sweep.name)),
+        settings,
+        &paths,
+        &out,
+    );
+    let path = slurm::write_script(&dir, "analysis.sbatch", &body)?;
+    if args.dry_run {
+        outln!(
+            "wrote {} (analysis into {}): not submitted (--dry-run)",
+            path.display(),
+            out.display()
+        );
+        return Ok(());
+    }
+    let job = slurm::sbatch(&path, None)?;
+    slurm::record_submission(
+        &store,
+        &slurm::SubmissionRecord::other(&job, "analysis", &path, None),
+    )?;
+    outln!(
+        "submitted analysis job {job}: the adaptive sweep is settled; figures into {}",
+        out.display()
+    );
     Ok(())
 }
 
