@@ -184,7 +184,19 @@ pub struct Cell {
     pub rounds: Vec<Vec<usize>>,
     pub status: CellStatus,
     /// The last decision per target (empty while round 0 is not complete).
-    pub decisions: Vec<(Target, String, Option<f64>, bool)>,
+    pub decisions: Vec<TargetState>,
+}
+
+/// The last decision on one target of a cell.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TargetState {
+    pub target: Target,
+    /// The judge's note (what it found).
+    pub note: String,
+    /// The estimate, once located (None: absent from the range, or not located yet).
+    pub estimate: Option<f64>,
+    /// Located: nothing left to refine for it.
+    pub located: bool,
 }
 
 /// An adaptive sweep's plan so far: the dense expansion (the candidates), the runs planned in
@@ -356,7 +368,12 @@ pub fn plan(
             status,
             decisions: decisions
                 .into_iter()
-                .map(|(t, n, e, done)| (t, n, e, done))
+                .map(|(target, note, estimate, located)| TargetState {
+                    target,
+                    note,
+                    estimate,
+                    located,
+                })
                 .collect(),
         });
     }

@@ -136,7 +136,11 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
     );
     let mut not_done = None;
     let mut last = None;
-    while !args.no_run {
+    // One pass for a dense preset; for an adaptive one, rounds until nothing is left to run.
+    loop {
+        if args.no_run {
+            break;
+        }
         if sweep_file.adaptive.is_some() {
             plan = plan_now(Some(store.root()))?;
             let open = sweep::missing(&plan, &store, args.retry_failed).len();

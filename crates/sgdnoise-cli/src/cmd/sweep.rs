@@ -404,17 +404,15 @@ fn cell_line(a: &adaptive::Adaptive, c: &adaptive::Cell) -> String {
     let decisions: Vec<String> = c
         .decisions
         .iter()
-        .map(|(t, note, est, done)| {
+        .map(|d| {
             format!(
-                "{} {}{}{}",
-                t.name(),
-                if *done { "located" } else { "bracketed" },
-                est.map(|v| format!(" at {v:.4e}")).unwrap_or_default(),
-                if note.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({note})")
-                }
+                "{} {}{} ({})",
+                d.target.name(),
+                if d.located { "located" } else { "bracketed" },
+                d.estimate
+                    .map(|v| format!(" at {v:.4e}"))
+                    .unwrap_or_default(),
+                d.note
             )
         })
         .collect();
