@@ -251,30 +251,30 @@ impl AdaptivePlan {
 /// Seed settings: runs that differ only in them are one point of a curve.
 const SEED_KEYS: [&str; 4] = ["seed_init", "seed_batch", "seed_trainset", "seed_testset"];
 
-/// The plan of an adaptive sweep given the runs of `store` (see the module doc). `sweep` must
-/// have an `[adaptive]` table; `candidates` is its expansion.
+/// The plan of an adaptive sweep given the runs of `store` (see the module doc; None: no runs
+/// yet, round 0). `sweep` must have an `[adaptive]` table; `candidates` is its expansion.
 pub fn plan(
     sweep: &SweepFile,
     candidates: Expansion,
-    store: &Store,
+    store: Option<&Store>,
     judge: &dyn Judge,
 ) -> Result<AdaptivePlan, sgdnoise_core::Error> {
     let adaptive = sweep
         .adaptive
         .as_ref()
         .expect("adaptive::plan needs an [adaptive] table");
-    let finished: HashMap<String, Summary> = if store.root().is_dir() {
-        store
+    let finished: HashMap<String, Summary> = match store.filter(|s| s.root().is_dir()) {
+        Some(store) => store
             .collect()?
             .into_iter()
             .map(|s| (s.id.clone(), s))
-            .collect()
-    } else {
-        HashMap::new()
+            .collect(),
+        None => HashMap::new(),
     };
     let ended = |i: usize| -> bool {
         let id = candidates.plan.runs[i].identity();
-        finished.contains_key(&id) || crate::read_failure(&store.run_dir(&id)).is_some()
+        finished.contains_key(&id)
+            || store.is_some_and(|s| crate::read_failure(&s.run_dir(&id)).is_some())
     };
     let lattice_text: Vec<String> = adaptive.values.iter().map(show_value).collect();
     let key = adaptive.axis.as_str();

@@ -114,9 +114,9 @@ fn plan_is_a_function_of_finished_runs_and_bisects_to_the_lattice_step() {
     let judge = Step { edge: 11 };
     let mut rounds_seen = Vec::new();
     loop {
-        let p = plan(&f, f.expand().unwrap(), &store, &judge).unwrap();
+        let p = plan(&f, f.expand().unwrap(), Some(&store), &judge).unwrap();
         // Planning twice over the same store gives the same plan.
-        let again = plan(&f, f.expand().unwrap(), &store, &judge).unwrap();
+        let again = plan(&f, f.expand().unwrap(), Some(&store), &judge).unwrap();
         assert_eq!(p.planned, again.planned);
         rounds_seen.push(p.planned.len());
         let e = p.expansion();

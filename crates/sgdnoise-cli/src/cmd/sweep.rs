@@ -202,13 +202,14 @@ pub fn adaptive_plan(
     store: Option<&Path>,
 ) -> anyhow::Result<adaptive::AdaptivePlan> {
     let judge = crate::cmd::adaptive::AnalysisJudge::default();
-    let empty = std::env::temp_dir().join("sgdnoise-no-store-here");
-    let store = Store::new(store.unwrap_or(&empty));
-    adaptive::plan(sweep, candidates, &store, &judge).with_context(|| {
+    let store = store.map(Store::new);
+    adaptive::plan(sweep, candidates, store.as_ref(), &judge).with_context(|| {
         format!(
             "planning adaptive sweep {} from {}",
             sweep.name,
-            store.root().display()
+            store
+                .as_ref()
+                .map_or("no store".into(), |s| s.root().display().to_string())
         )
     })
 }
