@@ -244,3 +244,32 @@ fn slurm_rounds_chain_by_next_round_jobs_until_the_adaptive_sweep_settles() {
     assert_eq!(code, 0);
     assert!(out.contains("every target located"), "{out}");
 }
+
+/// `reproduce NAME --adaptive` searches the preset's own grid: round 0 of the fc-mnist paper
+/// T-sweep is every 4th temperature and the last (5 of 16) at each P and seed, each run one of
+/// the dense preset's; presets without a T or eta axis to search are refused (exit 2).
+#[test]
+fn reproduce_adaptive_plans_round_0_inside_the_preset_grid() {
+    let (code, dense, err) = sgdnoise(&["reproduce", "fc-mnist", "--scale", "paper", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = sgdnoise(&[
+        "reproduce",
+        "fc-mnist",
+        "--scale",
+        "paper",
+        "--adaptive",
+        "--dry-run",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("fc-mnist-paper-adaptive (paper): 125 runs"),
+        "{out}"
+    );
+    let grid: std::collections::HashSet<&str> = dense.lines().skip(1).collect();
+    let ids: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(ids.len(), 125);
+    assert!(ids.iter().all(|id| grid.contains(id)), "{out}");
+    let (code, _, err) = sgdnoise(&["reproduce", "perceptron", "--adaptive", "--dry-run"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--adaptive"), "{err}");
+}
