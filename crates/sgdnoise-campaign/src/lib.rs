@@ -7,6 +7,7 @@
 // Nothing below the command line prints: progress and results reach it through values and callbacks.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod adaptive;
 pub mod local;
 pub mod lock;
 pub mod presets;

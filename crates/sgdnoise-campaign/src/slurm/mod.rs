@@ -285,6 +285,51 @@ pub fn analysis_script_text(
     s
 }
 
+/// Time limit of the next-round job of an adaptive sweep (it only plans and submits).
+pub const NEXT_ROUND_TIME: &str = "00:15:00";
+
+/// The text of the next-round job of an adaptive sweep ([`crate::adaptive`]): submitted with
+/// `--dependency=afterany` on a round's arrays, it plans the next round from the runs that
+/// finished and submits it, with a next-round job of its own, until the search is settled.
+/// `command` is the `sgdnoise sweep slurm ...` command line that submitted this round, run
+/// again from `cwd`.
+pub fn next_round_script_text(
+    job_name: &str,
+    settings: &SlurmSettings,
+    log_dir: &Path,
+    cwd: &Path,
+    command: &[String],
+) -> String {
+    let mut s = String::from("#!/bin/bash\n");
+    s.push_str(&format!("#SBATCH --job-name={job_name}\n"));
+    common_lines(&mut s, settings, 1, Some(NEXT_ROUND_TIME));
+    s.push_str(&format!(
+        "#SBATCH --output={}/next-round-%j.out\n",
+        log_dir.display()
+    ));
+    extra_and_preamble(&mut s, settings);
+    let words: Vec<String> = command.iter().map(|w| quote(w)).collect();
+    s.push_str(&format!(
+        "# Submitted with --dependency=afterany on this round's arrays: plans the next round of the\n\
+         # adaptive sweep from the runs that finished (the plan is a function of the store) and\n\
+         # submits it with its own next-round job; submits nothing once every target is settled.\n\
+         cd {}\n\
+         exec {}\n",
+        quote_path(cwd),
+        words.join(" ")
+    ));
+    s
+}
+
+/// Writes `body` as `dir/name` (atomically), creating `dir`.
+pub fn write_script(dir: &Path, name: &str, body: &str) -> Result<PathBuf, sgdnoise_core::Error> {
+    std::fs::create_dir_all(dir).map_err(|e| sgdnoise_core::Error::io(dir, e))?;
+    let path = dir.join(name);
+    sgdnoise_core::rundir::write_atomic(&path, body.as_bytes())
+        .map_err(|e| sgdnoise_core::Error::io(&path, e))?;
+    Ok(path)
+}
+
 /// Freezes the missing runs of `plan`, sizes them into array tasks, and writes the sbatch
 /// scripts into a new folder `STORE/slurm/<name>-<k>/`. Returns None when nothing is missing
 /// that is not already queued or running (nothing is written then). `exe` is the `sgdnoise`
@@ -543,6 +588,19 @@ impl SubmissionRecord {
             script: script.path.clone(),
             offset: script.offset,
             tasks: script.tasks,
+            runs_per_task: 1,
+            dependency: dependency.map(str::to_string),
+            time: crate::lock::LockHolder::me().since,
+        }
+    }
+    /// The record of a job that is no array (`kind`: `next_round`, `analysis`).
+    pub fn other(job_id: &str, kind: &str, script: &Path, dependency: Option<&str>) -> Self {
+        SubmissionRecord {
+            job_id: job_id.to_string(),
+            kind: kind.into(),
+            script: script.to_path_buf(),
+            offset: 0,
+            tasks: 0,
             runs_per_task: 1,
             dependency: dependency.map(str::to_string),
             time: crate::lock::LockHolder::me().since,

@@ -67,6 +67,7 @@
 
 mod axis;
 mod expand;
+pub mod target;
 
 pub use axis::{Axis, MAX_AXIS_POINTS};
 pub use expand::{Expansion, MAX_COMBINATIONS};
@@ -222,6 +223,7 @@ struct RawSweepFile {
     part: Vec<toml::Table>,
     #[serde(default)]
     slurm: SlurmSettings,
+    adaptive: Option<toml::Table>,
 }
 
 /// A parsed sweep file.
@@ -239,6 +241,9 @@ pub struct SweepFile {
     /// The axes of each `[[part]]` (alphabetical within a part); empty: one implicit part.
     pub parts: Vec<Vec<Axis>>,
     pub slurm: SlurmSettings,
+    /// The searched axis and its targets, for an adaptive sweep ([`crate::adaptive`]); its
+    /// lattice is one more single axis of every grid (the candidates).
+    pub adaptive: Option<crate::adaptive::Adaptive>,
 }
 
 /// A problem in a sweep file or one of its combinations.
@@ -271,6 +276,11 @@ pub(crate) fn err(context: impl Into<String>, message: impl Into<String>) -> Pla
         context: context.into(),
         message: message.into(),
     }
+}
+
+/// A [`PlanError`] at `context` (for other modules of the crate).
+pub(crate) fn err_at(context: &str, message: String) -> PlanError {
+    err(context, message)
 }
 
 /// Renders a TOML scalar compactly (`0.5`, `256`, `relu`).
@@ -371,6 +381,37 @@ impl SweepFile {
                 &mut errors,
             ));
         }
+        let adaptive = raw.adaptive.as_ref().and_then(|t| {
+            let a = target::parse(t, &mut errors)?;
+            if !shared.insert(a.axis.clone())
+                || raw
+                    .part
+                    .iter()
+                    .any(|p| p.keys().any(|k| k.replace('-', "_") == a.axis))
+            {
+                errors.push(err(
+                    "[adaptive].axis",
+                    format!("`{}` is searched, so it cannot also be an axis", a.axis),
+                ));
+                return None;
+            }
+            if let Some(t) = a.targets.iter().find(|t| {
+                matches!(
+                    t,
+                    crate::adaptive::Target::TcRwc | crate::adaptive::Target::TcPlateau
+                ) && a.axis != "temp"
+            }) {
+                errors.push(err(
+                    "[adaptive].targets",
+                    format!(
+                        "{} is a crossover temperature: search axis = \"temp\"",
+                        t.name()
+                    ),
+                ));
+                return None;
+            }
+            Some(a)
+        });
         let sweep = SweepFile {
             name: raw.name.unwrap_or_else(|| default_name.to_string()),
             description: raw.description,
@@ -380,6 +421,7 @@ impl SweepFile {
             zips,
             parts,
             slurm: raw.slurm,
+            adaptive,
         };
         errors.extend(sweep.slurm.check(&|f| format!("[slurm].{f}")));
         // Settings of which only one may be given cannot both be axes, nor one fixed and the
@@ -455,6 +497,9 @@ impl SweepFile {
         own.into_iter()
             .map(|part| {
                 let mut grid: Vec<Axis> = part.iter().chain(&self.axes).cloned().collect();
+                if let Some(a) = &self.adaptive {
+                    grid.push(Axis::single(&a.axis, a.values.clone()));
+                }
                 grid.sort_by(|a, b| a.keys[0].cmp(&b.keys[0]));
                 grid.extend(self.zips.iter().cloned());
                 grid
@@ -479,6 +524,12 @@ impl SweepFile {
     /// a `[[zip]]` group.
     pub fn with_axis(mut self, key: &str, points: Vec<Value>) -> Result<SweepFile, PlanErrors> {
         let ctx = format!("axis {key}");
+        if self.adaptive.as_ref().is_some_and(|a| a.axis == key) {
+            return Err(PlanErrors(vec![err(
+                ctx,
+                "is the searched axis of [adaptive]",
+            )]));
+        }
         let elsewhere = self
             .parts
             .iter()

@@ -82,7 +82,7 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
     let store = Store::new(&args.store);
     let (collection, named) = match &args.sweep {
         Some(file) => {
-            let (sweep, e) = crate::cmd::sweep::expand(file)?;
+            let (sweep, e) = crate::cmd::sweep::expand(file, Some(&args.store))?;
             let named =
                 match sweep.analysis.as_deref() {
                     Some(a) => Some(a.parse::<Kind>().map_err(|e| {

@@ -50,6 +50,12 @@ pub struct ReproduceArgs {
     /// No progress display.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Search instead of running the dense grid (T-sweeps: T_c by methods (a) and (b) and the
+    /// divergence edge on the temperature axis; phase diagrams: the optimal learning rate and
+    /// the divergence edge per alpha): rounds of runs of the preset's grid, refined where the
+    /// targets lie (`sgdnoise_campaign::adaptive`).
+    #[arg(long)]
+    pub adaptive: bool,
 }
 
 pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
@@ -65,12 +71,48 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
         .unwrap_or_default()
         .parse()
         .with_context(|| format!("preset {stem}"))?;
-    let mut plan = sweep_file.expand()?.plan;
-    if let Some(dir) = &args.data_dir {
-        for r in &mut plan.runs {
-            r.exec.data_dir = Some(dir.clone());
+    let sweep_file = if args.adaptive {
+        use sgdnoise_campaign::adaptive::Target;
+        match kind {
+            Kind::TSweep => sweep_file.into_adaptive(
+                "temp",
+                &[Target::TcRwc, Target::TcPlateau, Target::Divergence],
+                4,
+            )?,
+            Kind::Phase => {
+                sweep_file.into_adaptive("lr", &[Target::TOpt, Target::Divergence], 4)?
+            }
+            other => {
+                return Err(crate::BadInput(format!(
+                    "--adaptive: preset {stem} draws {other:?} figures; only the T-sweep and phase-diagram presets have an adaptive form"
+                ))
+                .into())
+            }
         }
-    }
+    } else {
+        sweep_file
+    };
+    let candidates = sweep_file.expand()?;
+    let store_root = args.out.as_ref().map(|o| o.join("store"));
+    let data_dir = args.data_dir.clone();
+    let plan_now =
+        |store_root: Option<&std::path::Path>| -> anyhow::Result<sgdnoise_campaign::Plan> {
+            let mut plan = match &sweep_file.adaptive {
+                Some(_) => {
+                    crate::cmd::sweep::adaptive_plan(&sweep_file, candidates.clone(), store_root)?
+                        .expansion()
+                        .plan
+                }
+                None => candidates.plan.clone(),
+            };
+            if let Some(dir) = &data_dir {
+                for r in &mut plan.runs {
+                    r.exec.data_dir = Some(dir.clone());
+                }
+            }
+            Ok(plan)
+        };
+    let mut plan = plan_now(store_root.as_deref())?;
     if args.dry_run {
         outln!(
             "{} ({}): {} runs (presets/{stem}.toml)",
@@ -93,7 +135,29 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
         store.root().display()
     );
     let mut not_done = None;
-    if !args.no_run {
+    let mut last = None;
+    // One pass for a dense preset; for an adaptive one, rounds until nothing is left to run.
+    loop {
+        if args.no_run {
+            break;
+        }
+        if sweep_file.adaptive.is_some() {
+            plan = plan_now(Some(store.root()))?;
+            let open = sweep::missing(&plan, &store, args.retry_failed).len();
+            if open == 0 || last == Some((plan.runs.len(), open)) {
+                eprintln!(
+                    "adaptive: {} of {} candidate runs planned; no runs left to plan",
+                    plan.runs.len(),
+                    candidates.plan.runs.len()
+                );
+                break;
+            }
+            last = Some((plan.runs.len(), open));
+            eprintln!(
+                "adaptive: {} runs planned so far, {open} to run",
+                plan.runs.len()
+            );
+        }
         // Missing data would fail every run alike: say it once, before anything runs.
         sweep::check_data(&plan, &store).with_context(|| {
             format!(
@@ -134,7 +198,10 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
         crate::signals::check(
             "finished runs are kept in the store; run the same command again to continue",
         )?;
-        not_done = crate::cmd::sweep::not_done(&rep);
+        not_done = crate::cmd::sweep::not_done(&rep).or(not_done);
+        if sweep_file.adaptive.is_none() {
+            break;
+        }
     }
     let collection = store.summaries_of(&plan)?;
     crate::cmd::collect::warn_skipped(&collection, store.root());

@@ -7,7 +7,7 @@ use crate::BadInput;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use sgdnoise_campaign::sweepfile::Axis;
-use sgdnoise_campaign::{self as sweep, slurm, Expansion, Store, SweepEvent, SweepFile};
+use sgdnoise_campaign::{self as sweep, adaptive, slurm, Expansion, Store, SweepEvent, SweepFile};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -47,6 +47,10 @@ pub struct PlanArgs {
     /// axis values, the [slurm] table).
     #[arg(long, conflicts_with = "ids")]
     pub json: bool,
+    /// The run store an adaptive sweep plans from (its rounds so far follow from the finished
+    /// runs there; without it: round 0).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -178,7 +182,40 @@ pub fn main(args: SweepArgs) -> anyhow::Result<()> {
 }
 
 /// Reads and expands a sweep file; every problem goes to stderr, grouped by message (exit 2).
-pub fn expand(file: &Path) -> anyhow::Result<(SweepFile, Expansion)> {
+/// An adaptive sweep expands to the runs it has planned so far from the finished runs of the
+/// store at `store` (round 0 without one).
+pub fn expand(file: &Path, store: Option<&Path>) -> anyhow::Result<(SweepFile, Expansion)> {
+    let (sweep, e) = expand_all(file)?;
+    match &sweep.adaptive {
+        None => Ok((sweep, e)),
+        Some(_) => {
+            let p = adaptive_plan(&sweep, e, store)?;
+            Ok((sweep, p.expansion()))
+        }
+    }
+}
+
+/// The plan of an adaptive sweep from the runs in the store at `store` (none: round 0).
+pub fn adaptive_plan(
+    sweep: &SweepFile,
+    candidates: Expansion,
+    store: Option<&Path>,
+) -> anyhow::Result<adaptive::AdaptivePlan> {
+    let judge = crate::cmd::adaptive::AnalysisJudge::default();
+    let store = store.map(Store::new);
+    adaptive::plan(sweep, candidates, store.as_ref(), &judge).with_context(|| {
+        format!(
+            "planning adaptive sweep {} from {}",
+            sweep.name,
+            store
+                .as_ref()
+                .map_or("no store".into(), |s| s.root().display().to_string())
+        )
+    })
+}
+
+/// Reads a sweep file and expands every candidate run (the dense grid of an adaptive sweep).
+pub fn expand_all(file: &Path) -> anyhow::Result<(SweepFile, Expansion)> {
     let bad = |errors: Vec<sweep::PlanError>| -> anyhow::Error {
         let mut groups: Vec<(String, Vec<String>)> = Vec::new();
         for e in &errors {
@@ -225,7 +262,14 @@ fn values_text(values: &[String]) -> String {
 }
 
 fn plan(args: PlanArgs) -> anyhow::Result<()> {
-    let (sweep, e) = expand(&args.file)?;
+    let (sweep, e) = expand_all(&args.file)?;
+    let (e, ap) = match &sweep.adaptive {
+        None => (e, None),
+        Some(_) => {
+            let p = adaptive_plan(&sweep, e, args.out.as_deref())?;
+            (p.expansion(), Some(p))
+        }
+    };
     if args.ids {
         for r in &e.plan.runs {
             outln!("{}", r.identity());
@@ -233,7 +277,11 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     if args.json {
-        outln!("{}", plan_json(&sweep, &e));
+        let mut j = plan_json(&sweep, &e);
+        if let Some(p) = &ap {
+            j["adaptive"] = adaptive_json(p, args.out.as_deref());
+        }
+        outln!("{j}");
         return Ok(());
     }
     outln!(
@@ -287,6 +335,9 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
         outln!("part {} (its axes times the shared ones):", p + 1);
         print_axes(part, "    ");
     }
+    if let (Some(a), Some(p)) = (&sweep.adaptive, &ap) {
+        print_adaptive(a, p, args.out.as_deref());
+    }
     flag_memory(&e);
     outln!("example runs:");
     let n = e.plan.runs.len();
@@ -307,6 +358,142 @@ fn plan(args: PlanArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Ended runs of `plan` indices: finished or failed.
+fn ended_in(p: &adaptive::AdaptivePlan, store: Option<&Path>, idx: &[usize]) -> usize {
+    let Some(root) = store else { return 0 };
+    let store = Store::new(root);
+    idx.iter()
+        .filter(|&&i| {
+            let id = p.candidates.plan.runs[i].identity();
+            store.is_finished(&id) || sweep::read_failure(&store.run_dir(&id)).is_some()
+        })
+        .count()
+}
+
+/// The runs of each round so far: (round, runs, ended).
+fn round_counts(p: &adaptive::AdaptivePlan, store: Option<&Path>) -> Vec<(usize, usize, usize)> {
+    (0..p.rounds())
+        .map(|r| {
+            let idx: Vec<usize> = p
+                .planned
+                .iter()
+                .zip(&p.round_of)
+                .filter(|(_, &k)| k == r)
+                .map(|(&i, _)| i)
+                .collect();
+            (r, idx.len(), ended_in(p, store, &idx))
+        })
+        .collect()
+}
+
+fn cell_line(a: &adaptive::Adaptive, c: &adaptive::Cell) -> String {
+    let state = match &c.status {
+        adaptive::CellStatus::Waiting { round, not_ended } => {
+            format!("round {round} waiting ({not_ended} runs not ended)")
+        }
+        adaptive::CellStatus::Resolved => "resolved".into(),
+        adaptive::CellStatus::Capped => "UNRESOLVED at the round cap".into(),
+    };
+    let mut points: Vec<usize> = c.rounds.iter().flatten().copied().collect();
+    points.sort_unstable();
+    let shown: Vec<String> = points
+        .iter()
+        .map(|&l| sweep::sweepfile::show_value(&a.values[l]))
+        .collect();
+    let decisions: Vec<String> = c
+        .decisions
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}{} ({})",
+                d.target.name(),
+                if d.located { "located" } else { "bracketed" },
+                d.estimate
+                    .map(|v| format!(" at {v:.4e}"))
+                    .unwrap_or_default(),
+                d.note
+            )
+        })
+        .collect();
+    format!(
+        "{}: {state}; {} at {} = {}{}",
+        if c.label.is_empty() {
+            "(one cell)"
+        } else {
+            &c.label
+        },
+        points.len(),
+        a.axis,
+        values_text(&shown),
+        if decisions.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", decisions.join("; "))
+        }
+    )
+}
+
+/// The rounds planned so far and what is still unresolved.
+fn print_adaptive(a: &adaptive::Adaptive, p: &adaptive::AdaptivePlan, store: Option<&Path>) {
+    let names: Vec<&str> = a.targets.iter().map(|t| t.name()).collect();
+    outln!(
+        "adaptive: search {} over {} values ({} .. {}), round 0 every {}{} value, then bisection to the lattice step; targets {}; at most {} rounds after round 0",
+        a.axis,
+        a.values.len(),
+        sweep::sweepfile::show_value(&a.values[0]),
+        sweep::sweepfile::show_value(&a.values[a.values.len() - 1]),
+        a.coarse,
+        match a.coarse { 1 => "st", 2 => "nd", 3 => "rd", _ => "th" },
+        names.join(", "),
+        a.max_rounds
+    );
+    outln!(
+        "  {} of {} candidate runs planned so far{}",
+        p.planned.len(),
+        p.candidates.plan.runs.len(),
+        match store {
+            Some(s) => format!(" from the runs in {}", s.display()),
+            None => " (no --out: round 0 only)".into(),
+        }
+    );
+    for (r, n, ended) in round_counts(p, store) {
+        outln!("  round {r}: {n} runs, {ended} ended");
+    }
+    let waiting = p
+        .cells
+        .iter()
+        .filter(|c| matches!(c.status, adaptive::CellStatus::Waiting { .. }))
+        .count();
+    let capped = p
+        .cells
+        .iter()
+        .filter(|c| c.status == adaptive::CellStatus::Capped)
+        .count();
+    outln!(
+        "  cells: {} ({} resolved, {waiting} waiting for runs, {capped} unresolved at the round cap){}",
+        p.cells.len(),
+        p.cells.len() - waiting - capped,
+        if p.resolved() { ": every target located" } else { "" }
+    );
+    for c in &p.cells {
+        outln!("    {}", cell_line(a, c));
+    }
+}
+
+fn adaptive_json(p: &adaptive::AdaptivePlan, store: Option<&Path>) -> serde_json::Value {
+    let rounds: Vec<serde_json::Value> = round_counts(p, store)
+        .into_iter()
+        .map(|(r, n, ended)| serde_json::json!({ "round": r, "runs": n, "ended": ended }))
+        .collect();
+    serde_json::json!({
+        "candidates": p.candidates.plan.runs.len(),
+        "planned": p.planned.len(),
+        "resolved": p.resolved(),
+        "rounds": rounds,
+        "cells": serde_json::to_value(&p.cells).unwrap_or_default(),
+    })
 }
 
 /// Flags the runs whose memory estimate exceeds what a run may take on this machine (they would
@@ -485,7 +672,67 @@ fn finished_line(id: &str, label: &str, s: &sgdnoise_core::rundir::Summary) -> S
 }
 
 fn run(args: RunArgs) -> anyhow::Result<()> {
-    let (_sweep, e) = expand(&args.store.file)?;
+    let (sweep, all) = expand_all(&args.store.file)?;
+    let Some(a) = &sweep.adaptive else {
+        return match run_expansion(&args, all)? {
+            Some(why) => anyhow::bail!(why),
+            None => Ok(()),
+        };
+    };
+    // Rounds until every cell is resolved or capped; the plan is recomputed from the store
+    // before each round, so a killed search resumes in the round it was in.
+    let started = Instant::now();
+    let mut not_done_why = None;
+    let mut last = None;
+    loop {
+        let p = adaptive_plan(&sweep, all.clone(), Some(&args.store.out))?;
+        let store = Store::new(&args.store.out);
+        let open = p
+            .planned
+            .iter()
+            .filter(|&&i| {
+                let id = p.candidates.plan.runs[i].identity();
+                !store.is_finished(&id)
+                    && (args.retry_failed || sweep::read_failure(&store.run_dir(&id)).is_none())
+            })
+            .count();
+        if open == 0 || last == Some((p.planned.len(), open)) {
+            print_adaptive(a, &p, Some(&args.store.out));
+            outln!(
+                "adaptive sweep {}: {} of {} candidate runs in {} rounds; {}; {:.1} s",
+                sweep.name,
+                p.planned.len(),
+                p.candidates.plan.runs.len(),
+                p.rounds(),
+                if p.resolved() {
+                    "every target located"
+                } else if p.settled() {
+                    "some targets unresolved at the round cap"
+                } else {
+                    "runs not ended"
+                },
+                started.elapsed().as_secs_f64()
+            );
+            break;
+        }
+        last = Some((p.planned.len(), open));
+        outln!(
+            "adaptive round {}: {} runs planned so far, {open} to run",
+            p.rounds() - 1,
+            p.planned.len()
+        );
+        if let Some(why) = run_expansion(&args, p.expansion())? {
+            not_done_why = Some(why);
+        }
+    }
+    match not_done_why {
+        Some(why) => anyhow::bail!(why),
+        None => Ok(()),
+    }
+}
+
+/// Runs the missing runs of `e`; the reason when some are left not done.
+fn run_expansion(args: &RunArgs, e: Expansion) -> anyhow::Result<Option<String>> {
     let store = Store::new(&args.store.out);
     let labels: HashMap<String, String> = e
         .plan
@@ -549,14 +796,11 @@ fn run(args: RunArgs) -> anyhow::Result<()> {
         outln!("(runs that failed before are skipped: see `sgdnoise sweep status`, rerun with --retry-failed)");
     }
     crate::signals::check("runs in flight stay partial; run the same command again to continue")?;
-    if let Some(why) = not_done(&report) {
-        anyhow::bail!(why);
-    }
-    Ok(())
+    Ok(not_done(&report))
 }
 
 fn status(args: StatusArgs) -> anyhow::Result<()> {
-    let (_sweep, e) = expand(&args.store.file)?;
+    let (_sweep, e) = expand(&args.store.file, Some(&args.store.out))?;
     if !args.store.out.is_dir() {
         // A typo in the store's name would otherwise report every run missing, with exit 0.
         return Err(BadInput(format!(
@@ -700,8 +944,21 @@ fn slurm_settings(sweep: &SweepFile, args: &SlurmArgs) -> anyhow::Result<sweep::
 }
 
 fn submit(args: SlurmArgs) -> anyhow::Result<()> {
-    let (sweep, e) = expand(&args.store.file)?;
-    let settings = slurm_settings(&sweep, &args)?;
+    let (sweep, all) = expand_all(&args.store.file)?;
+    let ap = match &sweep.adaptive {
+        Some(_) => Some(adaptive_plan(&sweep, all.clone(), Some(&args.store.out))?),
+        None => None,
+    };
+    let e = match &ap {
+        Some(p) => p.expansion(),
+        None => all,
+    };
+    let mut settings = slurm_settings(&sweep, &args)?;
+    // An adaptive sweep's analysis follows its last round, not each round.
+    let analyze_at_end = ap.is_some() && settings.analyze == Some(true);
+    if analyze_at_end {
+        settings.analyze = None;
+    }
     let (max_array_size, source) = match settings.max_array_size {
         Some(m) => (m, "given"),
         None => match slurm::cluster_max_array_size() {
@@ -750,6 +1007,9 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
                 e.plan.name,
                 e.plan.runs.len()
             );
+            if let Some(p) = &ap {
+                adaptive_settled(&args, &sweep, p, &opts.settings, analyze_at_end, &exe)?;
+            }
         }
         return Ok(());
     };
@@ -849,6 +1109,9 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
         );
         jobs.push(job);
     }
+    if let Some(p) = &ap {
+        next_round(&args, &sweep, p, &opts.settings, &sub.dir, &jobs)?;
+    }
     if let Some(a) = &sub.analysis {
         if args.dry_run {
             outln!(
@@ -869,6 +1132,127 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
             );
         }
     }
+    Ok(())
+}
+
+/// Most next-round jobs one adaptive sweep submits (rounds, and resubmissions of runs a time
+/// limit cut): a chain that does not settle stops here, saying so.
+fn chain_cap(sweep: &SweepFile) -> usize {
+    4 * (sweep.adaptive.as_ref().map_or(0, |a| a.max_rounds) + 1)
+}
+
+/// Writes and (unless --dry-run) submits the next-round job of an adaptive sweep after this
+/// round's arrays `jobs`.
+fn next_round(
+    args: &SlurmArgs,
+    sweep: &SweepFile,
+    p: &adaptive::AdaptivePlan,
+    settings: &sweep::SlurmSettings,
+    dir: &Path,
+    jobs: &[String],
+) -> anyhow::Result<()> {
+    let store = Store::new(&args.store.out);
+    let chained = slurm::read_submissions(&store)
+        .map(|r| r.iter().filter(|r| r.kind == "next_round").count())
+        .unwrap_or(0);
+    if chained >= chain_cap(sweep) {
+        eprintln!(
+            "warning: adaptive sweep {}: {chained} next-round jobs submitted already (the cap is {}): no further round is chained; `sweep plan --out` shows what is unresolved",
+            sweep.name,
+            chain_cap(sweep)
+        );
+        return Ok(());
+    }
+    let mut command: Vec<String> = std::env::args().collect();
+    command[0] = std::env::current_exe()?.display().to_string();
+    command.retain(|a| a != "--dry-run");
+    let body = slurm::next_round_script_text(
+        &format!("sgdnoise-{}-next", slurm::safe_name(&sweep.name)),
+        settings,
+        &std::fs::canonicalize(dir)?.join("logs"),
+        &std::env::current_dir()?,
+        &command,
+    );
+    let path = slurm::write_script(dir, "next-round.sbatch", &body)?;
+    if args.dry_run || jobs.is_empty() {
+        outln!(
+            "wrote {} (plans and submits round {} of the adaptive sweep after these arrays): not submitted{}",
+            path.display(),
+            p.rounds(),
+            if args.dry_run { " (--dry-run)" } else { "" }
+        );
+        return Ok(());
+    }
+    let dependency = format!("afterany:{}", jobs.join(":"));
+    let job = slurm::sbatch(&path, Some(&dependency))?;
+    let abs_store = Store::new(std::fs::canonicalize(store.root())?);
+    slurm::record_submission(
+        &abs_store,
+        &slurm::SubmissionRecord::other(&job, "next_round", &path, Some(&dependency)),
+    )?;
+    outln!(
+        "submitted next-round job {job} ({dependency}): plans the adaptive sweep's next round from the finished runs"
+    );
+    Ok(())
+}
+
+/// An adaptive sweep with nothing left to submit: says where it stands and, when it is settled
+/// and an analysis was asked for, submits the analysis of its runs.
+fn adaptive_settled(
+    args: &SlurmArgs,
+    sweep: &SweepFile,
+    p: &adaptive::AdaptivePlan,
+    settings: &sweep::SlurmSettings,
+    analyze: bool,
+    exe: &Path,
+) -> anyhow::Result<()> {
+    if let Some(a) = &sweep.adaptive {
+        print_adaptive(a, p, Some(&args.store.out));
+    }
+    if !p.settled() || !analyze {
+        return Ok(());
+    }
+    let store = Store::new(std::fs::canonicalize(&args.store.out)?);
+    let dir = store
+        .slurm_dir()
+        .join(format!("{}-final", slurm::safe_name(&sweep.name)));
+    let out = match &args.analysis_out {
+        Some(o) if o.is_absolute() => o.clone(),
+        Some(o) => std::env::current_dir()?.join(o),
+        None => store.analysis_dir(),
+    };
+    let paths = slurm::ScriptPaths {
+        exe: exe.to_path_buf(),
+        sweep_file: std::fs::canonicalize(&args.store.file)?,
+        store: store.root().to_path_buf(),
+        tasks_file: dir.join("tasks.jsonl"),
+        log_dir: dir.join("logs"),
+    };
+    std::fs::create_dir_all(&paths.log_dir)?;
+    let body = slurm::analysis_script_text(
+        &format!("sgdnoise-{}-analysis", slurm::safe_name(&sweep.name)),
+        settings,
+        &paths,
+        &out,
+    );
+    let path = slurm::write_script(&dir, "analysis.sbatch", &body)?;
+    if args.dry_run {
+        outln!(
+            "wrote {} (analysis into {}): not submitted (--dry-run)",
+            path.display(),
+            out.display()
+        );
+        return Ok(());
+    }
+    let job = slurm::sbatch(&path, None)?;
+    slurm::record_submission(
+        &store,
+        &slurm::SubmissionRecord::other(&job, "analysis", &path, None),
+    )?;
+    outln!(
+        "submitted analysis job {job}: the adaptive sweep is settled; figures into {}",
+        out.display()
+    );
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! The command line's integration tests, one binary (see `util` for the shared helpers and how
 //! tests that need data or a cluster are enabled).
 
+mod adaptive;
 mod analyze;
 mod collect;
 mod data_identity;

@@ -1,0 +1,390 @@
+//! Adaptive sweeps: a sweep file whose `[adaptive]` table names one axis (the temperature or
+//! the learning rate) to search instead of to run densely, and the targets to locate on it
+//! (SPEC §12).
+//!
+//! The axis' values are the *lattice*: every point the search may ask for (so the finest
+//! resolution is the lattice step, and every run it makes is a run of the dense sweep, with
+//! the dense sweep's id). Each *cell* (a combination of the other axes, the seed axes left
+//! out: a curve against the searched axis) starts from every `coarse`-th lattice point (and
+//! the last); once every run of a cell's points has ended, a [`Judge`] reads the finished
+//! summaries and says, for each target, either that it is resolved (located between two
+//! neighbouring lattice points, or absent from the range) or between which sampled points it
+//! lies; the lattice point in the middle of each such bracket joins the cell in its next
+//! round. A cell stops when every target is resolved or after `max_rounds` rounds.
+//!
+//! The plan is a function of the store's finished (and failed) runs only, computed afresh each
+//! time ([`plan`]): a killed adaptive sweep resumes where it was, and nothing is ever run twice.
+//! The campaign crate knows nothing of figures: the command line hands in a judge built on
+//! the analysis crate's estimators, so that the adaptive answer is the one `analyze` gives.
+
+use crate::sweepfile::{show_value, Expansion, SweepFile};
+use crate::Store;
+use serde::Serialize;
+use sgdnoise_core::rundir::Summary;
+use std::collections::{BTreeMap, HashMap};
+
+/// What an adaptive sweep locates on its axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// T_c by method (a): where the seed-mean relative weight change crosses its level.
+    TcRwc,
+    /// T_c by method (b): where the seed-mean test error leaves its low-T plateau.
+    TcPlateau,
+    /// The divergence edge: the lowest value at which most seeds diverge.
+    Divergence,
+    /// The optimal value: the minimum of the seed-mean test error, with both neighbours.
+    TOpt,
+}
+
+impl Target {
+    /// Every target, in the order of their names.
+    pub const ALL: [Target; 4] = [
+        Target::TcRwc,
+        Target::TcPlateau,
+        Target::Divergence,
+        Target::TOpt,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::TcRwc => "tc_rwc",
+            Target::TcPlateau => "tc_plateau",
+            Target::Divergence => "divergence",
+            Target::TOpt => "t_opt",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+/// The `[adaptive]` table of a sweep file, checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adaptive {
+    /// The searched setting (`temp` or `lr`).
+    pub axis: String,
+    /// The lattice, ascending.
+    pub values: Vec<toml::Value>,
+    /// Round 0 takes every `coarse`-th lattice point and the last.
+    pub coarse: usize,
+    pub targets: Vec<Target>,
+    /// Most refinement rounds after round 0.
+    pub max_rounds: usize,
+    /// Target `tc_rwc`: the level of the relative weight change (default: the analysis'
+    /// main level, 1/sqrt(width)).
+    pub rwc_level: Option<f64>,
+}
+
+/// Default of `coarse`.
+pub const DEFAULT_COARSE: usize = 4;
+/// Default of `max_rounds`.
+pub const DEFAULT_MAX_ROUNDS: usize = 8;
+
+impl Adaptive {
+    /// The lattice indices of round 0.
+    pub fn coarse_points(&self) -> Vec<usize> {
+        let n = self.values.len();
+        let mut v: Vec<usize> = (0..n).step_by(self.coarse.max(1)).collect();
+        if v.last() != Some(&(n - 1)) {
+            v.push(n - 1);
+        }
+        v
+    }
+}
+
+impl SweepFile {
+    /// The adaptive form of a dense sweep: its shared single axis `axis` becomes the lattice of
+    /// a search for `targets` (how `reproduce NAME --adaptive` turns a preset into an adaptive
+    /// sweep; every run it can ask for is a run of the dense preset, under the same id).
+    pub fn into_adaptive(
+        mut self,
+        axis: &str,
+        targets: &[Target],
+        coarse: usize,
+    ) -> Result<SweepFile, crate::PlanErrors> {
+        let bad = |m: String| crate::PlanErrors(vec![crate::sweepfile::err_at("[adaptive]", m)]);
+        if self.adaptive.is_some() {
+            return Err(bad("the sweep is adaptive already".into()));
+        }
+        let Some(pos) = self.axes.iter().position(|a| a.keys == [axis]) else {
+            return Err(bad(format!(
+                "`{axis}` is not a shared single axis of the sweep"
+            )));
+        };
+        let lattice = self.axes.remove(pos);
+        let mut values: Vec<toml::Value> = lattice.points.into_iter().flatten().collect();
+        let num = |v: &toml::Value| v.as_float().or(v.as_integer().map(|i| i as f64));
+        values.sort_by(|a, b| num(a).unwrap_or(0.0).total_cmp(&num(b).unwrap_or(0.0)));
+        if values.len() < 2 {
+            return Err(bad(format!("`{axis}` has fewer than two values")));
+        }
+        self.name = format!("{}-adaptive", self.name);
+        self.adaptive = Some(Adaptive {
+            axis: axis.to_string(),
+            values,
+            coarse,
+            targets: targets.to_vec(),
+            max_rounds: DEFAULT_MAX_ROUNDS,
+            rwc_level: None,
+        });
+        Ok(self)
+    }
+}
+
+/// One sampled point of a cell as a judge sees it.
+#[derive(Clone, Debug)]
+pub struct Point<'a> {
+    /// Index into the lattice.
+    pub lattice: usize,
+    /// The finished runs there (every seed whose run finished; failed runs are absent).
+    pub runs: Vec<&'a Summary>,
+}
+
+/// A judge's answer for one target of one cell.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Decision {
+    /// Located: the estimate (if it has one) and the two neighbouring lattice points around
+    /// it, or absent from the range (`note` says why).
+    Resolved { estimate: Option<f64>, note: String },
+    /// The target lies between these sampled lattice points (each pair `lo < hi`); pairs of
+    /// neighbours need nothing more.
+    Refine {
+        brackets: Vec<(usize, usize)>,
+        note: String,
+    },
+}
+
+/// Decides targets from finished runs (the command line implements it with the analysis
+/// crate's estimators).
+pub trait Judge {
+    /// `points` are the cell's sampled points, ascending along the axis, all ended.
+    fn judge(&self, target: Target, adaptive: &Adaptive, points: &[Point]) -> Decision;
+}
+
+/// Where one cell stands.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CellStatus {
+    /// Round `round` has runs not ended.
+    Waiting { round: usize, not_ended: usize },
+    /// Every target resolved.
+    Resolved,
+    /// `max_rounds` reached with targets still unresolved.
+    Capped,
+}
+
+/// One cell of an adaptive plan.
+#[derive(Clone, Debug, Serialize)]
+pub struct Cell {
+    /// `key=value` of its axes (the seed axes and the searched axis left out).
+    pub label: String,
+    /// Lattice indices added in each round (round 0: the coarse points).
+    pub rounds: Vec<Vec<usize>>,
+    pub status: CellStatus,
+    /// The last decision per target (empty while round 0 is not complete).
+    pub decisions: Vec<TargetState>,
+}
+
+/// The last decision on one target of a cell.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TargetState {
+    pub target: Target,
+    /// The judge's note (what it found).
+    pub note: String,
+    /// The estimate, once located (None: absent from the range, or not located yet).
+    pub estimate: Option<f64>,
+    /// Located: nothing left to refine for it.
+    pub located: bool,
+}
+
+/// An adaptive sweep's plan so far: the dense expansion (the candidates), the runs planned in
+/// rounds, and each cell's state.
+#[derive(Clone, Debug)]
+pub struct AdaptivePlan {
+    /// Every candidate run (the dense grid over the lattice).
+    pub candidates: Expansion,
+    /// The planned runs: indices into `candidates`, by round, then in candidate order.
+    pub planned: Vec<usize>,
+    /// The round of each planned run.
+    pub round_of: Vec<usize>,
+    pub cells: Vec<Cell>,
+}
+
+impl AdaptivePlan {
+    /// The planned runs as an [`Expansion`] (labels kept): what `sweep run`, `status`,
+    /// `slurm` and `analyze --sweep` work on.
+    pub fn expansion(&self) -> Expansion {
+        let mut e = self.candidates.clone();
+        e.plan.runs = self
+            .planned
+            .iter()
+            .map(|&i| self.candidates.plan.runs[i].clone())
+            .collect();
+        e.labels = self
+            .planned
+            .iter()
+            .map(|&i| self.candidates.labels[i].clone())
+            .collect();
+        e
+    }
+
+    /// Whether every cell is resolved.
+    pub fn resolved(&self) -> bool {
+        self.cells.iter().all(|c| c.status == CellStatus::Resolved)
+    }
+
+    /// Whether no cell waits for runs (resolved or capped everywhere).
+    pub fn settled(&self) -> bool {
+        self.cells
+            .iter()
+            .all(|c| !matches!(c.status, CellStatus::Waiting { .. }))
+    }
+
+    /// Rounds planned so far (the most of any cell).
+    pub fn rounds(&self) -> usize {
+        self.round_of.iter().map(|r| r + 1).max().unwrap_or(0)
+    }
+}
+
+/// Seed settings: runs that differ only in them are one point of a curve.
+const SEED_KEYS: [&str; 4] = ["seed_init", "seed_batch", "seed_trainset", "seed_testset"];
+
+/// The plan of an adaptive sweep given the runs of `store` (see the module doc; None: no runs
+/// yet, round 0). `sweep` must have an `[adaptive]` table; `candidates` is its expansion.
+pub fn plan(
+    sweep: &SweepFile,
+    candidates: Expansion,
+    store: Option<&Store>,
+    judge: &dyn Judge,
+) -> Result<AdaptivePlan, sgdnoise_core::Error> {
+    let adaptive = sweep
+        .adaptive
+        .as_ref()
+        .expect("adaptive::plan needs an [adaptive] table");
+    let finished: HashMap<String, Summary> = match store.filter(|s| s.root().is_dir()) {
+        Some(store) => store
+            .collect()?
+            .into_iter()
+            .map(|s| (s.id.clone(), s))
+            .collect(),
+        None => HashMap::new(),
+    };
+    let ended = |i: usize| -> bool {
+        let id = candidates.plan.runs[i].identity();
+        finished.contains_key(&id)
+            || store.is_some_and(|s| crate::read_failure(&s.run_dir(&id)).is_some())
+    };
+    let lattice_text: Vec<String> = adaptive.values.iter().map(show_value).collect();
+    let key = adaptive.axis.as_str();
+    // Cells in order of first appearance; per cell, the runs at each lattice index.
+    let mut cell_index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut cells_runs: Vec<(String, Vec<Vec<usize>>)> = Vec::new();
+    for (i, label) in candidates.labels.iter().enumerate() {
+        let mut at = None;
+        let mut rest = Vec::new();
+        for (k, v) in label {
+            let k_ = k.replace('-', "_");
+            if k_ == key {
+                at = lattice_text.iter().position(|t| t == v);
+            } else if !SEED_KEYS.contains(&k_.as_str()) {
+                rest.push(format!("{k}={v}"));
+            }
+        }
+        let Some(at) = at else { continue };
+        let name = rest.join(" ");
+        let c = *cell_index.entry(name.clone()).or_insert_with(|| {
+            cells_runs.push((name, vec![Vec::new(); lattice_text.len()]));
+            cells_runs.len() - 1
+        });
+        cells_runs[c].1[at].push(i);
+    }
+    let mut planned: Vec<(usize, usize)> = Vec::new(); // (round, candidate index)
+    let mut cells = Vec::new();
+    for (label, at) in cells_runs {
+        let mut selected: Vec<usize> = adaptive.coarse_points();
+        let mut rounds = vec![selected.clone()];
+        let mut decisions = Vec::new();
+        let status = loop {
+            let round = rounds.len() - 1;
+            let not_ended = rounds[round]
+                .iter()
+                .flat_map(|&l| &at[l])
+                .filter(|&&i| !ended(i))
+                .count();
+            if not_ended > 0 {
+                break CellStatus::Waiting { round, not_ended };
+            }
+            let points: Vec<Point> = selected
+                .iter()
+                .map(|&l| Point {
+                    lattice: l,
+                    runs: at[l]
+                        .iter()
+                        .filter_map(|&i| finished.get(&candidates.plan.runs[i].identity()))
+                        .collect(),
+                })
+                .collect();
+            decisions.clear();
+            let mut add = Vec::new();
+            for &t in &adaptive.targets {
+                match judge.judge(t, adaptive, &points) {
+                    Decision::Resolved { estimate, note } => {
+                        decisions.push((t, note, estimate, true));
+                    }
+                    Decision::Refine { brackets, note } => {
+                        let mids: Vec<usize> = brackets
+                            .iter()
+                            .filter(|(lo, hi)| hi > lo && hi - lo > 1)
+                            .map(|(lo, hi)| lo + (hi - lo) / 2)
+                            .filter(|m| !selected.contains(m))
+                            .collect();
+                        decisions.push((t, note, None, mids.is_empty()));
+                        add.extend(mids);
+                    }
+                }
+            }
+            add.sort_unstable();
+            add.dedup();
+            if add.is_empty() {
+                break CellStatus::Resolved;
+            }
+            if round >= adaptive.max_rounds {
+                break CellStatus::Capped;
+            }
+            selected.extend(&add);
+            selected.sort_unstable();
+            rounds.push(add);
+        };
+        for (r, ls) in rounds.iter().enumerate() {
+            for &l in ls {
+                planned.extend(at[l].iter().map(|&i| (r, i)));
+            }
+        }
+        cells.push(Cell {
+            label,
+            rounds,
+            status,
+            decisions: decisions
+                .into_iter()
+                .map(|(target, note, estimate, located)| TargetState {
+                    target,
+                    note,
+                    estimate,
+                    located,
+                })
+                .collect(),
+        });
+    }
+    planned.sort_unstable();
+    Ok(AdaptivePlan {
+        round_of: planned.iter().map(|p| p.0).collect(),
+        planned: planned.iter().map(|p| p.1).collect(),
+        candidates,
+        cells,
+    })
+}
+
+#[cfg(test)]
+mod tests;

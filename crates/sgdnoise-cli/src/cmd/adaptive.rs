@@ -1,0 +1,187 @@
+//! The judge of adaptive sweeps (`sgdnoise_campaign::adaptive`), built on the analysis crate's
+//! estimators, so that the bracket an adaptive sweep refines is the one `analyze` reads:
+//! method (a) of T_c on the seed-mean weight change ([`ThresholdCrossing`] at the analysis'
+//! main level 1/√h), method (b) on the test error ([`PlateauExit`] with the analysis'
+//! defaults), the divergence edge (the lowest point where most seeds diverged, as the T_c
+//! report finds it) and the optimal value ([`optimal_temperature`] of the seed-mean test
+//! error), every curve under the analysis' censoring rule ([`SeedTable::means`]).
+
+use sgdnoise_analysis::crossover::{optimal_temperature, NoCrossover, ThresholdCrossing};
+use sgdnoise_analysis::options::AnalysisOptions;
+use sgdnoise_analysis::{seeds_of, Axis, Observable, SeedTable};
+use sgdnoise_campaign::adaptive::{Adaptive, Decision, Judge, Point, Target};
+use sgdnoise_core::rundir::Summary;
+
+/// The judge of `sweep plan|run|status|slurm` and `reproduce --adaptive`.
+#[derive(Default)]
+pub struct AnalysisJudge {
+    pub opts: AnalysisOptions,
+}
+
+/// A curve of one cell: its table and, for each of its xs, the lattice index.
+struct Curve {
+    table: SeedTable,
+    lattice: Vec<usize>,
+}
+
+impl Curve {
+    fn new(a: &Adaptive, points: &[Point], obs: Observable) -> Curve {
+        let axis = if a.axis == "lr" { Axis::Lr } else { Axis::Temp };
+        let runs: Vec<&Summary> = points.iter().flat_map(|p| p.runs.iter().copied()).collect();
+        let table = SeedTable::new(&runs, axis, obs, &seeds_of(&runs));
+        // The table's xs are the distinct axis values of the runs, ascending like the points.
+        let lattice = table
+            .xs
+            .iter()
+            .map(|&x| {
+                points
+                    .iter()
+                    .find(|p| p.runs.first().is_some_and(|s| axis.of(s) == x))
+                    .map_or(0, |p| p.lattice)
+            })
+            .collect();
+        Curve { table, lattice }
+    }
+
+    /// Indices of the xs that enter fits.
+    fn entering(&self) -> Vec<usize> {
+        (0..self.table.xs.len())
+            .filter(|&i| self.table.enters(i, None))
+            .collect()
+    }
+
+    /// The bracket from the last entering point to the next sampled point above it (where a
+    /// crossover hides just below divergence), if there is one.
+    fn up_to_edge(&self) -> Option<(usize, usize)> {
+        let last = *self.entering().last()?;
+        (last + 1 < self.table.xs.len()).then(|| (self.lattice[last], self.lattice[last + 1]))
+    }
+}
+
+/// Resolved when every bracket is a pair of neighbours, else refine them.
+fn decide(brackets: Vec<(usize, usize)>, estimate: Option<f64>, note: String) -> Decision {
+    if brackets.iter().all(|(lo, hi)| hi - lo <= 1) {
+        Decision::Resolved { estimate, note }
+    } else {
+        Decision::Refine { brackets, note }
+    }
+}
+
+fn absent(note: &str) -> Decision {
+    Decision::Resolved {
+        estimate: None,
+        note: note.to_string(),
+    }
+}
+
+impl Judge for AnalysisJudge {
+    fn judge(&self, target: Target, a: &Adaptive, points: &[Point]) -> Decision {
+        match target {
+            Target::TcRwc => {
+                let c = Curve::new(a, points, Observable::RelWeightChange);
+                let width = points
+                    .iter()
+                    .flat_map(|p| p.runs.first())
+                    .next()
+                    .and_then(|s| s.config.width)
+                    .unwrap_or(1) as f64;
+                let level = a
+                    .rwc_level
+                    .or(self.opts.rwc_threshold)
+                    .unwrap_or(self.opts.rwc_levels.first().copied().unwrap_or(1.0) / width.sqrt());
+                let rows = c.entering();
+                let means = c.table.means(None);
+                if means.first().is_some_and(|m| m.1 >= level) {
+                    return absent("starts above the level");
+                }
+                let estimate = ThresholdCrossing { threshold: level }.find(&means);
+                for k in 1..means.len() {
+                    if means[k - 1].1 < level && means[k].1 >= level {
+                        let b = (c.lattice[rows[k - 1]], c.lattice[rows[k]]);
+                        return decide(vec![b], estimate, format!("level {level:.4} crossed"));
+                    }
+                }
+                match c.up_to_edge() {
+                    Some(b) => decide(
+                        vec![b],
+                        None,
+                        format!("level {level:.4} not reached before divergence"),
+                    ),
+                    None => absent("level not reached in the range"),
+                }
+            }
+            Target::TcPlateau => {
+                let c = Curve::new(a, points, Observable::TestErr);
+                match self.opts.plateau.find_exit(&c.table, None) {
+                    Ok(exit) => {
+                        let before = c
+                            .entering()
+                            .into_iter()
+                            .rfind(|&j| j < exit.first_off)
+                            .unwrap_or(0);
+                        let b = (c.lattice[before], c.lattice[exit.first_off]);
+                        decide(vec![b], Some(exit.tc), "leaves its plateau".into())
+                    }
+                    Err(NoCrossover::TooFewPoints) => {
+                        // Towards the edge of divergence first (where the exit lies), else
+                        // fill the widest gap among the points that enter.
+                        let rows = c.entering();
+                        let widest = c.up_to_edge().filter(|(lo, hi)| hi - lo > 1).or_else(|| {
+                            rows.windows(2)
+                                .map(|w| (c.lattice[w[0]], c.lattice[w[1]]))
+                                .max_by_key(|(lo, hi)| hi - lo)
+                        });
+                        match widest {
+                            Some(b) => decide(vec![b], None, "too few points for a plateau".into()),
+                            None => absent("too few points for a plateau"),
+                        }
+                    }
+                    Err(NoCrossover::NeverLeaves) => match c.up_to_edge() {
+                        Some(b) => decide(
+                            vec![b],
+                            None,
+                            "stays on its plateau up to divergence".into(),
+                        ),
+                        None => absent("never leaves its plateau in the range"),
+                    },
+                    Err(e) => absent(e.describe()),
+                }
+            }
+            Target::Divergence => {
+                let c = Curve::new(a, points, Observable::TestErr);
+                match c.table.points().iter().position(|q| q.is_diverged()) {
+                    Some(0) => absent("diverges at the lowest value"),
+                    Some(i) => decide(
+                        vec![(c.lattice[i - 1], c.lattice[i])],
+                        Some(c.table.xs[i]),
+                        "most seeds diverge from here".into(),
+                    ),
+                    None => absent("no divergence in the range"),
+                }
+            }
+            Target::TOpt => {
+                let c = Curve::new(a, points, Observable::TestErr);
+                let rows = c.entering();
+                let means = c.table.means(None);
+                let Some(m) = (0..means.len()).min_by(|&i, &j| means[i].1.total_cmp(&means[j].1))
+                else {
+                    return absent("no point enters");
+                };
+                let mut brackets = Vec::new();
+                if m > 0 {
+                    brackets.push((c.lattice[rows[m - 1]], c.lattice[rows[m]]));
+                }
+                if m + 1 < means.len() {
+                    brackets.push((c.lattice[rows[m]], c.lattice[rows[m + 1]]));
+                } else if let Some(b) = c.up_to_edge() {
+                    brackets.push(b);
+                }
+                decide(
+                    brackets,
+                    optimal_temperature(&means),
+                    "lowest seed-mean test error".into(),
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! Adaptive sweeps end to end: rounds until resolved, `sweep plan` over a store, a kill in the
+//! middle of a round, and bad `[adaptive]` tables.
+
+use crate::util::{repo_file, sgdnoise, temp_dir, EXE};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn raw_summaries(store: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    if let Ok(d) = std::fs::read_dir(store.join("runs")) {
+        for e in d {
+            let dir = e.unwrap().path();
+            if let Ok(b) = std::fs::read(dir.join("summary.json")) {
+                out.insert(dir.file_name().unwrap().to_string_lossy().into_owned(), b);
+            }
+        }
+    }
+    out
+}
+
+/// A killed adaptive sweep resumes in the round it was in: the resumed store holds exactly the
+/// runs of a clean adaptive run (the plan depends on finished runs only), the summaries written
+/// before the kill are untouched, and no run is run twice.
+#[test]
+fn an_adaptive_sweep_killed_mid_round_resumes_and_reruns_nothing() {
+    let file = repo_file("examples", "perceptron-adaptive.toml");
+    let file = file.to_str().unwrap();
+    let dir = temp_dir("adaptive-kill");
+    let (clean, killed) = (dir.path().join("clean"), dir.path().join("killed"));
+    let (code, out, err) =
+        sgdnoise(&["sweep", "run", file, "--out", clean.to_str().unwrap(), "-q"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("every target located"), "{out}");
+    let reference = raw_summaries(&clean);
+    let ran_clean = out.lines().filter(|l| l.starts_with("done ")).count();
+    assert_eq!(ran_clean, reference.len(), "{out}");
+    // Fewer runs than the dense grid of 3 x 5 x 33.
+    assert!(reference.len() < 495 / 2, "{}", reference.len());
+
+    let mut child = Command::new(EXE)
+        .args([
+            "sweep",
+            "run",
+            file,
+            "--out",
+            killed.to_str().unwrap(),
+            "-q",
+            "--workers",
+            "2",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    // Round 0 holds 135 runs: kill inside it.
+    while raw_summaries(&killed).len() < 60 {
+        assert!(t0.elapsed() < Duration::from_secs(300), "sweep too slow");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "sweep ended before the kill"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let kept = raw_summaries(&killed);
+    assert!(
+        kept.len() >= 60 && kept.len() < reference.len(),
+        "{}",
+        kept.len()
+    );
+
+    // The plan of the killed store: round 0 whole, cells waiting (each cell goes on to its
+    // next round as soon as its own runs have ended).
+    let (code, out, err) = sgdnoise(&["sweep", "plan", file, "--out", killed.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("round 0: 135 runs"), "{out}");
+    assert!(out.contains("round 0 waiting"), "{out}");
+
+    let (code, out, err) = sgdnoise(&[
+        "sweep",
+        "run",
+        file,
+        "--out",
+        killed.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let ran_now = out.lines().filter(|l| l.starts_with("done ")).count();
+    let resumed = raw_summaries(&killed);
+    // Exactly the clean run's runs, each run once: the kept ones untouched, the rest run now.
+    assert_eq!(
+        resumed.keys().collect::<Vec<_>>(),
+        reference.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(ran_now + kept.len(), reference.len(), "{out}");
+    for (id, bytes) in &kept {
+        assert_eq!(&resumed[id], bytes, "summary {id} rewritten");
+    }
+    // A third run finds everything done and runs nothing.
+    let (code, out, _) = sgdnoise(&[
+        "sweep",
+        "run",
+        file,
+        "--out",
+        killed.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("done ")).count(),
+        0,
+        "{out}"
+    );
+    // status and collect see the adaptive plan's runs.
+    let (code, out, _) = sgdnoise(&["sweep", "status", file, "--out", killed.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.contains(&format!("{} done", reference.len())), "{out}");
+}
+
+#[test]
+fn a_bad_adaptive_table_exits_2_naming_the_field() {
+    let dir = temp_dir("adaptive-bad");
+    for (bad, field) in [
+        ("axis = \"ptr\"", "[adaptive].axis"),
+        ("targets = [\"tc\"]", "[adaptive].targets"),
+        ("coarse = -3", "[adaptive].coarse"),
+    ] {
+        let key = bad.split(' ').next().unwrap();
+        let text = std::fs::read_to_string(repo_file("examples", "perceptron-adaptive.toml"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with(&format!("{key} ")))
+            .chain([bad])
+            .collect::<Vec<_>>()
+            .join("\n");
+        let f = dir.path().join("bad.toml");
+        std::fs::write(&f, text).unwrap();
+        let (code, out, err) = sgdnoise(&["sweep", "plan", f.to_str().unwrap()]);
+        assert_eq!(code, 2, "{bad}: {out}\n{err}");
+        assert!(err.contains(field), "{bad}: {err}");
+    }
+}
+
+/// One cell of 3 seeds on a 17-value lattice: 15 runs in round 0, then two rounds of 3.
+const SLURM_SWEEP: &str = r#"
+name = "slurm-adaptive"
+[fixed]
+dataset = "depleted_sign"
+dim = 16
+chi = 1
+batch = 2
+alpha = 32768
+pte = 256
+ptr = 128
+[axes]
+seed_init = { range = [0, 2] }
+[adaptive]
+axis = "temp"
+values = { log2 = [-8, 8] }
+coarse = 4
+targets = ["tc_rwc"]
+rwc_level = 0.3
+[slurm]
+time = "00:05:00"
+"#;
+
+/// On SLURM no process stays alive between rounds: each round is a job array followed
+/// (afterany) by a next-round job that plans and submits the next round from the finished
+/// runs, until the search settles; then the analysis job runs. The result is the local one.
+#[test]
+#[ignore = "needs a SLURM cluster (ci/slurm-local.sh); scripts/test.sh starts one"]
+fn slurm_rounds_chain_by_next_round_jobs_until_the_adaptive_sweep_settles() {
+    crate::util::require_slurm();
+    let dir = temp_dir("adaptive-slurm");
+    let file = dir.path().join("sweep.toml");
+    std::fs::write(&file, SLURM_SWEEP).unwrap();
+    let file = file.to_str().unwrap();
+    let (local, store) = (dir.path().join("local"), dir.path().join("store"));
+    let (code, out, err) =
+        sgdnoise(&["sweep", "run", file, "--out", local.to_str().unwrap(), "-q"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let reference = raw_summaries(&local);
+
+    let (code, out, err) = sgdnoise(&[
+        "sweep",
+        "slurm",
+        file,
+        "--out",
+        store.to_str().unwrap(),
+        "--analyze",
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("submitted next-round job"), "{out}");
+    assert!(
+        !out.contains("submitted analysis job"),
+        "analysis waits for the last round: {out}"
+    );
+    let report = store.join("analysis/report.md");
+    let t0 = Instant::now();
+    while !report.exists() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "the chain did not settle in 300 s: {:?}",
+            std::fs::read_to_string(store.join("slurm/submissions.jsonl"))
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let records = std::fs::read_to_string(store.join("slurm/submissions.jsonl")).unwrap();
+    let kinds: Vec<String> = records
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    // Three rounds: three arrays, each followed by its next-round job; the third finds the
+    // search settled and submits the analysis.
+    assert_eq!(
+        kinds,
+        [
+            "array",
+            "next_round",
+            "array",
+            "next_round",
+            "array",
+            "next_round",
+            "analysis"
+        ],
+        "{records}"
+    );
+    let runs = raw_summaries(&store);
+    assert_eq!(
+        runs.keys().collect::<Vec<_>>(),
+        reference.keys().collect::<Vec<_>>()
+    );
+    assert_eq!(runs.len(), 21);
+    let (code, out, _) = sgdnoise(&["sweep", "plan", file, "--out", store.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("every target located"), "{out}");
+}
+
+/// `reproduce NAME --adaptive` searches the preset's own grid: round 0 of the fc-mnist paper
+/// T-sweep is every 4th temperature and the last (5 of 16) at each P and seed, each run one of
+/// the dense preset's; presets without a T or eta axis to search are refused (exit 2).
+#[test]
+fn reproduce_adaptive_plans_round_0_inside_the_preset_grid() {
+    let (code, dense, err) = sgdnoise(&["reproduce", "fc-mnist", "--scale", "paper", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = sgdnoise(&[
+        "reproduce",
+        "fc-mnist",
+        "--scale",
+        "paper",
+        "--adaptive",
+        "--dry-run",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("fc-mnist-paper-adaptive (paper): 125 runs"),
+        "{out}"
+    );
+    let grid: std::collections::HashSet<&str> = dense.lines().skip(1).collect();
+    let ids: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(ids.len(), 125);
+    assert!(ids.iter().all(|id| grid.contains(id)), "{out}");
+    let (code, _, err) = sgdnoise(&["reproduce", "perceptron", "--adaptive", "--dry-run"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--adaptive"), "{err}");
+}
