@@ -21,7 +21,7 @@
 //! report.md.
 
 use crate::figures::{self, csv_err, num, Ctx};
-use crate::options::{seeds_note, FITS_COLUMNS, RELIABLE_SEEDS};
+use crate::options::{cond_cell, cond_columns, seeds_note, FITS_COLUMNS, RELIABLE_SEEDS};
 pub use crate::options::{AnalysisOptions, FitRow};
 use crate::seeds_of;
 use crate::Kind;
@@ -87,10 +87,12 @@ pub fn analyze(
 fn write_fits(ctx: &mut Ctx) -> Result<(), sgdnoise_core::Error> {
     let path = ctx.out.join("fits.csv");
     let mut w = csv::Writer::from_path(&path).map_err(|e| csv_err(&path, e))?;
-    w.write_record(FITS_COLUMNS)
-        .map_err(|e| csv_err(&path, e))?;
+    let conds = cond_columns(ctx.fits.iter().map(|r| &r.conditions));
+    let mut header: Vec<&str> = FITS_COLUMNS.to_vec();
+    header.extend(conds.iter().map(String::as_str));
+    w.write_record(&header).map_err(|e| csv_err(&path, e))?;
     for r in &ctx.fits {
-        w.write_record([
+        let mut cells = vec![
             r.figure.clone(),
             r.quantity.clone(),
             r.against.clone(),
@@ -104,8 +106,9 @@ fn write_fits(ctx: &mut Ctx) -> Result<(), sgdnoise_core::Error> {
             r.n_seeds.to_string(),
             r.n_left_out.to_string(),
             r.left_out_why.clone(),
-        ])
-        .map_err(|e| csv_err(&path, e))?;
+        ];
+        cells.extend(conds.iter().map(|c| cond_cell(&r.conditions, c)));
+        w.write_record(&cells).map_err(|e| csv_err(&path, e))?;
     }
     w.flush().map_err(|e| sgdnoise_core::Error::io(&path, e))?;
     ctx.files.push(path);
@@ -308,21 +311,22 @@ mod tests {
     use super::*;
 
     fn row(condition: &str, value: f64, method: &str) -> FitRow {
-        FitRow {
-            figure: "snr".into(),
-            quantity: "signal_to_noise".into(),
-            against: "P".into(),
-            condition: condition.into(),
+        let e = crate::fit::Estimate {
             value,
             ci_low: value - 0.1,
             ci_high: value + 0.1,
-            theory: Some(0.5),
-            method: method.into(),
+            resamples_ok: 1000,
+        };
+        let usage = crate::options::FitUse {
             n_points: 7,
             n_seeds: 2,
-            n_left_out: 0,
-            left_out_why: String::new(),
-        }
+            ..Default::default()
+        };
+        FitRow::new("snr", "signal_to_noise", "P", e)
+            .label(condition)
+            .theory(Some(0.5))
+            .method(method)
+            .usage(&usage)
     }
 
     #[test]
