@@ -34,6 +34,15 @@ pub struct AnalysisOptions {
     /// Also write every figure for print: `print/F.pdf`, `print/F.png` (300 dpi) and
     /// `print/F.svg` (font embedded).
     pub print: bool,
+    /// Provenance quoted by report.html: the store the runs came from.
+    pub store: Option<std::path::PathBuf>,
+    /// Provenance: the command line that made the analysis, as typed (empty if unknown).
+    pub command: String,
+    /// Provenance: the git commit of the source the binary was built from, if known.
+    pub git_commit: Option<String>,
+    /// Provenance: what was left out of the runs before the analysis (copies, folders set
+    /// aside, unreadable summaries, runs not selected), one line each with its count.
+    pub left_out: Vec<String>,
 }
 
 impl Default for AnalysisOptions {
@@ -51,6 +60,10 @@ impl Default for AnalysisOptions {
             source: String::new(),
             selection: Vec::new(),
             print: false,
+            store: None,
+            command: String::new(),
+            git_commit: None,
+            left_out: Vec::new(),
         }
     }
 }
@@ -141,16 +154,18 @@ impl Conds {
     /// The conditions as a person reads them: "chi=1, T=2^-10, d=32, alpha=32768",
     /// "P=1024, method (a), L = 1/2 √h", "chi=1, T>=0.0005".
     pub fn label(&self) -> String {
-        let sym = |n: &str| match n {
-            "temp" => "T",
-            "ptr" => "P",
-            "dim" => "d",
-            "batch" => "B",
-            "width" => "h",
-            "depth" => "D",
-            other => other,
-        }
-        .to_string();
+        let sym = |n: &str| {
+            match n {
+                "temp" => "T",
+                "ptr" => "P",
+                "dim" => "d",
+                "batch" => "B",
+                "width" => "h",
+                "depth" => "D",
+                other => other,
+            }
+            .to_string()
+        };
         self.0
             .iter()
             .map(|(n, v)| {

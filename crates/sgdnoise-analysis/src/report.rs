@@ -75,6 +75,11 @@ pub fn analyze(
     sgdnoise_core::rundir::write_atomic(&path, report.as_bytes())
         .map_err(|e| sgdnoise_core::Error::io(&path, e))?;
     ctx.files.push(path);
+    let html = crate::report_html::page(&ctx, kind, runs)?;
+    let path = out.join("report.html");
+    sgdnoise_core::rundir::write_atomic(&path, html.as_bytes())
+        .map_err(|e| sgdnoise_core::Error::io(&path, e))?;
+    ctx.files.push(path);
     Ok(Analysis {
         kind,
         fits: ctx.fits,
@@ -151,13 +156,7 @@ fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
         }
         let _ = writeln!(s);
     }
-    let _ = writeln!(
-        s,
-        "Curves: on log axes the geometric mean over seeds with a band ×/÷ the geometric standard deviation, on linear axes the mean ± one standard deviation. A (T, P) point enters fits only where a strict majority of its seeds finished (reached zero loss); its value is the mean over the finished seeds. Runs that diverged or froze are never averaged but marked (× in a strip under the curves, hatched on heatmaps); runs stopped by a cap (max_steps, max_wall) are censored: never averaged as finished, their value at the cap kept apart (`capped_mean` in the CSVs; for t* a lower bound); a point left out of fits where runs were capped is drawn open at the values of its finished and capped runs (with an arrow where the value at the cap is a lower bound: t*, steps, weight change). fits.csv says for each fit how many points and seeds it used and what it left out, and why. Confidence intervals: {}; every interval rests on the {} seeds of the sweep {}. Print versions (PDF, 300 dpi PNG): `--print`, in print/.\n",
-        ctx.opts.bootstrap.describe(),
-        ctx.seeds.len(),
-        seeds_note(ctx.seeds.len())
-    );
+    let _ = writeln!(s, "{}\n", methods_text(ctx));
     if ctx.seeds.len() < RELIABLE_SEEDS {
         let _ = writeln!(
             s,
@@ -203,6 +202,16 @@ fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
         fit_table(&mut s, ctx, &rest, kind);
     }
     s
+}
+
+/// How the curves, points, fits and intervals were made (report.md and report.html).
+pub(crate) fn methods_text(ctx: &Ctx) -> String {
+    format!(
+        "Curves: on log axes the geometric mean over seeds with a band ×/÷ the geometric standard deviation, on linear axes the mean ± one standard deviation. A (T, P) point enters fits only where a strict majority of its seeds finished (reached zero loss); its value is the mean over the finished seeds. Runs that diverged or froze are never averaged but marked (× in a strip under the curves, hatched on heatmaps); runs stopped by a cap (max_steps, max_wall) are censored: never averaged as finished, their value at the cap kept apart (`capped_mean` in the CSVs; for t* a lower bound); a point left out of fits where runs were capped is drawn open at the values of its finished and capped runs (with an arrow where the value at the cap is a lower bound: t*, steps, weight change). fits.csv says for each fit how many points and seeds it used and what it left out, and why. Confidence intervals: {}; every interval rests on the {} seeds of the sweep {}. Print versions (PDF, 300 dpi PNG): `--print`, in print/.",
+        ctx.opts.bootstrap.describe(),
+        ctx.seeds.len(),
+        seeds_note(ctx.seeds.len())
+    )
 }
 
 /// The rows `rows` of fits.csv as a table, each with the number of its method, the methods
@@ -277,7 +286,7 @@ fn fit_table(s: &mut String, ctx: &Ctx, rows: &[usize], kind: Kind) {
 
 /// Groups (of two or more) among `rows` with the same quantity, value and interval to a
 /// relative 10^-5: the same number measured from rescaled runs.
-fn identical_rows(ctx: &Ctx, rows: &[usize]) -> Vec<Vec<usize>> {
+pub(crate) fn identical_rows(ctx: &Ctx, rows: &[usize]) -> Vec<Vec<usize>> {
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1e-12);
     let mut used = vec![false; rows.len()];
     let mut out = Vec::new();

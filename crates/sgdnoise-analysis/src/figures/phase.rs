@@ -6,10 +6,10 @@ use super::{
     axis_name, ci_text, cond_of, curves, drawn_points, law_line, obs_name, obs_short, range_of,
     setting_name, theory_line, Ctx, Drawn,
 };
-use crate::options::{Condition, Conds};
 use crate::crossover::{optimal_temperature, OPTIMAL_TEMPERATURE_METHOD};
 use crate::fit::{bootstrap, fit_power_law, FitRange};
 use crate::options::FitUse;
+use crate::options::{Condition, Conds};
 use crate::plot::{Band, Cell, Heatmap, LinePlot, Pt, Scale, Series};
 use crate::{group_by, values_of, Axis, Observable, SeedTable};
 use sgdnoise_core::rundir::Summary;
@@ -300,7 +300,11 @@ mod tests {
         };
         analyze(&runs, Kind::Phase, &by_lr, &out).unwrap();
         let csv = std::fs::read_to_string(out.join("phase_test_err.csv")).unwrap();
-        assert!(csv.starts_with("alpha,lr,y,y_lo,y_hi,n_seeds,"), "{}", &csv[..40]);
+        assert!(
+            csv.starts_with("alpha,lr,y,y_lo,y_hi,n_seeds,"),
+            "{}",
+            &csv[..40]
+        );
         if std::env::var_os("SGDNOISE_KEEP_PLOTS").is_none() {
             let _ = std::fs::remove_dir_all(&out);
         }

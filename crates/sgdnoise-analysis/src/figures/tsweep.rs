@@ -7,8 +7,8 @@ use super::{
     axis_name, ci_text, cond_of, curves, drawn_points, law_line, math, range_of, series_of,
     theory_line, Ctx, Drawn,
 };
-use crate::options::Condition;
 use crate::fit::{FitRange, PowerLaw};
+use crate::options::Condition;
 use crate::plot::{format_tick, Band, Format, LinePlot, Pt, Scale, Series};
 use crate::tc;
 use crate::{fmt_num, group_by, values_of, Axis, CurvePoint, Observable};
@@ -596,7 +596,9 @@ mod tests {
         // the curve is keyed by a number column `ptr`, x is `temp`.
         let csv = std::fs::read_to_string(out.join("t_star_vs_T.csv")).unwrap();
         assert!(
-            csv.starts_with("series,temp,ptr,y,y_lo,y_hi,n_seeds,n_runs,n_diverged,n_capped,in_fit,"),
+            csv.starts_with(
+                "series,temp,ptr,y,y_lo,y_hi,n_seeds,n_runs,n_diverged,n_capped,in_fit,"
+            ),
             "{}",
             &csv[..80]
         );
