@@ -58,12 +58,50 @@ fn inline(md: &str) -> String {
     out
 }
 
-/// Markdown lines (paragraphs and `- ` lists, as the report's sections have) as HTML.
+/// Markdown lines (paragraphs, `- ` lists and `| a | b |` tables, as the report's sections
+/// have) as HTML.
 fn blocks(lines: &[String]) -> String {
     let mut s = String::new();
     let mut in_list = false;
+    let mut table_rows = 0;
     for l in lines {
         let t = l.trim_start();
+        if t.starts_with('|') {
+            if in_list {
+                s.push_str("</ul>\n");
+                in_list = false;
+            }
+            let cells: Vec<&str> = t
+                .trim()
+                .trim_matches('|')
+                .split('|')
+                .map(str::trim)
+                .collect();
+            if cells
+                .iter()
+                .all(|c| !c.is_empty() && c.chars().all(|ch| ch == '-' || ch == ':'))
+            {
+                continue;
+            }
+            let tag = if table_rows == 0 { "th" } else { "td" };
+            if table_rows == 0 {
+                s.push_str("<table class=\"md\">\n");
+            }
+            table_rows += 1;
+            let _ = writeln!(
+                s,
+                "<tr>{}</tr>",
+                cells
+                    .iter()
+                    .map(|c| format!("<{tag}>{}</{tag}>", inline(c)))
+                    .collect::<String>()
+            );
+            continue;
+        }
+        if table_rows > 0 {
+            s.push_str("</table>\n");
+            table_rows = 0;
+        }
         if let Some(item) = t.strip_prefix("- ") {
             if !in_list {
                 s.push_str("<ul>\n");
@@ -82,6 +120,9 @@ fn blocks(lines: &[String]) -> String {
     }
     if in_list {
         s.push_str("</ul>\n");
+    }
+    if table_rows > 0 {
+        s.push_str("</table>\n");
     }
     s
 }
@@ -119,7 +160,7 @@ fn fit_table(s: &mut String, ctx: &Ctx, rows: &[usize], kind: Kind) {
             });
         let _ = writeln!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{:.4}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>({})</td></tr>",
+            "<tr class=\"fit\"><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{:.4}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>({})</td></tr>",
             esc(&r.quantity),
             esc(&r.against),
             esc(&r.condition),
@@ -390,7 +431,7 @@ mod tests {
             "clip ids are prefixed per figure"
         );
         // Every fitted number is a row of a fits table.
-        let rows = html.matches("<tr><td>").count();
+        let rows = html.matches("<tr class=\"fit\">").count();
         assert_eq!(rows, a.fits.len());
         // Provenance, escaped.
         assert!(html.contains(sgdnoise_core::VERSION));
@@ -412,6 +453,11 @@ mod tests {
         assert_eq!(
             b,
             "<p>text</p>\n<ul>\n<li>one</li>\n<li>two</li>\n</ul>\n<p>end</p>\n"
+        );
+        let t = blocks(&["| a | b |".into(), "|---|---|".into(), "| 1 | `x` |".into()]);
+        assert_eq!(
+            t,
+            "<table class=\"md\">\n<tr><th>a</th><th>b</th></tr>\n<tr><td>1</td><td><code>x</code></td></tr>\n</table>\n"
         );
     }
 }

@@ -2,6 +2,7 @@
 //! tests that need data or a cluster are enabled).
 
 mod analyze;
+mod browser;
 mod collect;
 mod data_identity;
 mod hostile;
