@@ -258,25 +258,35 @@ pub fn cond_columns<'a>(rows: impl IntoIterator<Item = &'a Conds>) -> Vec<String
 /// The cell of condition `name` in a row with the conditions `c` (empty when absent).
 pub fn cond_cell(c: &Conds, name: &str) -> String {
     match c.get(name) {
-        Some(CondValue::Num(v)) => plain_num(*v),
+        Some(CondValue::Num(v)) => setting_num(name, *v),
         Some(CondValue::Text(t)) => t.clone(),
         None => String::new(),
     }
 }
 
-/// A number as the CSVs write it, readable by any CSV reader as a number: integers as
-/// integers (`128`, not `1.28e2`), other values as the shortest decimal that reads back as the
-/// same double (`0.0009765625`, `0.48057`), in exponent form only far from 1 (`1e-30`);
-/// empty for NaN and infinities (a missing value).
+/// A number as the CSVs write it, read by any CSV reader as a float: the shortest decimal that
+/// reads back as the same double, always with a point or an exponent (`1.0`, `0.0009765625`,
+/// `32768.0`, `1e-30`: never `2^-10`, never rounded); empty for NaN and infinities (a missing
+/// value).
 pub fn plain_num(v: f64) -> String {
-    if !v.is_finite() {
-        String::new()
-    } else if v == v.trunc() && v.abs() < 9.007_199_254_740_992e15 {
-        format!("{}", v as i64)
-    } else if (1e-5..1e15).contains(&v.abs()) {
-        format!("{v}")
+    if v.is_finite() {
+        format!("{v:?}")
     } else {
-        format!("{v:e}")
+        String::new()
+    }
+}
+
+/// The value `v` of the setting (or condition) `name` in a CSV cell: integer settings of the
+/// settings table (`ptr`, `dim`, `batch`, `width`, `depth`, seeds) as integers (`128`, not
+/// `1.28e2` or `128.0`), every other number as [`plain_num`] writes it (a float).
+pub fn setting_num(name: &str, v: f64) -> String {
+    let integer = sgdnoise_core::settings::SETTINGS
+        .iter()
+        .any(|s| s.name == name && s.kind.is_integer());
+    if integer && v.is_finite() && v == v.trunc() && v.abs() < 9.007_199_254_740_992e15 {
+        format!("{}", v as i64)
+    } else {
+        plain_num(v)
     }
 }
 
@@ -378,8 +388,8 @@ impl FitRow {
 ///
 /// After them come the condition columns ([`cond_columns`]): one per condition name of any
 /// row (`chi`, `temp`, `dim`, `alpha`, `ptr`, ..., then `temp_min`, `tc_method`,
-/// `criterion`; see [`Conds`]), numbers as plain numbers ([`plain_num`]), empty where a row
-/// has no such condition.
+/// `criterion`; see [`Conds`]), numbers as plain numbers (integer settings as integers, the
+/// others as floats: [`setting_num`]), empty where a row has no such condition.
 pub const FITS_COLUMNS: [&str; 13] = [
     "figure",
     "quantity",

@@ -42,7 +42,7 @@ pub(crate) fn csv_err(path: &Path, e: csv::Error) -> sgdnoise_core::Error {
     sgdnoise_core::Error::Other(format!("writing {}: {e}", path.display()))
 }
 
-/// A number in a CSV cell: see [`crate::options::plain_num`] (empty for NaN).
+/// A number in a CSV cell, as a float: see [`crate::options::plain_num`] (empty for NaN).
 pub(crate) fn num(v: f64) -> String {
     crate::options::plain_num(v)
 }
@@ -162,12 +162,13 @@ impl Ctx<'_> {
             let p = &d.p;
             let mut r: Vec<String> = key_name.map(|_| key.label.clone()).into_iter().collect();
             let cells = conds.iter().map(|c| cond_cell(&key.conds, c));
+            let x = crate::options::setting_num(x_name, p.x);
             if key_name.is_some() {
-                r.push(num(p.x));
+                r.push(x);
                 r.extend(cells);
             } else {
                 r.extend(cells);
-                r.push(num(p.x));
+                r.push(x);
             }
             r.extend([
                 num(d.y),
