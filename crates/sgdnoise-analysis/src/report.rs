@@ -1,24 +1,30 @@
 //! From a store's finished runs to figures (SVG + PNG), the numbers behind each figure (CSV),
-//! every fitted number (`fits.csv`) and a short `report.md`.
+//! every fitted number (`fits.csv`), a short `report.md` and the same as one self-contained
+//! page, `report.html`.
 //!
 //! Curves show, on log axes, the geometric mean over seeds with a band ×/÷ the geometric
 //! standard deviation, on linear axes the mean ± one standard deviation. A point enters fits
 //! only where a strict majority of its seeds finished; points where most seeds diverged are
 //! marked × under the curves and hatched grey on heatmaps, points left out of fits whose
 //! value includes runs stopped by a cap are drawn open. Each figure `F` has `F.svg`, `F.png`
-//! and `F.csv` (columns: series, x, mean, sd, sem, n, n_runs, n_diverged, n_capped, in_fit,
-//! capped_mean, gmean, gsd, y, y_lo, y_hi, the last three what the figure draws; heatmaps:
-//! alpha, T, ...); with `print`, also `print/F.pdf`, `print/F.png` (300 dpi) and `print/F.svg`
-//! (font embedded). `fits.csv` has the columns
-//! `figure, quantity, against, condition, value, ci_low, ci_high, theory, method` and then
-//! `n_points, n_seeds, n_left_out, left_out_why` (what the fit used and left out, and why).
+//! and `F.csv`, one tidy long table: `series` (the curve's label), x under its setting's name
+//! (`temp`, `ptr`, `alpha`; `temp_scaled` on the collapse), the curve's conditions one column
+//! each (`ptr` = 128, `chi` = 1.0, `tc_method` = (a), ...), then `y, y_lo, y_hi` (what the figure
+//! draws), `n_seeds, n_runs, n_diverged, n_capped, in_fit, mean, sd, sem, capped_mean, gmean,
+//! gsd`; heatmaps: `alpha`, `temp` (or `lr`), then the same. Numbers are plain numbers:
+//! integer settings as integers, everything else as floats (the shortest exact decimal).
+//! With `print`, also `print/F.pdf`, `print/F.png` (300 dpi) and `print/F.svg` (font embedded).
+//! `fits.csv` has the columns [`crate::options::FITS_COLUMNS`], then one column
+//! per condition ([`crate::options::Conds`]).
 //! report.md quotes the warnings of [`crate::select`](mod@crate::select), the main results, the
 //! consistency verdict of the T_c estimates (T-sweeps), and embeds every figure with the fitted
-//! numbers it shows, each row with its method and its seeds.
+//! numbers it shows, each row with its method and its seeds; report.html shows the same with
+//! the figures inline and the provenance (version, commit, store, command, runs used and left
+//! out), readable without a network.
 //!
 //! The figures themselves are drawn in `crate::figures` (one file per kind of sweep); this file
 //! holds the entry point [`analyze`], its options and results, and writes fits.csv and
-//! report.md.
+//! report.md (report.html: `report_html.rs`).
 
 use crate::figures::{self, csv_err, num, Ctx};
 use crate::options::{cond_cell, cond_columns, seeds_note, FITS_COLUMNS, RELIABLE_SEEDS};
