@@ -405,3 +405,52 @@ pub const FITS_COLUMNS: [&str; 13] = [
     "n_left_out",
     "left_out_why",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_numbers_are_plain_numbers_not_powers_or_exponents_of_integers() {
+        // Issue 12: P was written 1.28e2 and T as "2^-10" inside a string.
+        assert_eq!(setting_num("ptr", 128.0), "128");
+        assert_eq!(setting_num("dim", 32.0), "32");
+        assert_eq!(setting_num("temp", 2f64.powi(-10)), "0.0009765625");
+        assert_eq!(setting_num("chi", 1.0), "1.0");
+        assert_eq!(setting_num("alpha", 32768.0), "32768.0");
+        assert_eq!(plain_num(1e-30), "1e-30");
+        assert_eq!(plain_num(0.48057481), "0.48057481");
+        assert_eq!(plain_num(f64::NAN), "");
+        for v in [2f64.powi(-13), 1.0 / 3.0, 6.02e23, 1e-300] {
+            assert_eq!(plain_num(v).parse::<f64>().unwrap(), v, "exact round trip");
+        }
+    }
+
+    #[test]
+    fn conditions_become_columns_settings_first_and_a_label() {
+        let a = Conds::new()
+            .num("chi", 1.0)
+            .num("dim", 32.0)
+            .num("temp_min", 0.0005);
+        let b = Conds::new()
+            .num("ptr", 1024.0)
+            .text("tc_method", "(a)")
+            .text("criterion", "L = 1/2 √h");
+        assert_eq!(a.label(), "chi=1, d=32, T>=0.0005");
+        assert_eq!(b.label(), "P=1024, method (a), L = 1/2 √h");
+        let cols = cond_columns([&a, &b]);
+        // Settings in the order of the settings table, then the others as they come.
+        assert_eq!(
+            cols,
+            ["chi", "dim", "ptr", "temp_min", "tc_method", "criterion"]
+        );
+        assert_eq!(cond_cell(&a, "ptr"), "");
+        assert_eq!(cond_cell(&b, "ptr"), "1024");
+        assert_eq!(cond_cell(&a, "temp_min"), "0.0005");
+        // A condition given twice keeps one column, the last value.
+        assert_eq!(
+            a.clone().num("chi", 3.0).get("chi"),
+            Some(&CondValue::Num(3.0))
+        );
+    }
+}
