@@ -17,6 +17,28 @@ RUSTDOCFLAGS="-D warnings" cargo doc --release --workspace --no-deps --lib "${fe
 echo "== data sets the real-data tests need"
 bash scripts/get-data.sh
 
+echo "== headless Chromium for the browser test of report.html (tests/it/browser.rs)"
+# The Debian package `chromium`; installed with apt-get where it is missing and we are root (or
+# have sudo). Once a browser is there the test must run (SGDNOISE_REQUIRE_BROWSER=1); where none
+# can be installed it is skipped with a message.
+if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  if [ -z "$SUDO" ] || sudo -n true 2>/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    if ! $SUDO apt-get install -y -qq chromium >/dev/null 2>&1; then
+      $SUDO apt-get update -qq >/dev/null 2>&1 || true
+      $SUDO apt-get install -y -qq chromium >/dev/null 2>&1 || true
+    fi
+  fi
+fi
+if command -v chromium >/dev/null 2>&1; then
+  export SGDNOISE_REQUIRE_BROWSER=1
+  echo "chromium: $(command -v chromium)"
+else
+  echo "chromium: not installed and not installable here (no root or sudo, or no apt): the browser test is skipped"
+fi
+
 slurm_started=0
 if [[ -f ci/slurm-local.sh ]]; then
   echo "== single-node SLURM cluster for the job-array tests"

@@ -36,6 +36,7 @@ pub mod kind;
 pub mod options;
 pub mod plot;
 pub mod report;
+mod report_html;
 pub mod seeds;
 pub mod select;
 pub mod study;

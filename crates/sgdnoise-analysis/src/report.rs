@@ -1,27 +1,33 @@
 //! From a store's finished runs to figures (SVG + PNG), the numbers behind each figure (CSV),
-//! every fitted number (`fits.csv`) and a short `report.md`.
+//! every fitted number (`fits.csv`), a short `report.md` and the same as one self-contained
+//! page, `report.html`.
 //!
 //! Curves show, on log axes, the geometric mean over seeds with a band ×/÷ the geometric
 //! standard deviation, on linear axes the mean ± one standard deviation. A point enters fits
 //! only where a strict majority of its seeds finished; points where most seeds diverged are
 //! marked × under the curves and hatched grey on heatmaps, points left out of fits whose
 //! value includes runs stopped by a cap are drawn open. Each figure `F` has `F.svg`, `F.png`
-//! and `F.csv` (columns: series, x, mean, sd, sem, n, n_runs, n_diverged, n_capped, in_fit,
-//! capped_mean, gmean, gsd, y, y_lo, y_hi, the last three what the figure draws; heatmaps:
-//! alpha, T, ...); with `print`, also `print/F.pdf`, `print/F.png` (300 dpi) and `print/F.svg`
-//! (font embedded). `fits.csv` has the columns
-//! `figure, quantity, against, condition, value, ci_low, ci_high, theory, method` and then
-//! `n_points, n_seeds, n_left_out, left_out_why` (what the fit used and left out, and why).
+//! and `F.csv`, one tidy long table: `series` (the curve's label), x under its setting's name
+//! (`temp`, `ptr`, `alpha`; `temp_scaled` on the collapse), the curve's conditions one column
+//! each (`ptr` = 128, `chi` = 1.0, `tc_method` = (a), ...), then `y, y_lo, y_hi` (what the figure
+//! draws), `n_seeds, n_runs, n_diverged, n_capped, in_fit, mean, sd, sem, capped_mean, gmean,
+//! gsd`; heatmaps: `alpha`, `temp` (or `lr`), then the same. Numbers are plain numbers:
+//! integer settings as integers, everything else as floats (the shortest exact decimal).
+//! With `print`, also `print/F.pdf`, `print/F.png` (300 dpi) and `print/F.svg` (font embedded).
+//! `fits.csv` has the columns [`crate::options::FITS_COLUMNS`], then one column
+//! per condition ([`crate::options::Conds`]).
 //! report.md quotes the warnings of [`crate::select`](mod@crate::select), the main results, the
 //! consistency verdict of the T_c estimates (T-sweeps), and embeds every figure with the fitted
-//! numbers it shows, each row with its method and its seeds.
+//! numbers it shows, each row with its method and its seeds; report.html shows the same with
+//! the figures inline and the provenance (version, commit, store, command, runs used and left
+//! out), readable without a network.
 //!
 //! The figures themselves are drawn in `crate::figures` (one file per kind of sweep); this file
 //! holds the entry point [`analyze`], its options and results, and writes fits.csv and
-//! report.md.
+//! report.md (report.html: `report_html.rs`).
 
 use crate::figures::{self, csv_err, num, Ctx};
-use crate::options::{seeds_note, FITS_COLUMNS, RELIABLE_SEEDS};
+use crate::options::{cond_cell, cond_columns, seeds_note, FITS_COLUMNS, RELIABLE_SEEDS};
 pub use crate::options::{AnalysisOptions, FitRow};
 use crate::seeds_of;
 use crate::Kind;
@@ -75,6 +81,11 @@ pub fn analyze(
     sgdnoise_core::rundir::write_atomic(&path, report.as_bytes())
         .map_err(|e| sgdnoise_core::Error::io(&path, e))?;
     ctx.files.push(path);
+    let html = crate::report_html::page(&ctx, kind, runs)?;
+    let path = out.join("report.html");
+    sgdnoise_core::rundir::write_atomic(&path, html.as_bytes())
+        .map_err(|e| sgdnoise_core::Error::io(&path, e))?;
+    ctx.files.push(path);
     Ok(Analysis {
         kind,
         fits: ctx.fits,
@@ -87,10 +98,12 @@ pub fn analyze(
 fn write_fits(ctx: &mut Ctx) -> Result<(), sgdnoise_core::Error> {
     let path = ctx.out.join("fits.csv");
     let mut w = csv::Writer::from_path(&path).map_err(|e| csv_err(&path, e))?;
-    w.write_record(FITS_COLUMNS)
-        .map_err(|e| csv_err(&path, e))?;
+    let conds = cond_columns(ctx.fits.iter().map(|r| &r.conditions));
+    let mut header: Vec<&str> = FITS_COLUMNS.to_vec();
+    header.extend(conds.iter().map(String::as_str));
+    w.write_record(&header).map_err(|e| csv_err(&path, e))?;
     for r in &ctx.fits {
-        w.write_record([
+        let mut cells = vec![
             r.figure.clone(),
             r.quantity.clone(),
             r.against.clone(),
@@ -104,8 +117,9 @@ fn write_fits(ctx: &mut Ctx) -> Result<(), sgdnoise_core::Error> {
             r.n_seeds.to_string(),
             r.n_left_out.to_string(),
             r.left_out_why.clone(),
-        ])
-        .map_err(|e| csv_err(&path, e))?;
+        ];
+        cells.extend(conds.iter().map(|c| cond_cell(&r.conditions, c)));
+        w.write_record(&cells).map_err(|e| csv_err(&path, e))?;
     }
     w.flush().map_err(|e| sgdnoise_core::Error::io(&path, e))?;
     ctx.files.push(path);
@@ -148,13 +162,7 @@ fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
         }
         let _ = writeln!(s);
     }
-    let _ = writeln!(
-        s,
-        "Curves: on log axes the geometric mean over seeds with a band ×/÷ the geometric standard deviation, on linear axes the mean ± one standard deviation. A (T, P) point enters fits only where a strict majority of its seeds finished (reached zero loss); its value is the mean over the finished seeds. Runs that diverged or froze are never averaged but marked (× in a strip under the curves, hatched on heatmaps); runs stopped by a cap (max_steps, max_wall) are censored: never averaged as finished, their value at the cap kept apart (`capped_mean` in the CSVs; for t* a lower bound); a point left out of fits where runs were capped is drawn open at the values of its finished and capped runs (with an arrow where the value at the cap is a lower bound: t*, steps, weight change). fits.csv says for each fit how many points and seeds it used and what it left out, and why. Confidence intervals: {}; every interval rests on the {} seeds of the sweep {}. Print versions (PDF, 300 dpi PNG): `--print`, in print/.\n",
-        ctx.opts.bootstrap.describe(),
-        ctx.seeds.len(),
-        seeds_note(ctx.seeds.len())
-    );
+    let _ = writeln!(s, "{}\n", methods_text(ctx));
     if ctx.seeds.len() < RELIABLE_SEEDS {
         let _ = writeln!(
             s,
@@ -200,6 +208,16 @@ fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
         fit_table(&mut s, ctx, &rest, kind);
     }
     s
+}
+
+/// How the curves, points, fits and intervals were made (report.md and report.html).
+pub(crate) fn methods_text(ctx: &Ctx) -> String {
+    format!(
+        "Curves: on log axes the geometric mean over seeds with a band ×/÷ the geometric standard deviation, on linear axes the mean ± one standard deviation. A (T, P) point enters fits only where a strict majority of its seeds finished (reached zero loss); its value is the mean over the finished seeds. Runs that diverged or froze are never averaged but marked (× in a strip under the curves, hatched on heatmaps); runs stopped by a cap (max_steps, max_wall) are censored: never averaged as finished, their value at the cap kept apart (`capped_mean` in the CSVs; for t* a lower bound); a point left out of fits where runs were capped is drawn open at the values of its finished and capped runs (with an arrow where the value at the cap is a lower bound: t*, steps, weight change). fits.csv says for each fit how many points and seeds it used and what it left out, and why. Confidence intervals: {}; every interval rests on the {} seeds of the sweep {}. Print versions (PDF, 300 dpi PNG): `--print`, in print/.",
+        ctx.opts.bootstrap.describe(),
+        ctx.seeds.len(),
+        seeds_note(ctx.seeds.len())
+    )
 }
 
 /// The rows `rows` of fits.csv as a table, each with the number of its method, the methods
@@ -274,7 +292,7 @@ fn fit_table(s: &mut String, ctx: &Ctx, rows: &[usize], kind: Kind) {
 
 /// Groups (of two or more) among `rows` with the same quantity, value and interval to a
 /// relative 10^-5: the same number measured from rescaled runs.
-fn identical_rows(ctx: &Ctx, rows: &[usize]) -> Vec<Vec<usize>> {
+pub(crate) fn identical_rows(ctx: &Ctx, rows: &[usize]) -> Vec<Vec<usize>> {
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1e-12);
     let mut used = vec![false; rows.len()];
     let mut out = Vec::new();
@@ -308,21 +326,22 @@ mod tests {
     use super::*;
 
     fn row(condition: &str, value: f64, method: &str) -> FitRow {
-        FitRow {
-            figure: "snr".into(),
-            quantity: "signal_to_noise".into(),
-            against: "P".into(),
-            condition: condition.into(),
+        let e = crate::fit::Estimate {
             value,
             ci_low: value - 0.1,
             ci_high: value + 0.1,
-            theory: Some(0.5),
-            method: method.into(),
+            resamples_ok: 1000,
+        };
+        let usage = crate::options::FitUse {
             n_points: 7,
             n_seeds: 2,
-            n_left_out: 0,
-            left_out_why: String::new(),
-        }
+            ..Default::default()
+        };
+        FitRow::new("snr", "signal_to_noise", "P", e)
+            .label(condition)
+            .theory(Some(0.5))
+            .method(method)
+            .usage(&usage)
     }
 
     #[test]

@@ -29,7 +29,9 @@
 use crate::crossover::{Collapse, CollapseFit, NormCurve, PlateauExit, ThresholdCrossing};
 use crate::fit::{bootstrap, bootstrap_many, fit_power_law, fit_power_law_2, Estimate, FitRange};
 use crate::fit::{BootstrapOptions, PowerLaw};
-use crate::options::{seeds_note, AnalysisOptions, FitRow, FitUse, RELIABLE_SEEDS};
+use crate::options::{
+    seeds_note, AnalysisOptions, Condition, Conds, FitRow, FitUse, RELIABLE_SEEDS,
+};
 use crate::{fmt_num, LeftOut, SeedTable};
 
 /// Curves per P: (P, table against T), sorted by P.
@@ -145,32 +147,37 @@ struct Ctx<'a> {
     rows: Vec<FitRow>,
 }
 
+/// The conditions of a T_c method's rows and curves: `tc_method` "(a)" and, for the checks at
+/// other levels or criteria, `criterion` ("L = 1/2 √h", "3 spreads"); labelled "method (a),
+/// L = 1/2 √h" as before.
+pub(crate) fn method_conds(key: &str) -> Conds {
+    match key.split_once(", ") {
+        Some((m, crit)) => Conds::new().text("tc_method", m).text("criterion", crit),
+        None => Conds::new().text("tc_method", key),
+    }
+}
+
+/// [`method_conds`] as a curve's condition.
+pub(crate) fn method_condition(key: &str) -> Condition {
+    method_conds(key).into()
+}
+
 impl Ctx<'_> {
-    #[allow(clippy::too_many_arguments)]
     fn row(
         &mut self,
         figure: &str,
         quantity: &str,
-        condition: &str,
+        condition: Conds,
         e: &Estimate,
         method: &str,
         usage: &FitUse,
     ) {
-        self.rows.push(FitRow {
-            figure: figure.into(),
-            quantity: quantity.into(),
-            against: "P".into(),
-            condition: condition.into(),
-            value: e.value,
-            ci_low: e.ci_low,
-            ci_high: e.ci_high,
-            theory: None,
-            method: method.into(),
-            n_points: usage.n_points,
-            n_seeds: usage.n_seeds,
-            n_left_out: usage.left_out.total(),
-            left_out_why: usage.left_out.describe(),
-        });
+        self.rows.push(
+            FitRow::new(figure, quantity, "P", *e)
+                .at(condition)
+                .method(method)
+                .usage(usage),
+        );
     }
 
     /// T_c per P by `find` (on a resample), each with its interval, then a of T_c ~ P^-a with
@@ -202,9 +209,9 @@ impl Ctx<'_> {
             t.count_left_out(&mut usage.left_out);
             match bootstrap(self.n_seeds, &|w| find(t, w), self.boot) {
                 Some(e) => {
-                    let cond = format!("P={}, method {key}", fmt_num(*p));
+                    let cond = Conds::new().num("ptr", *p).and(&method_conds(key));
                     let m = c.method.clone();
-                    self.row("T_c_vs_P", "T_c", &cond, &e, &m, &usage);
+                    self.row("T_c_vs_P", "T_c", cond, &e, &m, &usage);
                     c.per_p.push((*p, e));
                 }
                 None => c.missing.push((*p, why_none(t))),
@@ -236,7 +243,7 @@ impl Ctx<'_> {
                     "a in T_c ~ P^-a, least squares of ln T_c on ln P over the P with a T_c (points: P values); T_c by {}",
                     c.method
                 );
-                self.row("T_c_vs_P", "T_c", &format!("method {key}"), &e, &m, &usage);
+                self.row("T_c_vs_P", "T_c", method_conds(key), &e, &m, &usage);
                 c.a = Some(e);
             }
         }
@@ -440,7 +447,7 @@ pub fn analyse(err: &Curves, rwc: &Curves, width: f64, opts: &AnalysisOptions) -
         cx.row(
             "test_err_collapse",
             "T_c",
-            "method (c)",
+            method_conds("(c)"),
             &c.a,
             &method_c,
             &c.usage,
@@ -448,7 +455,7 @@ pub fn analyse(err: &Curves, rwc: &Curves, width: f64, opts: &AnalysisOptions) -
         cx.row(
             "test_err_collapse",
             "collapse quality S",
-            "method (c)",
+            method_conds("(c)"),
             &c.s,
             &format!("S at the best a of each resample (near 1: the curves coincide within their errors); {method_c}"),
             &c.usage,
@@ -528,26 +535,21 @@ pub fn analyse(err: &Curves, rwc: &Curves, width: f64, opts: &AnalysisOptions) -
             ("rel_weight_change (delta)", &j.delta),
             ("rel_weight_change (gamma)", &j.gamma),
         ] {
-            cx.rows.push(FitRow {
-                figure: "rwc_vs_T".into(),
-                quantity: q.into(),
-                against: if q.ends_with("(delta)") { "T" } else { "P" }.into(),
-                condition: "T>=T_c(P)".into(),
-                value: e.value,
-                ci_low: e.ci_low,
-                ci_high: e.ci_high,
-                theory: None,
-                method: method.clone(),
-                n_points: j.usage.n_points,
-                n_seeds,
-                n_left_out: j.usage.left_out.total(),
-                left_out_why: j.usage.left_out.describe(),
-            });
+            let against = if q.ends_with("(delta)") { "T" } else { "P" };
+            cx.rows.push(
+                FitRow::new("rwc_vs_T", q, against, *e)
+                    .at(Conds::new().text("temp_min", "T_c(P)"))
+                    .method(method.clone())
+                    .usage(&FitUse {
+                        n_seeds,
+                        ..j.usage.clone()
+                    }),
+            );
         }
         cx.row(
             "rwc_vs_T",
             "T_c",
-            "method (d)",
+            method_conds("(d)"),
             &j.ratio,
             &format!("a = gamma/delta; {method}"),
             &j.usage,
@@ -589,7 +591,7 @@ pub fn analyse(err: &Curves, rwc: &Curves, width: f64, opts: &AnalysisOptions) -
         cx.row(
             "T_c_vs_P",
             "rel_weight_change at T_c^(b) (exponent k)",
-            "method (b)",
+            method_conds("(b)"),
             k,
             &format!("k in rel_weight_change(T_c^(b)(P), P) ~ P^k: the seed-mean weight change interpolated (log-log) at each P's T_c of method (b), least squares in log-log; {}", opts.bootstrap.describe()),
             &usage,

@@ -371,6 +371,25 @@ fn settings() -> Vec<(&'static str, String, bool)> {
         .collect()
 }
 
+/// Every run setting as `(name, kind)`, kind `"int"`, `"float"`, `"name"` or `"path"` (the
+/// value kind of the settings table): how `load_fits` types a condition column of that name.
+#[pyfunction]
+fn setting_kinds() -> Vec<(&'static str, &'static str)> {
+    use sgdnoise_core::settings::ValueKind;
+    SETTINGS
+        .iter()
+        .map(|s| {
+            let kind = match s.kind {
+                ValueKind::Integer { .. } => "int",
+                ValueKind::Number => "float",
+                ValueKind::Name(_) => "name",
+                ValueKind::Path => "path",
+            };
+            (s.name, kind)
+        })
+        .collect()
+}
+
 /// The native half of the sgdnoise Python package; use the functions of `sgdnoise` itself.
 #[pymodule]
 fn _sgdnoise(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -379,5 +398,6 @@ fn _sgdnoise(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(runs_table, m)?)?;
     m.add_function(wrap_pyfunction!(checkpoints_table, m)?)?;
     m.add_function(wrap_pyfunction!(settings, m)?)?;
+    m.add_function(wrap_pyfunction!(setting_kinds, m)?)?;
     Ok(())
 }

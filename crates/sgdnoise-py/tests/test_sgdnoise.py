@@ -264,15 +264,63 @@ def test_parquet_of_collect_round_trips_through_pyarrow_with_its_types(store, tm
 
 def test_load_fits_reads_every_column_with_numbers_as_numbers(tmp_path):
     (tmp_path / "fits.csv").write_text(
-        "figure,quantity,against,chi,value,ci_low,ci_high,theory,method\n"
-        "snr,signal_to_noise,ptr,1,0.481,0.454,0.527,0.5,bootstrap\n"
-        "snr,signal_to_noise,ptr,3,0.289,0.259,0.322,,bootstrap\n"
+        "figure,quantity,against,condition,value,ci_low,ci_high,theory,method,"
+        "n_points,n_seeds,n_left_out,left_out_why,chi,ptr,temp_min,tc_method\n"
+        'snr,signal_to_noise,P,"chi=1",0.481,0.454,0.527,0.5,bootstrap,7,5,0,,1,,0.0005,\n'
+        'tc,T_c,P,"P=128, method (a)",0.289,0.259,0.322,,bootstrap,7,5,1,1 diverged,,128,T_c(P),(a)\n'
     )
     fits = sgdnoise.load_fits(tmp_path)
     assert list(fits.columns)[:3] == ["figure", "quantity", "against"]
-    assert fits["value"].dtype == np.float64 and fits["chi"].dtype == np.int64
+    assert fits["value"].dtype == np.float64 and fits["n_points"].dtype == np.int64
+    # chi is a float setting, ptr an integer one (nullable where a row has none).
+    assert fits["chi"].dtype == np.float64 and math.isnan(fits["chi"].iloc[1])
+    assert str(fits["ptr"].dtype) == "Int64" and fits["ptr"].iloc[1] == 128
+    assert fits["ptr"].isna().iloc[0]
+    # temp_min is a number in one row and a text in the other: text.
+    assert fits["temp_min"].tolist() == ["0.0005", "T_c(P)"]
+    assert pd.isna(fits["tc_method"].iloc[0]) and fits["tc_method"].iloc[1] == "(a)"
     assert math.isnan(fits["theory"].iloc[1])
     assert len(sgdnoise.load_fits(tmp_path / "fits.csv")) == 2
+    (tmp_path / "bad.csv").write_text("figure,value\nsnr,high\n")
+    with pytest.raises(ValueError, match="column `value`: 'high' is not a number"):
+        sgdnoise.load_fits(tmp_path / "bad.csv")
+
+
+def test_fits_and_figure_csvs_of_an_analysis_have_typed_condition_columns(tmp_path):
+    """fits.csv and the figure CSVs of `sgdnoise analyze` key everything by setting columns
+    holding numbers (issue 12): no "P=128" strings, no 1.28e2, no "2^-10" to parse."""
+    sweep = tmp_path / "small.toml"
+    sweep.write_text(
+        "[fixed]\ndim = 8\nbatch = 2\npte = 256\nalpha = 32768\n"
+        "[axes]\nchi = [1.0, 3.0]\nptr = [64, 128, 256]\ntemp = [0.0009765625, 1.0]\n"
+        "seed_init = [0, 1]\n"
+    )
+    cli("sweep", "run", str(sweep), "--out", str(tmp_path / "store"), "--quiet")
+    out = tmp_path / "analysis"
+    cli("analyze", str(tmp_path / "store"), "--out", str(out), "--resamples", "50")
+    fits = sgdnoise.load_fits(out)
+    for c in ("chi", "temp", "alpha", "temp_min"):
+        assert fits[c].dtype == np.float64, (c, fits[c].dtype)
+    assert str(fits["dim"].dtype) in ("int64", "Int64")
+    snr = fits[(fits.quantity == "signal_to_noise") & (fits.chi == 1.0) & (fits.temp == 1.0)]
+    assert len(snr) == 1 and snr["dim"].iloc[0] == 8 and snr["alpha"].iloc[0] == 32768
+    assert snr["condition"].iloc[0] == "chi=1, T=1, d=8, alpha=32768"
+    joint = fits[fits.quantity == "rel_weight_change (delta)"]
+    assert len(joint) == 2 and (joint["temp_min"] == 16 / 32768).all()
+    # A figure's CSV: one tidy long table, the curve key a number column, x named as its setting.
+    fig = pd.read_csv(out / "perceptron_snr_vs_P.csv")
+    assert list(fig.columns[:3]) == ["series", "ptr", "chi"]
+    assert fig["ptr"].dtype == np.int64 and sorted(set(fig["ptr"])) == [64, 128, 256]
+    assert fig["chi"].dtype == np.float64 and sorted(set(fig["chi"])) == [1.0, 3.0]
+    for c in ("y", "y_lo", "y_hi"):
+        assert fig[c].dtype == np.float64
+    for c in ("n_seeds", "n_runs", "n_diverged", "n_capped"):
+        assert fig[c].dtype == np.int64
+    rwc = pd.read_csv(out / "perceptron_rwc_vs_T_chi1.csv")
+    assert list(rwc.columns[:3]) == ["series", "temp", "ptr"]
+    assert set(rwc["temp"]) == {0.0009765625, 1.0}, "T written exactly, as a plain number"
+    text = (out / "perceptron_rwc_vs_T_chi1.csv").read_text()
+    assert "0.0009765625" in text and "2^-10" not in text and "e2," not in text
 
 
 def test_load_checkpoints_reads_1e5_rows_in_seconds(tmp_path, capsys):

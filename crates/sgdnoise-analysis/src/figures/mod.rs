@@ -14,7 +14,7 @@ pub(crate) use tsweep::tsweep;
 use crate::fit::{
     bootstrap, bootstrap_many, fit_power_law, fit_power_law_2, Estimate, FitRange, PowerLaw,
 };
-use crate::options::{AnalysisOptions, FitRow, FitUse};
+use crate::options::{cond_cell, cond_columns, AnalysisOptions, Condition, Conds, FitRow, FitUse};
 use crate::plot::{Band, Dash, Formats, Heatmap, Line, LinePlot, Pt, Scale, Series};
 use crate::{fmt_num, group_by, Axis, CurvePoint, Observable, SeedTable};
 use sgdnoise_core::rundir::Summary;
@@ -42,13 +42,51 @@ pub(crate) fn csv_err(path: &Path, e: csv::Error) -> sgdnoise_core::Error {
     sgdnoise_core::Error::Other(format!("writing {}: {e}", path.display()))
 }
 
+/// A number in a CSV cell, as a float: see [`crate::options::plain_num`] (empty for NaN).
 pub(crate) fn num(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v:.6e}")
-    } else {
-        String::new()
+    crate::options::plain_num(v)
+}
+
+/// The name of a setting axis as the settings table and `collect` name it: the column name of
+/// its values in every CSV.
+pub(crate) fn setting_name(a: Axis) -> &'static str {
+    match a {
+        Axis::Temp => "temp",
+        Axis::Lr => "lr",
+        Axis::Ptr => "ptr",
+        Axis::Alpha => "alpha",
+        Axis::Chi => "chi",
+        Axis::Dim => "dim",
+        Axis::Batch => "batch",
+        Axis::Width => "width",
     }
 }
+
+/// The condition `a = v`: label "P=128", column `ptr` = 128.
+pub(crate) fn cond_of(a: Axis, v: f64) -> Condition {
+    Condition {
+        label: a.condition(v),
+        conds: Conds::new().num(setting_name(a), v),
+    }
+}
+
+/// The statistics columns of every figure CSV, after its key, x and condition columns.
+const POINT_COLUMNS: [&str; 14] = [
+    "y",
+    "y_lo",
+    "y_hi",
+    "n_seeds",
+    "n_runs",
+    "n_diverged",
+    "n_capped",
+    "in_fit",
+    "mean",
+    "sd",
+    "sem",
+    "capped_mean",
+    "gmean",
+    "gsd",
+];
 
 impl Ctx<'_> {
     fn table(&self, runs: &[&Summary], x: Axis, obs: Observable) -> SeedTable {
@@ -69,72 +107,86 @@ impl Ctx<'_> {
         }
     }
 
-    /// Writes `stem.csv` with one block of rows per curve.
-    fn write_curves(
+    /// Writes `stem.csv` with one block of rows per curve, each keyed by its condition (a
+    /// [`Condition`], or a bare label for curves without setting values, e.g. "method (a)").
+    fn write_curves<K: Clone + Into<Condition>>(
         &mut self,
         stem: &str,
         x_name: &str,
-        curves: &[(String, Vec<Drawn>)],
+        curves: &[(K, Vec<Drawn>)],
     ) -> Result<(), sgdnoise_core::Error> {
-        let rows = curves
+        let rows: Vec<(Condition, &Drawn)> = curves
             .iter()
-            .flat_map(|(label, pts)| pts.iter().map(move |p| (label.clone(), p)));
-        self.write_points(stem, "series", x_name, rows)
+            .flat_map(|(key, pts)| {
+                let key: Condition = key.clone().into();
+                pts.iter().map(move |p| (key.clone(), p))
+            })
+            .collect();
+        self.write_points(stem, Some("series"), x_name, &rows)
     }
 
-    /// Writes `stem.csv`: one row per point, a key column, the point's x, then its seed
-    /// statistics and what the figure draws (the columns of every figure's CSV): `gmean`, `gsd`
-    /// the geometric mean and standard deviation (a factor) over seeds, `y`, `y_lo`, `y_hi` the
-    /// drawn centre and interval (see [`Drawn`]).
-    fn write_points<'p>(
+    /// Writes `stem.csv` in one tidy long format, one row per point: `series` (the curve's
+    /// label, when `key_name` is given), the point's x under the setting's name (`temp`,
+    /// `ptr`, `alpha`), the curve's condition columns (`ptr` = 128, `chi` = 1, ...: one per
+    /// condition name of any curve, numbers as numbers; without `key_name`, as for heatmap
+    /// cells, they come first: `alpha`, then x), then [`POINT_COLUMNS`]: `y`, `y_lo`,
+    /// `y_hi` the drawn centre and interval (see [`Drawn`]), `n_seeds` the seeds its value
+    /// rests on, `n_runs`, `n_diverged`, `n_capped` its runs and how many diverged or were
+    /// capped, `in_fit` (1 where it enters fits), `mean`, `sd`, `sem` over the finished seeds,
+    /// `capped_mean` the mean at the cap of the capped runs, `gmean`, `gsd` the geometric mean
+    /// and standard deviation (a factor).
+    fn write_points(
         &mut self,
         stem: &str,
-        key_name: &str,
+        key_name: Option<&str>,
         x_name: &str,
-        rows: impl IntoIterator<Item = (String, &'p Drawn)>,
+        rows: &[(Condition, &Drawn)],
     ) -> Result<(), sgdnoise_core::Error> {
         let path = self.out.join(format!("{stem}.csv"));
         let mut w = csv::Writer::from_path(&path).map_err(|e| csv_err(&path, e))?;
-        w.write_record([
-            key_name,
-            x_name,
-            "mean",
-            "sd",
-            "sem",
-            "n",
-            "n_runs",
-            "n_diverged",
-            "n_capped",
-            "in_fit",
-            "capped_mean",
-            "gmean",
-            "gsd",
-            "y",
-            "y_lo",
-            "y_hi",
-        ])
-        .map_err(|e| csv_err(&path, e))?;
+        let conds: Vec<String> = cond_columns(rows.iter().map(|(k, _)| &k.conds))
+            .into_iter()
+            .filter(|c| c != x_name && Some(c.as_str()) != key_name)
+            .collect();
+        let mut header: Vec<&str> = key_name.into_iter().collect();
+        if key_name.is_some() {
+            header.push(x_name);
+            header.extend(conds.iter().map(String::as_str));
+        } else {
+            header.extend(conds.iter().map(String::as_str));
+            header.push(x_name);
+        }
+        header.extend(POINT_COLUMNS);
+        w.write_record(&header).map_err(|e| csv_err(&path, e))?;
         for (key, d) in rows {
             let p = &d.p;
-            w.write_record([
-                key,
-                num(p.x),
-                num(p.mean),
-                num(p.sd),
-                num(p.sem),
+            let mut r: Vec<String> = key_name.map(|_| key.label.clone()).into_iter().collect();
+            let cells = conds.iter().map(|c| cond_cell(&key.conds, c));
+            let x = crate::options::setting_num(x_name, p.x);
+            if key_name.is_some() {
+                r.push(x);
+                r.extend(cells);
+            } else {
+                r.extend(cells);
+                r.push(x);
+            }
+            r.extend([
+                num(d.y),
+                num(d.lo),
+                num(d.hi),
                 p.n.to_string(),
                 p.n_runs.to_string(),
                 p.n_diverged.to_string(),
                 p.n_capped.to_string(),
                 u8::from(p.in_fit).to_string(),
+                num(p.mean),
+                num(p.sd),
+                num(p.sem),
                 num(p.capped_mean),
                 num(d.gmean),
                 num(d.gsd),
-                num(d.y),
-                num(d.lo),
-                num(d.hi),
-            ])
-            .map_err(|e| csv_err(&path, e))?;
+            ]);
+            w.write_record(&r).map_err(|e| csv_err(&path, e))?;
         }
         w.flush().map_err(|e| sgdnoise_core::Error::io(&path, e))?;
         self.files.push(path);
@@ -147,27 +199,20 @@ impl Ctx<'_> {
         figure: &str,
         quantity: &str,
         against: &str,
-        condition: &str,
+        condition: impl Into<Condition>,
         e: Estimate,
         theory: Option<f64>,
         method: String,
         usage: &FitUse,
     ) {
-        self.fits.push(FitRow {
-            figure: figure.into(),
-            quantity: quantity.into(),
-            against: against.into(),
-            condition: condition.into(),
-            value: e.value,
-            ci_low: e.ci_low,
-            ci_high: e.ci_high,
-            theory,
-            method,
-            n_points: usage.n_points,
-            n_seeds: usage.n_seeds,
-            n_left_out: usage.left_out.total(),
-            left_out_why: usage.left_out.describe(),
-        });
+        let c: Condition = condition.into();
+        let mut row = FitRow::new(figure, quantity, against, e)
+            .at(c.conds)
+            .theory(theory)
+            .method(method)
+            .usage(usage);
+        row.condition = c.label;
+        self.fits.push(row);
     }
 
     /// What a fit over the points of `tables` with x in `range` uses and leaves out.
@@ -199,7 +244,7 @@ impl Ctx<'_> {
         figure: &str,
         quantity: &str,
         against: Axis,
-        condition: &str,
+        condition: impl Into<Condition>,
         table: &SeedTable,
         range: FitRange,
         theory: Option<f64>,
@@ -271,20 +316,20 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// Writes `stem.csv` with one row per heatmap cell: alpha, the vertical setting `y_name`,
-    /// then the seed statistics.
+    /// Writes `stem.csv` with one row per heatmap cell: `alpha`, the vertical setting `y_name`
+    /// (`temp` or `lr`), then the seed statistics (see [`Ctx::write_points`]).
     fn write_cells(
         &mut self,
         stem: &str,
         y_name: &str,
         rows: &[(f64, Drawn)],
     ) -> Result<(), sgdnoise_core::Error> {
-        self.write_points(
-            stem,
-            "alpha",
-            y_name,
-            rows.iter().map(|(a, p)| (num(*a), p)),
-        )
+        let rows: Vec<(Condition, &Drawn)> = rows
+            .iter()
+            .map(|(a, p)| (cond_of(Axis::Alpha, *a), p))
+            .collect();
+        // No series: alpha (the heatmap's horizontal axis) first, then the vertical setting.
+        self.write_points(stem, None, y_name, &rows)
     }
 }
 
@@ -547,7 +592,7 @@ impl Ctx<'_> {
         figure: &str,
         quantity: &str,
         against: Axis,
-        condition: &str,
+        condition: impl Into<Condition>,
         table: &SeedTable,
         range: FitRange,
         theory: Option<f64>,
@@ -811,10 +856,10 @@ fn curves(
         let t = ctx.table(&group, x, obs);
         let pts = drawn_points(&t, y_scale.is_log());
         p.series.push(series_of(math(by, v), &pts));
-        csv_curves.push((by.condition(v), pts));
+        csv_curves.push((cond_of(by, v), pts));
         tables.push((v, t));
     }
-    ctx.write_curves(stem, x.symbol(), &csv_curves)?;
+    ctx.write_curves(stem, setting_name(x), &csv_curves)?;
     Ok((p, tables))
 }
 

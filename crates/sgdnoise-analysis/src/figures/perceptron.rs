@@ -4,6 +4,7 @@
 
 use super::{ci_text, curves, math, math_num, obs_short, theory_line, Ctx};
 use crate::fit::FitRange;
+use crate::options::Conds;
 use crate::plot::{Dash, Line, Scale};
 use crate::{fmt_num, group_by, select, values_of, Axis, Observable};
 use sgdnoise_core::rundir::Summary;
@@ -21,7 +22,7 @@ pub(crate) fn perceptron(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnois
             if values_of(runs, Axis::Alpha).len() > 1 {
                 suffix += &format!("_alpha{}", fmt_num(alpha));
             }
-            let base_cond = format!("d={}, alpha={}", fmt_num(dim), fmt_num(alpha));
+            let base_cond = Conds::new().num("dim", dim).num("alpha", alpha);
             let base_math = format!("{}, {}", math(Axis::Dim, dim), math(Axis::Alpha, alpha));
             perceptron_one(ctx, &sub, alpha, &suffix, &base_cond, &base_math)?;
         }
@@ -34,7 +35,7 @@ fn perceptron_one(
     runs: &[&Summary],
     alpha: f64,
     suffix: &str,
-    base_cond: &str,
+    base_cond: &Conds,
     base_math: &str,
 ) -> Result<(), sgdnoise_core::Error> {
     let temps = values_of(runs, Axis::Temp);
@@ -73,7 +74,10 @@ fn perceptron_one(
         )?;
         let mut theory_lines = Vec::new();
         for (i, (chi, t)) in tables.iter().enumerate() {
-            let cond = format!("chi={}, T={}, {base_cond}", fmt_num(*chi), fmt_num(t_ref));
+            let cond = Conds::new()
+                .num("chi", *chi)
+                .num("temp", t_ref)
+                .and(base_cond);
             let theory = theory_of(*chi);
             if let Some(fit) = ctx.power_fit_drawn(
                 &stem,
@@ -113,7 +117,8 @@ fn perceptron_one(
                     "test error ~ P^e"
                 };
                 ctx.notes.push(format!(
-                    "{what} at {cond}: e = {}{}",
+                    "{what} at {}: e = {}{}",
+                    cond.label(),
                     ci_text(&e),
                     theory.map_or(String::new(), |v| format!(" (theory 1/(1+χ) = {v:.3})"))
                 ));
@@ -127,7 +132,7 @@ fn perceptron_one(
             for &chi in &chis {
                 let sub = select(&at_t, Axis::Chi, chi);
                 let table = ctx.table(&sub, Axis::Ptr, obs);
-                let cond = format!("chi={}, T={}, {base_cond}", fmt_num(chi), fmt_num(t));
+                let cond = Conds::new().num("chi", chi).num("temp", t).and(base_cond);
                 ctx.power_fit(
                     &stem,
                     obs.name(),
@@ -172,7 +177,10 @@ fn perceptron_one(
                     math_num(ctx.opts.high_t_factor)
                 ),
             ));
-            let cond = format!("chi={chi_s}, {base_cond}, T>={}", fmt_num(high.lo));
+            let cond = Conds::new()
+                .num("chi", chi)
+                .and(base_cond)
+                .num("temp_min", high.lo);
             let (qt, qp) = if obs == Observable::RelWeightChange {
                 ("δ", "γ")
             } else {
@@ -212,8 +220,9 @@ fn perceptron_one(
                     usage,
                 );
                 ctx.notes.push(format!(
-                    "{} ~ T^{qt} P^{qp} at {cond}: {qt} = {} (theory {}), {qp} = {}",
+                    "{} ~ T^{qt} P^{qp} at {}: {qt} = {} (theory {}), {qp} = {}",
                     obs.name(),
+                    cond.label(),
                     ci_text(&est[0]),
                     if obs == Observable::RelWeightChange {
                         "1: linear in T above 1/α"

@@ -3,14 +3,15 @@
 //! with its exponent in the feature regime.
 
 use super::{
-    axis_name, ci_text, curves, drawn_points, law_line, obs_name, obs_short, range_of, theory_line,
-    Ctx, Drawn,
+    axis_name, ci_text, cond_of, curves, drawn_points, law_line, obs_name, obs_short, range_of,
+    setting_name, theory_line, Ctx, Drawn,
 };
 use crate::crossover::{optimal_temperature, OPTIMAL_TEMPERATURE_METHOD};
 use crate::fit::{bootstrap, fit_power_law, FitRange};
 use crate::options::FitUse;
+use crate::options::{Condition, Conds};
 use crate::plot::{Band, Cell, Heatmap, LinePlot, Pt, Scale, Series};
-use crate::{fmt_num, group_by, values_of, Axis, Observable, SeedTable};
+use crate::{group_by, values_of, Axis, Observable, SeedTable};
 use sgdnoise_core::rundir::Summary;
 
 /// Phase diagram over alpha and T: heatmaps, test error against T per alpha, T_opt(alpha).
@@ -36,7 +37,7 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
                 "T_opt_vs_alpha",
                 "T_opt",
                 "alpha",
-                &format!("alpha={}", fmt_num(*a)),
+                cond_of(Axis::Alpha, *a),
                 e,
                 None,
                 format!(
@@ -75,7 +76,7 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
                 rows.push((*a, d));
             }
         }
-        ctx.write_cells(&stem, y_axis.symbol(), &rows)?;
+        ctx.write_cells(&stem, setting_name(y_axis), &rows)?;
         let h = Heatmap {
             title: format!("Phase diagram: {}", obs_short(obs)),
             subtitle: format!(
@@ -167,7 +168,9 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
                 range.describe(),
                 ctx.opts.bootstrap.describe()
             );
-            let cond = depth.map_or("feature regime".to_string(), |d| format!("D={d}"));
+            let cond: Condition = depth.map_or("feature regime".into(), |d| {
+                Conds::new().num("depth", d as f64).into()
+            });
             let used = topt_of(None);
             let mut usage = FitUse {
                 n_points: used.iter().filter(|(a, _)| range.contains(*a)).count(),
@@ -186,7 +189,7 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
                 "T_opt_vs_alpha",
                 "T_opt",
                 "alpha",
-                &cond,
+                cond,
                 e,
                 theory,
                 method,
@@ -297,7 +300,11 @@ mod tests {
         };
         analyze(&runs, Kind::Phase, &by_lr, &out).unwrap();
         let csv = std::fs::read_to_string(out.join("phase_test_err.csv")).unwrap();
-        assert!(csv.starts_with("alpha,lr,mean"), "{}", &csv[..40]);
+        assert!(
+            csv.starts_with("alpha,lr,y,y_lo,y_hi,n_seeds,"),
+            "{}",
+            &csv[..40]
+        );
         if std::env::var_os("SGDNOISE_KEEP_PLOTS").is_none() {
             let _ = std::fs::remove_dir_all(&out);
         }

@@ -4,10 +4,11 @@
 //! and of the weight change, and the joint fits rwc ~ T^delta P^gamma and t* ~ T^x P^b.
 
 use super::{
-    axis_name, ci_text, curves, drawn_points, law_line, math, range_of, series_of, theory_line,
-    Ctx, Drawn,
+    axis_name, ci_text, cond_of, curves, drawn_points, law_line, math, range_of, series_of,
+    theory_line, Ctx, Drawn,
 };
 use crate::fit::{FitRange, PowerLaw};
+use crate::options::Condition;
 use crate::plot::{format_tick, Band, Format, LinePlot, Pt, Scale, Series};
 use crate::tc;
 use crate::{fmt_num, group_by, values_of, Axis, CurvePoint, Observable};
@@ -117,13 +118,13 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
     ctx.save_plot("T_c_vs_P", &p_tc)?;
     {
         let n = ctx.seeds.len();
-        let tc_csv: Vec<(String, Vec<Drawn>)> = study
+        let tc_csv: Vec<(Condition, Vec<Drawn>)> = study
             .levels
             .iter()
             .chain(&study.plateau)
             .map(|c| {
                 (
-                    format!("method {}", c.key),
+                    tc::method_condition(&c.key),
                     c.per_p
                         .iter()
                         .map(|(p, e)| Drawn::estimate(*p, e, n))
@@ -131,7 +132,7 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
                 )
             })
             .collect();
-        ctx.write_curves("T_c_vs_P", "P", &tc_csv)?;
+        ctx.write_curves("T_c_vs_P", "ptr", &tc_csv)?;
     }
 
     // Collapse figure: the plateau-normalised test error against T (P/P_ref)^a (method (c)),
@@ -221,9 +222,9 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
                     &at(ea.ci_high),
                 ));
             }
-            csv_c.push((Axis::Ptr.condition(c.p), pts));
+            csv_c.push((cond_of(Axis::Ptr, c.p), pts));
         }
-        ctx.write_curves("test_err_collapse", "T_(P/P_ref)^a", &csv_c)?;
+        ctx.write_curves("test_err_collapse", "temp_scaled", &csv_c)?;
         ctx.save_plot("test_err_collapse", &p)?;
     }
 
@@ -294,9 +295,9 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
                     &at(eg.ci_high),
                 ));
             }
-            csv_c.push((Axis::Ptr.condition(*pv), pts));
+            csv_c.push((cond_of(Axis::Ptr, *pv), pts));
         }
-        ctx.write_curves("rwc_collapse", "T", &csv_c)?;
+        ctx.write_curves("rwc_collapse", "temp", &csv_c)?;
         ctx.save_plot("rwc_collapse", &p)?;
     }
     // t* ~ T^x P^b over all T.
@@ -567,14 +568,42 @@ mod tests {
             }
         }
         let fits = std::fs::read_to_string(out.join("fits.csv")).unwrap();
+        // The fixed columns, then one column per condition (numbers as numbers).
         assert_eq!(
             fits.lines().next().unwrap(),
-            "figure,quantity,against,condition,value,ci_low,ci_high,theory,method,n_points,n_seeds,n_left_out,left_out_why"
+            "figure,quantity,against,condition,value,ci_low,ci_high,theory,method,n_points,n_seeds,n_left_out,left_out_why,ptr,tc_method,criterion,temp_min"
         );
         assert_eq!(fits.lines().count(), a.fits.len() + 1);
-        // The capped corner is censored in the curve's CSV: counted, kept apart, not fitted.
+        let per_p = a
+            .fits
+            .iter()
+            .find(|r| r.condition.ends_with(", method (b), 3 spreads"))
+            .expect("a T_c row of one P");
+        let Some(crate::options::CondValue::Num(p)) = per_p.conditions.get("ptr") else {
+            panic!("no ptr in {per_p:?}");
+        };
+        assert_eq!(
+            per_p.conditions,
+            crate::options::Conds::new()
+                .num("ptr", *p)
+                .text("tc_method", "(b)")
+                .text("criterion", "3 spreads")
+        );
+        assert_eq!(per_p.condition, format!("P={p}, method (b), 3 spreads"));
+        let line = format!(",{p},(b),3 spreads,");
+        assert!(fits.lines().any(|l| l.ends_with(&line)), "{fits}");
+        // The capped corner is censored in the curve's CSV: counted, kept apart, not fitted;
+        // the curve is keyed by a number column `ptr`, x is `temp`.
         let csv = std::fs::read_to_string(out.join("t_star_vs_T.csv")).unwrap();
-        let first = csv.lines().find(|l| l.starts_with("P=4096")).unwrap();
+        assert!(
+            csv.starts_with(
+                "series,temp,ptr,y,y_lo,y_hi,n_seeds,n_runs,n_diverged,n_capped,in_fit,"
+            ),
+            "{}",
+            &csv[..80]
+        );
+        let first = csv.lines().find(|l| l.starts_with("P=4096,")).unwrap();
+        assert!(first.contains(",4096,"), "{first}");
         assert!(first.contains(",2,5,0,3,0,"), "{first}");
         assert!(a.report.contains("method (c) collapse"));
         if std::env::var_os("SGDNOISE_KEEP_PLOTS").is_none() {

@@ -96,6 +96,7 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
     };
     let collection = collection.with_context(|| format!("reading {}", args.store.display()))?;
     crate::cmd::collect::warn_skipped(&collection, &args.store);
+    let skipped = left_out(&collection.skipped);
     let runs = collection.summaries;
     if runs.is_empty() {
         return Err(
@@ -144,11 +145,81 @@ pub fn main(args: AnalyzeArgs) -> anyhow::Result<()> {
             )]
         },
         print: args.print,
+        store: Some(args.store.clone()),
+        command: command_line(),
+        git_commit: git_commit(),
+        left_out: skipped,
         ..Default::default()
     };
     let a = report::analyze(&runs, kind, &opts, &args.out)?;
     print_result(&a, &args.out);
     Ok(())
+}
+
+/// The command line of this process as typed (arguments with spaces or quotes single-quoted),
+/// for the provenance of report.html.
+pub fn command_line() -> String {
+    std::env::args_os()
+        .map(|a| {
+            let a = a.to_string_lossy().into_owned();
+            if !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+            {
+                a
+            } else {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The git commit of the source, for the provenance of report.html: `SGDNOISE_GIT_COMMIT` at
+/// build time if it was set, else the HEAD of the git checkout that holds the binary (as
+/// built in `target/release`), marked "+ uncommitted changes" when its work tree differs;
+/// None when neither is known.
+pub fn git_commit() -> Option<String> {
+    if let Some(c) = option_env!("SGDNOISE_GIT_COMMIT") {
+        return Some(c.to_string());
+    }
+    let exe = std::env::current_exe().ok()?;
+    let dir = exe.parent()?;
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            .ok()
+    };
+    let head = git(&["rev-parse", "HEAD"]).filter(|o| o.status.success())?;
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
+    if head.is_empty() {
+        return None;
+    }
+    let dirty = git(&["diff-index", "--quiet", "HEAD", "--"]).is_some_and(|o| !o.status.success());
+    Some(if dirty {
+        format!("{head} (HEAD of the checkout holding the binary, + uncommitted changes)")
+    } else {
+        format!("{head} (HEAD of the checkout holding the binary)")
+    })
+}
+
+/// What the collection left out, one line per kind with its count (report.html).
+pub fn left_out(skipped: &[sgdnoise_campaign::store::Skipped]) -> Vec<String> {
+    let mut kinds: Vec<&'static str> = skipped.iter().map(|s| s.why.kind()).collect();
+    kinds.sort();
+    kinds.dedup();
+    kinds
+        .into_iter()
+        .map(|k| {
+            let n = skipped.iter().filter(|s| s.why.kind() == k).count();
+            format!("{n} {k} (named on stderr by the command)")
+        })
+        .collect()
 }
 
 /// Prints the warnings (to stderr), the main results and where the files went.

@@ -205,6 +205,7 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
     }
     let collection = store.summaries_of(&plan)?;
     crate::cmd::collect::warn_skipped(&collection, store.root());
+    let left_out = crate::cmd::analyze::left_out(&collection.skipped);
     let runs = collection.summaries;
     if runs.is_empty() {
         if let Some(why) = not_done {
@@ -225,6 +226,10 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
             store.root().display()
         ),
         print: args.print,
+        store: Some(store.root().to_path_buf()),
+        command: crate::cmd::analyze::command_line(),
+        git_commit: crate::cmd::analyze::git_commit(),
+        left_out,
         ..Default::default()
     };
     let a = report::analyze(&runs, kind, &opts, &out)?;

@@ -91,12 +91,17 @@ fn analyze_draws_the_perceptron_figures_of_a_small_store() {
     // The original nine columns first, then what each fit used and left out (issue 10: columns
     // are added, never renamed).
     assert!(fits.starts_with(
-        "figure,quantity,against,condition,value,ci_low,ci_high,theory,method,n_points,n_seeds,n_left_out,left_out_why\n"
+        "figure,quantity,against,condition,value,ci_low,ci_high,theory,method,n_points,n_seeds,n_left_out,left_out_why,"
     ));
+    // Then one column per condition, named as the settings (issue 12), numbers as numbers.
+    let header: Vec<&str> = fits.lines().next().unwrap().split(',').collect();
+    for c in ["chi", "temp", "dim", "alpha", "temp_min"] {
+        assert!(header.contains(&c), "{c} not in {header:?}");
+    }
     // The theory value 1/(1+chi) = 0.5 stands beside the chi = 1 slope.
     assert!(fits
         .lines()
-        .any(|l| l.contains("signal_to_noise") && l.contains("5.000000e-1")));
+        .any(|l| l.contains("signal_to_noise") && l.contains(",0.5,")));
     std::fs::remove_dir_all(&store).unwrap();
     std::fs::remove_dir_all(&out).unwrap();
 }

@@ -3,6 +3,7 @@
 
 mod adaptive;
 mod analyze;
+mod browser;
 mod collect;
 mod data_identity;
 mod hostile;

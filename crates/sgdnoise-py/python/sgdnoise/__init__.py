@@ -224,17 +224,63 @@ def load_checkpoints(store: PathLike, **filters: Any) -> pd.DataFrame:
     return _frame(_sgdnoise.checkpoints_table(os.fspath(store), _filters(filters)))
 
 
+# fits.csv: its fixed columns (``FITS_COLUMNS`` of sgdnoise-analysis) by type; every other
+# column is a condition (a setting such as ``ptr`` or ``temp``, or ``temp_min``, ``tc_method``,
+# ``criterion``), typed by the settings table where it names a setting, else by its values.
+_FITS_TEXT = ("figure", "quantity", "against", "condition", "method", "left_out_why")
+_FITS_FLOAT = ("value", "ci_low", "ci_high", "theory")
+_FITS_INT = ("n_points", "n_seeds", "n_left_out")
+_SETTING_KINDS: Dict[str, str] = dict(_sgdnoise.setting_kinds())
+
+
+def _typed(name: str, cells: pd.Series) -> Any:
+    """One column of fits.csv (read as text, empty cells as ``""``) with its type."""
+    missing = cells == ""
+    if name in _FITS_TEXT:
+        return cells.astype(_STR)
+    kind = _SETTING_KINDS.get(name)
+    if name in _FITS_FLOAT or name in _FITS_INT or kind in ("int", "float"):
+        numbers = pd.to_numeric(cells.mask(missing), errors="coerce")
+        bad = numbers.isna() & ~missing
+        if bad.any():
+            raise ValueError(
+                f"fits.csv: column `{name}`: {cells[bad].iloc[0]!r} is not a number"
+            )
+        if name in _FITS_INT or kind == "int":
+            if not missing.any():
+                return numbers.astype(np.int64)
+            return numbers.astype("Int64")
+        return numbers.astype(np.float64)
+    if kind in ("name", "path"):
+        return cells.mask(missing).astype(_STR) if _STR is not object else cells.mask(missing)
+    # A condition that is no setting: numbers where every cell is one, else text.
+    numbers = pd.to_numeric(cells.mask(missing), errors="coerce")
+    if not (numbers.isna() & ~missing).any() and not missing.all():
+        return numbers.astype(np.float64)
+    return cells.mask(missing).astype(_STR) if _STR is not object else cells.mask(missing)
+
+
 def load_fits(dir: PathLike) -> pd.DataFrame:
     """The fits of an analysis (``fits.csv`` written by ``sgdnoise analyze`` or ``reproduce``).
+
+    Columns: ``figure``, ``quantity``, ``against``, ``condition`` (the conditions as text,
+    "chi=1, T=2^-10, d=32"), ``value``, ``ci_low``, ``ci_high`` (the estimate and its 95%
+    interval), ``theory``, ``method``, ``n_points``, ``n_seeds``, ``n_left_out``,
+    ``left_out_why``, then one column per condition, named as the settings: ``ptr``, ``dim``,
+    ``batch``, ``width``, ``depth`` as integers (``Int64``, ``<NA>`` where a row has no such
+    condition), ``temp``, ``lr``, ``alpha``, ``chi`` as floats (NaN where absent), and
+    ``temp_min`` (the lower end of a fit's T range: a float, or text such as ``T_c(P)``),
+    ``tc_method`` (``(a)``..``(d)``) and ``criterion`` as text.
+
+    >>> fits = sgdnoise.load_fits("out/perceptron")                   # doctest: +SKIP
+    >>> fits[(fits.quantity == "signal_to_noise") & (fits.chi == 1)]  # doctest: +SKIP
 
     Args:
         dir: the analysis folder holding ``fits.csv``, or the file itself.
 
-    Returns:
-        Every column of the file, numbers as numbers (empty cells as NaN).
-
     Raises:
         FileNotFoundError: there is no such file.
+        ValueError: a numeric column holds a cell that is not a number (naming both).
     """
     path = Path(dir)
     if path.is_dir():
@@ -243,4 +289,5 @@ def load_fits(dir: PathLike) -> pd.DataFrame:
         raise FileNotFoundError(
             f"{path}: no fits table (`sgdnoise analyze STORE --out DIR` writes DIR/fits.csv)"
         )
-    return pd.read_csv(path)
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return pd.DataFrame({name: _typed(name, raw[name]) for name in raw.columns})
