@@ -14,13 +14,22 @@ sgdnoise_core::names! {
         TSweep = "tsweep",
         /// Phase diagram over alpha and T at one P: heatmaps, T_opt(alpha).
         Phase = "phase",
+        /// The (B, eta) plane of the follow-up paper at one or more P: heatmaps, the three
+        /// regions, B* per P and B* ~ P^gamma (figures/batch.rs).
+        Batch = "batch",
     }
 }
 
 impl Kind {
-    /// Guesses the kind of a store: perceptron if every run is `arch = linear`, phase if it
-    /// has more than one alpha, else a temperature sweep.
+    /// Guesses the kind of a store: the (B, eta) plane if it has more than one batch size,
+    /// perceptron if every run is `arch = linear`, phase if it has more than one alpha, else a
+    /// temperature sweep.
     pub fn detect(runs: &[Summary]) -> Kind {
+        let batches: std::collections::BTreeSet<Option<usize>> =
+            runs.iter().map(|s| s.config.batch).collect();
+        if batches.len() > 1 {
+            return Kind::Batch;
+        }
         let linear = runs.iter().all(|s| s.config.arch == Some(Arch::Linear));
         let alphas: std::collections::BTreeSet<u64> =
             runs.iter().map(|s| s.alpha.to_bits()).collect();

@@ -73,6 +73,7 @@ pub fn analyze(
             Kind::Perceptron => figures::perceptron(&mut ctx, &refs)?,
             Kind::TSweep => figures::tsweep(&mut ctx, &refs)?,
             Kind::Phase => figures::phase(&mut ctx, &refs)?,
+            Kind::Batch => figures::batch(&mut ctx, &refs)?,
         }
     }
     write_fits(&mut ctx)?;

@@ -106,6 +106,9 @@ pub fn axes_of(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::TSweep => &["temp", "lr", "ptr", SEEDS[0], SEEDS[1], SEEDS[2]],
         Kind::Phase => &["alpha", "temp", "lr", SEEDS[0], SEEDS[1], SEEDS[2]],
+        Kind::Batch => &[
+            "batch", "lr", "temp", "ptr", "chi", SEEDS[0], SEEDS[1], SEEDS[2],
+        ],
         Kind::Perceptron => &[
             "dim", "alpha", "chi", "ptr", "temp", "lr", SEEDS[0], SEEDS[1], SEEDS[2],
         ],

@@ -22,7 +22,8 @@ sgdnoise_core::names! {
     }
 }
 
-/// The presets of the paper's sweeps, in SPEC §9 order.
+/// The presets of the paper's sweeps, in SPEC §9 order, then the follow-up's (B, eta) grids
+/// (SPEC §11, `bp-*`).
 pub const PRESETS: &[&str] = &[
     "perceptron",
     "fc-mnist",
@@ -31,6 +32,13 @@ pub const PRESETS: &[&str] = &[
     "cnn-mnist",
     "cnn-cifar",
     "cnn-phase-cifar",
+    // The (B, eta) grids of the follow-up paper (arXiv:2309.10688, SPEC §11).
+    "bp-perceptron-chi0",
+    "bp-perceptron-chi1",
+    "bp-fc-small-margin",
+    "bp-fc-margin-one",
+    "bp-cnn-small-margin",
+    "bp-cnn-margin-one",
 ];
 
 /// The name of the study's sweep file.
@@ -60,6 +68,18 @@ embedded!(
     "cnn-cifar-paper",
     "cnn-phase-cifar-quick",
     "cnn-phase-cifar-paper",
+    "bp-perceptron-chi0-quick",
+    "bp-perceptron-chi0-paper",
+    "bp-perceptron-chi1-quick",
+    "bp-perceptron-chi1-paper",
+    "bp-fc-small-margin-quick",
+    "bp-fc-small-margin-paper",
+    "bp-fc-margin-one-quick",
+    "bp-fc-margin-one-paper",
+    "bp-cnn-small-margin-quick",
+    "bp-cnn-small-margin-paper",
+    "bp-cnn-margin-one-quick",
+    "bp-cnn-margin-one-paper",
     "study",
 );
 
@@ -185,6 +205,90 @@ mod tests {
         assert!((p.temp - p.lr / (16.0 * 128.0)).abs() < 1e-15 * p.lr);
     }
 
+    /// The follow-up's grids (arXiv:2309.10688) as the authors' regimes_of_SGD README gives
+    /// them: 5 seeds, hinge, a test set of 32768, a batch axis and a learning-rate axis.
+    #[test]
+    fn batch_lr_grids_match_the_follow_up_paper() {
+        use sgdnoise_core::settings::DatasetName as D;
+        for (name, n_b, n_lr, arch, alpha, ptr, lr0, lr1) in [
+            (
+                "bp-perceptron-chi0",
+                14,
+                19,
+                Arch::Linear,
+                128.0,
+                8192,
+                -5,
+                13,
+            ),
+            (
+                "bp-perceptron-chi1",
+                14,
+                23,
+                Arch::Linear,
+                128.0,
+                8192,
+                -10,
+                12,
+            ),
+            (
+                "bp-fc-small-margin",
+                11,
+                23,
+                Arch::Mlp,
+                32768.0,
+                32768,
+                -11,
+                11,
+            ),
+            ("bp-fc-margin-one", 13, 13, Arch::Mlp, 1.0, 16384, -5, 7),
+            (
+                "bp-cnn-small-margin",
+                11,
+                17,
+                Arch::Mnas,
+                32768.0,
+                16384,
+                -6,
+                10,
+            ),
+            ("bp-cnn-margin-one", 12, 17, Arch::Mnas, 1.0, 16384, -7, 9),
+        ] {
+            let s = sweep(name, Scale::Paper).unwrap();
+            assert_eq!(s.analysis.as_deref(), Some("batch"), "{name}");
+            let p = plan(name, Scale::Paper);
+            assert_eq!(p.runs.len(), n_b * n_lr * 5, "{name}");
+            let batches: std::collections::BTreeSet<usize> =
+                p.runs.iter().map(|r| r.batch).collect();
+            assert_eq!(batches.len(), n_b, "{name}");
+            assert_eq!(*batches.first().unwrap(), 1, "{name}");
+            assert_eq!(*batches.last().unwrap(), 1 << (n_b - 1), "{name}");
+            let lrs: Vec<f64> = p.runs.iter().map(|r| r.lr).collect();
+            let (lo, hi) = lrs
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
+            assert_eq!((lo, hi), (2f64.powi(lr0), 2f64.powi(lr1)), "{name}");
+            for r in &p.runs {
+                assert_eq!((r.arch, r.alpha, r.ptr, r.pte), (arch, alpha, ptr, 32768));
+                assert!(r.seeds.init < 5);
+            }
+            let r = &p.runs[0];
+            match arch {
+                Arch::Linear => {
+                    assert_eq!((r.dataset, r.input_dim), (D::DepletedSign, 128));
+                }
+                Arch::Mlp => assert_eq!((r.dataset, r.depth, r.width), (D::MnistParity, 5, 128)),
+                Arch::Mnas => assert_eq!((r.dataset, r.width), (D::CifarAnimal, 32)),
+            }
+        }
+        // The quick chi = 1 grid varies P so that B*(P) can be fitted, with B up to P.
+        let q = plan("bp-perceptron-chi1", Scale::Quick);
+        let ps: std::collections::BTreeSet<usize> = q.runs.iter().map(|r| r.ptr).collect();
+        assert_eq!(ps.len(), 5);
+        assert!(q.runs.iter().all(|r| r.batch <= r.ptr));
+        assert!(q.runs.iter().any(|r| r.batch == r.ptr && r.ptr == 4096));
+    }
+
     #[test]
     fn quick_grids_have_their_documented_sizes() {
         for (name, n) in [
@@ -195,6 +299,12 @@ mod tests {
             ("cnn-mnist", 90),
             ("cnn-cifar", 90),
             ("cnn-phase-cifar", 175),
+            ("bp-perceptron-chi0", 2850),
+            ("bp-perceptron-chi1", 4125),
+            ("bp-fc-small-margin", 225),
+            ("bp-fc-margin-one", 175),
+            ("bp-cnn-small-margin", 225),
+            ("bp-cnn-margin-one", 225),
         ] {
             assert_eq!(plan(name, Scale::Quick).runs.len(), n, "{name}");
         }

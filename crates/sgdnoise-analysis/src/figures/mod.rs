@@ -1,12 +1,14 @@
 //! The figures of [`analyze`](crate::report::analyze), one file per kind of sweep
-//! (`perceptron`, `tsweep`, `phase`), and what they share: the context [`Ctx`] that saves plots
+//! (`perceptron`, `tsweep`, `phase`, `batch`), and what they share: the context [`Ctx`] that saves plots
 //! and the CSVs behind them and records fitted numbers, the fit helpers (power-law and joint
 //! fits with bootstrap, the dashed lines that draw them) and small formatting helpers.
 
+mod batch;
 mod perceptron;
 mod phase;
 mod tsweep;
 
+pub(crate) use batch::batch;
 pub(crate) use perceptron::perceptron;
 pub(crate) use phase::phase;
 pub(crate) use tsweep::tsweep;

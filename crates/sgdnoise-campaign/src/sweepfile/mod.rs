@@ -6,7 +6,7 @@
 //! name = "perceptron-sweep"        # optional; default: the file name without extension
 //! description = "free text"        # optional
 //! analysis = "perceptron"          # optional: the figures `reproduce`/`analyze` draw
-//!                                  # (perceptron, tsweep, phase)
+//!                                  # (perceptron, tsweep, phase, batch)
 //!
 //! [fixed]                          # settings shared by every run: any `sgdnoise run` key
 //! dataset = "depleted_sign"

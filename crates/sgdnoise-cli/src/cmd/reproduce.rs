@@ -13,7 +13,9 @@ use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct ReproduceArgs {
-    /// The sweep: perceptron, fc-mnist, fc-cifar, fc-phase, cnn-mnist, cnn-cifar, cnn-phase-cifar.
+    /// The sweep: perceptron, fc-mnist, fc-cifar, fc-phase, cnn-mnist, cnn-cifar, cnn-phase-cifar,
+    /// or a (B, eta) grid of the follow-up paper: bp-perceptron-chi0, bp-perceptron-chi1,
+    /// bp-fc-small-margin, bp-fc-margin-one, bp-cnn-small-margin, bp-cnn-margin-one.
     pub name: String,
     /// quick (two CPU cores: minutes to under an hour) or paper (the authors' full grid).
     #[arg(long, value_enum, default_value_t = Scale::Quick)]
