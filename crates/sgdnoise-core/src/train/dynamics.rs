@@ -128,8 +128,8 @@ impl<R: Real> FullPass<R> {
         let mut total = 0.0f64;
         self.chosen.clear();
         self.fitted.clear();
-        for i in 0..p {
-            let pred = self.pred[i] - f0[i];
+        for (i, &f0_i) in f0.iter().enumerate().take(p) {
+            let pred = self.pred[i] - f0_i;
             if !pred.is_finite() {
                 return Step::Diverged;
             }
@@ -367,6 +367,7 @@ mod tests {
     /// of a covariance entry of N Gaussian samples is sqrt((S_aa S_bb + S_ab²)/N)). The two
     /// formulas differ by far more than that on these points, so each check can tell them apart.
     #[test]
+    #[allow(clippy::needless_range_loop)] // matrix entries by index read as the formulas
     fn gd_sde_noise_covariance_matches_its_formula_on_the_perceptron() {
         let reps = 4000;
         for dynamics in [Dynamics::GdSde, Dynamics::GdSdeOnlyUnfit] {
