@@ -254,6 +254,25 @@ pub fn estimate(spec: &RunSpec) -> Estimate {
         settings: &["batch"],
         bytes: mul(&[b, per_batch]),
     });
+    // The dynamics that see every point (train/dynamics.rs): per training point its
+    // prediction and coefficient, two index lists (u32), l' and the noise draw (f64); gd_sde
+    // with B < P sums the full gradient over chunks: two gradient buffers.
+    if spec.dynamics.sees_all_points() {
+        let per_point = 2 * e + 8 + 16;
+        let grads = if spec.dynamics.is_sde() && b < p {
+            2
+        } else {
+            0
+        };
+        parts.push(Part {
+            what: "dynamics buffers",
+            how: format!(
+                "ptr {p} x {per_point} bytes, and {grads} gradients x {params} parameters x {et}"
+            ),
+            settings: &["ptr", "dynamics"],
+            bytes: mul(&[p, per_point]).saturating_add(mul(&[grads, params, e])),
+        });
+    }
     let threads = to_u64(spec.exec.threads_here());
     parts.push(Part {
         what: "program",

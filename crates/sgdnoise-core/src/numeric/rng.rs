@@ -1,6 +1,6 @@
 //! Named, seeded random streams (SPEC §7).
 //!
-//! Every random number of a run comes from one of four independent streams, each a ChaCha8
+//! Every random number of a run comes from one of its independent streams, each a ChaCha8
 //! generator keyed by the stream's seed and a fixed tag, with the stream's number as the ChaCha
 //! stream id. Nothing uses a global or thread-local generator, so a run is reproducible bit for
 //! bit from its resolved config.
@@ -25,6 +25,9 @@ pub enum Stream {
     Testset = 4,
     /// Resampling in the analysis (bootstrap over seeds); never used by training.
     Bootstrap = 5,
+    /// The Gaussian noise of the gd_sde dynamics, one draw per point and step (`seed_batch`:
+    /// it stands in for the mini-batch draws).
+    Noise = 6,
 }
 
 /// The generator of `stream` seeded by `seed`.

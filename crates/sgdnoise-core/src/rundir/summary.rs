@@ -33,6 +33,10 @@ pub struct ConfigRecord {
     pub rng: String,
     /// How the stop at zero loss is detected.
     pub stop_rule: String,
+    /// The loss the run trained on, in its convention (`loss_convention`, SPEC §2); absent in
+    /// the records of earlier versions.
+    #[serde(default)]
+    pub loss_formula: String,
     /// How the relative weight change is defined (OPEN in SPEC §5: both are stored).
     pub rel_weight_change_definition: String,
 }
@@ -55,7 +59,12 @@ impl ConfigRecord {
             num_params: crate::model::param_count(spec),
             crate_version: crate::VERSION.to_string(),
             rng: crate::numeric::rng::GENERATOR.to_string(),
-            stop_rule: "exact: last weight-changing step, confirmed by a full pass after ceil(P/B) update-free steps or at a checkpoint".into(),
+            stop_rule: if spec.dynamics.sees_all_points() {
+                "exact: every step evaluates all P points and is not taken when no point's loss gradient is non-zero; the last weight-changing step".into()
+            } else {
+                "exact: last weight-changing step, confirmed by a full pass after ceil(P/B) update-free steps or at a checkpoint".into()
+            },
+            loss_formula: crate::objective::formula(spec.loss, spec.loss_convention).into(),
             rel_weight_change_definition: "rel_weight_change = ||w-w0||/||w0|| over all layers; rel_weight_change_layer_mean = mean over layers of ||w_l-w_l0||/||w_l0||".into(),
         }
     }

@@ -15,7 +15,9 @@ mod value;
 
 pub use error::ConfigError;
 pub use identity::IDENTITY_SCHEMA;
-pub use names::{Activation, Arch, DatasetName, Dtype, Given, Loss};
+pub use names::{
+    Activation, Arch, DatasetName, Dtype, Dynamics, Given, Loss, LossConvention, SdeNoise,
+};
 pub use resolve::{Execution, RunSpec, Seeds};
 pub use table::{
     defaults, setting, Applies, Context, Role, RunConfig, Setting, EXCLUSIVE, NAMES, SETTINGS,

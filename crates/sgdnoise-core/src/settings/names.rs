@@ -167,6 +167,62 @@ crate::names! {
         QuadraticHinge = "quadratic_hinge",
         /// (o - y)² / 2.
         Mse = "mse",
+        /// The authors' smooth hinge: s(1 - o y) with s(u) = u exp(-1/(2u)) for u > 0, else 0.
+        SmoothHinge = "smooth_hinge",
+    }
+}
+
+crate::names! {
+    /// The training dynamics (SPEC §11, the authors' edm/dynamics.py).
+    pub enum Dynamics ("dynamics") {
+        /// Plain SGD: B distinct points drawn uniformly among all P each step.
+        Sgd = "sgd",
+        /// SGD whose B points are drawn among the unfitted ones, topped up with fitted points
+        /// when fewer than B remain.
+        SgdOnlyUnfit = "sgd_only_unfit",
+        /// Full-batch gradient descent plus Gaussian noise meant to mimic mini-batch sampling.
+        GdSde = "gd_sde",
+        /// gd_sde with the gradient and the noise restricted to the unfitted points.
+        GdSdeOnlyUnfit = "gd_sde_only_unfit",
+    }
+}
+
+impl Dynamics {
+    /// Whether a step evaluates the whole training set (gd_sde*, and sgd_only_unfit, which
+    /// needs every point's margin to know which are unfitted).
+    pub fn sees_all_points(self) -> bool {
+        self != Dynamics::Sgd
+    }
+    /// Whether a step computes the full gradient plus noise (gd_sde, gd_sde_only_unfit).
+    pub fn is_sde(self) -> bool {
+        matches!(self, Dynamics::GdSde | Dynamics::GdSdeOnlyUnfit)
+    }
+    /// Whether only unfitted points are sampled or summed over.
+    pub fn only_unfit(self) -> bool {
+        matches!(self, Dynamics::SgdOnlyUnfit | Dynamics::GdSdeOnlyUnfit)
+    }
+}
+
+crate::names! {
+    /// The covariance of the gd_sde noise (SPEC §11).
+    pub enum SdeNoise ("sde_noise") {
+        /// The authors' formula: sigma * grad_w (1/n) sum_i f(w, x_i) xi_i with
+        /// sigma² = (1/B - 1/n) sum_i l'_i²: every point's gradient weighted by the rms l'.
+        Edm = "edm",
+        /// The exact covariance of a B-point mini-batch gradient drawn without replacement:
+        /// each point's gradient weighted by its own l', the mean term subtracted.
+        Exact = "exact",
+    }
+}
+
+crate::names! {
+    /// Whose convention the quadratic hinge and mse follow (SPEC §2).
+    pub enum LossConvention ("loss_convention") {
+        /// sgdnoise's: quadratic hinge max(0, 1 - o y)² / 2; mse never stops at a small loss.
+        Sgdnoise = "sgdnoise",
+        /// The authors' (edm/train.py): quadratic hinge max(0, 1 - o y)² (twice ours, twice
+        /// the gradient); mse stops when alpha * loss < 1e-9.
+        Edm = "edm",
     }
 }
 

@@ -5,7 +5,9 @@
 
 use super::error::ConfigError;
 use super::limits::*;
-use super::names::{Activation, Arch, DatasetName, Dtype, Given, Loss};
+use super::names::{
+    Activation, Arch, DatasetName, Dtype, Dynamics, Given, Loss, LossConvention, SdeNoise,
+};
 use super::table::{defaults, Context, RunConfig, SETTINGS};
 use super::value::Bytes;
 use serde::{Deserialize, Serialize};
@@ -75,6 +77,15 @@ pub struct RunSpec {
     /// Which of `temp` and `lr` the user gave.
     pub given: Given,
     pub loss: Loss,
+    /// Training dynamics (SPEC §11); absent from the records of earlier versions (= sgd).
+    #[serde(default = "default_dynamics")]
+    pub dynamics: Dynamics,
+    /// Covariance of the gd_sde noise (edm unless dynamics is gd_sde* and exact was asked).
+    #[serde(default = "default_sde_noise")]
+    pub sde_noise: SdeNoise,
+    /// Convention of the quadratic hinge and mse (sgdnoise unless edm was asked for them).
+    #[serde(default = "default_loss_convention")]
+    pub loss_convention: LossConvention,
     pub dtype: Dtype,
     pub seeds: Seeds,
     pub max_steps: Option<u64>,
@@ -90,6 +101,16 @@ pub struct RunSpec {
     pub data_digest: Option<String>,
     #[serde(skip)]
     pub exec: Execution,
+}
+
+fn default_dynamics() -> Dynamics {
+    Dynamics::Sgd
+}
+fn default_sde_noise() -> SdeNoise {
+    SdeNoise::Edm
+}
+fn default_loss_convention() -> LossConvention {
+    LossConvention::Sgdnoise
 }
 
 /// A number as a message shows it: `1e-300`, not three hundred digits.
@@ -284,6 +305,31 @@ impl RunConfig {
         };
         let loss = or_default(self.loss, defaults::loss, &c).expect("loss has a default");
         let dtype = or_default(self.dtype, defaults::dtype, &c).expect("dtype has a default");
+        let dynamics =
+            or_default(self.dynamics, defaults::dynamics, &c).expect("dynamics has a default");
+        let sde_noise =
+            or_default(self.sde_noise, defaults::sde_noise, &c).expect("sde_noise has a default");
+        // A setting that would change nothing is refused, never silently recorded (it would
+        // make a second identity for the same run).
+        if let (Some(v), false) = (self.sde_noise, dynamics.is_sde()) {
+            return Err(ConfigError::invalid(
+                "sde_noise",
+                v,
+                format!("applies only to dynamics gd_sde and gd_sde_only_unfit, not {dynamics}"),
+            ));
+        }
+        let loss_convention = or_default(self.loss_convention, defaults::loss_convention, &c)
+            .expect("loss_convention has a default");
+        if let (Some(v), false) = (
+            self.loss_convention,
+            matches!(loss, Loss::QuadraticHinge | Loss::Mse),
+        ) {
+            return Err(ConfigError::invalid(
+                "loss_convention",
+                v,
+                format!("applies only to loss quadratic_hinge and mse (the conventions agree on {loss})"),
+            ));
+        }
 
         let seed = |value: Option<i64>, default: fn(&Context) -> Option<i64>, field| {
             or_default(value, default, &c).ok_or(ConfigError::Missing {
@@ -358,6 +404,9 @@ impl RunConfig {
             lr,
             given,
             loss,
+            dynamics,
+            sde_noise,
+            loss_convention,
             dtype,
             seeds,
             max_steps,
@@ -407,6 +456,10 @@ impl RunSpec {
             temp: (self.given == Given::Temp).then_some(self.temp),
             lr: (self.given == Given::Lr).then_some(self.lr),
             loss: Some(self.loss),
+            dynamics: Some(self.dynamics),
+            sde_noise: self.dynamics.is_sde().then_some(self.sde_noise),
+            loss_convention: matches!(self.loss, Loss::QuadraticHinge | Loss::Mse)
+                .then_some(self.loss_convention),
             dtype: Some(self.dtype),
             seed_init: Some(self.seeds.init),
             seed_batch: Some(self.seeds.batch),

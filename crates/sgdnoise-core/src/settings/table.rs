@@ -15,7 +15,9 @@
 //! [`IDENTITY_SCHEMA`](super::IDENTITY_SCHEMA) (a test pins the declared defaults).
 
 use super::error::ConfigError;
-use super::names::{Activation, Arch, DatasetName, Dtype, Loss};
+use super::names::{
+    Activation, Arch, DatasetName, Dtype, Dynamics, Loss, LossConvention, SdeNoise,
+};
 use super::value::{Bytes, SettingValue, ValueKind};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -328,6 +330,15 @@ settings! {
     /// Per-sample loss, applied as loss(alpha pred, y) / alpha.
     loss: Loss, Result, Always,
         default(c) = Some(Loss::Hinge), shown "hinge", unit "";
+    /// Training dynamics: sgd, sgd_only_unfit (batches drawn among unfitted points), gd_sde (full gradient plus mini-batch-like Gaussian noise), gd_sde_only_unfit (SPEC §11).
+    dynamics: Dynamics, Result, Always,
+        default(c) = Some(Dynamics::Sgd), shown "sgd", unit "";
+    /// Covariance of the gd_sde noise: edm (the authors' formula, every gradient weighted by the rms l') or exact (the mini-batch covariance, each gradient weighted by its own l'); only with dynamics gd_sde*.
+    sde_noise: SdeNoise, Result, Always,
+        default(c) = Some(SdeNoise::Edm), shown "edm", unit "";
+    /// Loss convention: sgdnoise (quadratic_hinge has a factor 1/2; mse never stops early) or edm (the authors': no 1/2; mse stops at alpha loss < 1e-9); only with loss quadratic_hinge or mse.
+    loss_convention: LossConvention, Result, Always,
+        default(c) = Some(LossConvention::Sgdnoise), shown "sgdnoise", unit "";
     /// Element type of weights and data.
     dtype: Dtype, Result, Always,
         default(c) = Some(Dtype::F32), shown "f32", unit "";

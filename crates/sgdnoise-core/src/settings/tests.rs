@@ -301,7 +301,8 @@ fn declared_defaults_are_pinned() {
     assert_eq!(
         show(expect(Arch::Linear, DatasetName::DepletedSign)),
         "arch=\"linear\" act=\"relu\" depth=5 width=- dataset=\"depleted_sign\" chi=1.0 dim=32 \
-         ptr=1024 pte=8192 alpha=32768.0 batch=- temp=- lr=- loss=\"hinge\" dtype=\"f32\" \
+         ptr=1024 pte=8192 alpha=32768.0 batch=- temp=- lr=- loss=\"hinge\" \
+         dynamics=\"sgd\" sde_noise=\"edm\" loss_convention=\"sgdnoise\" dtype=\"f32\" \
          seed_init=0 seed_batch=3 seed_trainset=-5 seed_testset=-1 max_steps=1000000000000 \
          max_wall=- checkpoints_per_decade=10.0 loss_drop_factor=2.0 data_dir=- threads=1 \
          max_memory=-"

@@ -9,6 +9,7 @@
 //! `ceil(P / B)` steps without any update (and at checkpoints), which keeps their cost a small,
 //! measured share of the run (`check_seconds` in the summary).
 
+mod dynamics;
 pub mod sampler;
 pub mod schedule;
 
@@ -42,6 +43,9 @@ crate::names! {
         Frozen = "frozen",
         /// Stopped on request (Ctrl-C or a signal); never published as a finished run.
         Interrupted = "interrupted",
+        /// The training alpha * loss fell below the loss convention's threshold (mse under the
+        /// edm convention: 1e-9, as the authors stop it); a finished run like `ZeroLoss`.
+        LossBelow = "loss_below",
     }
 }
 
@@ -119,6 +123,8 @@ struct Context<'a, R: Real> {
     f0_test: Vec<R>,
     w0: Vec<R>,
     start: Instant,
+    /// The loss convention's factor on sgdnoise's loss (`objective::convention_scale`).
+    loss_scale: f64,
 }
 
 impl<'a, R: Real> Context<'a, R> {
@@ -130,6 +136,27 @@ impl<'a, R: Real> Context<'a, R> {
         for (p, &f0) in buf.iter_mut().zip(&self.f0_train) {
             *p -= f0;
         }
+    }
+
+    /// The statistics of a set, the loss in the run's convention.
+    fn stats(&self, pred: &[R], y: &[R]) -> SetStats {
+        let mut s = observe::set_stats(self.spec.loss, self.spec.alpha, pred, y);
+        if self.loss_scale != 1.0 {
+            s.loss *= self.loss_scale;
+            s.alpha_loss *= self.loss_scale;
+        }
+        s
+    }
+
+    /// Training points whose loss gradient is not exactly zero (`objective::is_active`): the
+    /// exact stop needs none (for the hinge losses: none unfitted).
+    fn active(&self, train_pred: &[R]) -> usize {
+        let alpha = R::from_f64(self.spec.alpha);
+        train_pred
+            .iter()
+            .zip(&self.data.train.y)
+            .filter(|&(&p, &y)| objective::is_active(self.spec.loss, alpha, p, y))
+            .count()
     }
 
     fn record(
@@ -145,7 +172,7 @@ impl<'a, R: Real> Context<'a, R> {
         for (p, &f0) in test_pred.iter_mut().zip(&self.f0_test) {
             *p -= f0;
         }
-        let test_stats = observe::set_stats(self.spec.loss, self.spec.alpha, &test_pred, &test.y);
+        let test_stats = self.stats(&test_pred, &test.y);
         let (layers, rel, rel_mean) =
             observe::weight_stats(model.params(), &self.w0, model.layers());
         let perceptron = match (&self.data.train.teacher, self.spec.arch) {
@@ -212,20 +239,27 @@ pub fn train<R: Real>(
         f0_test,
         w0: model.params().to_vec(),
         start,
+        loss_scale: objective::convention_scale(spec.loss, spec.loss_convention),
     };
 
     let alpha = R::from_f64(spec.alpha);
     let lr = R::from_f64(spec.lr);
     let inv_b = R::ONE / R::from_usize(b);
+    // The loss convention's factor: 1 (so `c_scale` is `inv_b` bitwise) but for edm's
+    // quadratic hinge.
+    let c_scale = inv_b * R::from_f64(ctx.loss_scale);
     let kind = spec.loss;
     let exact_stop = objective::is_hinge(kind);
+    let stop_below = objective::stop_below(kind, spec.loss_convention);
+    let mut full_pass = dynamics::FullPass::<R>::new(spec, p, dim, model.params().len());
     let mut rng = rng::stream(spec.seeds.batch, Stream::Batch);
     let mut sampler = BatchSampler::new(p);
     let mut schedule = CheckpointSchedule::new(spec.checkpoints_per_decade, spec.loss_drop_factor);
     let check_after = p.div_ceil(b) as u64;
 
     // Full-batch gradient descent reads the training set in place: no copy of its inputs.
-    let mut xb = vec![R::ZERO; if b < p { b * dim } else { 0 }];
+    let sgd = full_pass.is_none();
+    let mut xb = vec![R::ZERO; if sgd && b < p { b * dim } else { 0 }];
     let mut yb = vec![R::ZERO; b];
     let mut f0b = vec![R::ZERO; b];
     let mut out = vec![R::ZERO; b];
@@ -233,7 +267,7 @@ pub fn train<R: Real>(
     let mut pred_all: Vec<R> = Vec::with_capacity(p);
     const DRAW_AHEAD: usize = 8;
     let mut ahead: Vec<u32> = Vec::with_capacity(DRAW_AHEAD * b);
-    if b < p {
+    if sgd && b < p {
         for _ in 0..DRAW_AHEAD {
             ahead.extend_from_slice(sampler.draw(b, &mut rng));
         }
@@ -247,7 +281,7 @@ pub fn train<R: Real>(
 
     // Record at start.
     ctx.train_pred(model, &mut pred_all);
-    let mut last_train = observe::set_stats(kind, spec.alpha, &pred_all, &data.train.y);
+    let mut last_train = ctx.stats(&pred_all, &data.train.y);
     let first = ctx.record(model, 0, &pred_all, last_train.clone());
     observer.checkpoint(&first)?;
     schedule.recorded(0, first.train.loss);
@@ -260,57 +294,74 @@ pub fn train<R: Real>(
         if spec.max_steps.is_some_and(|m| step >= m) {
             break StopReason::MaxSteps;
         }
-        // One SGD step.
-        // Full-batch gradient descent uses the training set in place; SGD gathers its batch.
-        let (xs, ys, f0s): (&[R], &[R], &[R]) = if b == p {
-            (&data.train.x, &data.train.y, &ctx.f0_train)
-        } else {
-            // Batches are drawn DRAW_AHEAD steps ahead (the same sequence of draws) and their rows
-            // prefetched: random rows of a large training set miss the cache.
-            let batch = &mut ahead[ahead_pos * b..(ahead_pos + 1) * b];
-            for (slot, &i) in batch.iter().enumerate() {
-                let i = i as usize;
-                copy_row(&mut xb[slot * dim..(slot + 1) * dim], data.train.row(i));
-                yb[slot] = data.train.y[i];
-                f0b[slot] = ctx.f0_train[i];
+        // One step of a dynamics that looks at every point (`dynamics`), or of plain SGD.
+        if let Some(full) = full_pass.as_mut() {
+            match full.step(model, data, &ctx.f0_train) {
+                dynamics::Step::Stationary => break StopReason::ZeroLoss,
+                dynamics::Step::LossBelow => break StopReason::LossBelow,
+                dynamics::Step::Diverged => {
+                    step += 1;
+                    break StopReason::Diverged;
+                }
+                dynamics::Step::Taken { updated } => {
+                    step += 1;
+                    if updated {
+                        last_update = step;
+                    }
+                }
             }
-            batch.copy_from_slice(sampler.draw(b, &mut rng));
-            for &i in batch.iter() {
-                prefetch_row(data.train.row(i as usize));
-            }
-            ahead_pos = (ahead_pos + 1) % DRAW_AHEAD;
-            (&xb, &yb, &f0b)
-        };
-        model.forward(xs, b, &mut out);
-        let mut any = false;
-        let mut finite = true;
-        for i in 0..b {
-            let pred = out[i] - f0s[i];
-            finite &= pred.is_finite();
-            let c = objective::derivative(kind, alpha, pred, ys[i]) * inv_b;
-            coeff[i] = c;
-            any |= c != R::ZERO;
-        }
-        step += 1;
-        if !finite {
-            break StopReason::Diverged;
-        }
-        if any {
-            model.backward(xs, &coeff, Target::Update { lr });
-            last_update = step;
-            streak = 0;
         } else {
-            streak += 1;
+            // Full-batch gradient descent uses the training set in place; SGD gathers its batch.
+            let (xs, ys, f0s): (&[R], &[R], &[R]) = if b == p {
+                (&data.train.x, &data.train.y, &ctx.f0_train)
+            } else {
+                // Batches are drawn DRAW_AHEAD steps ahead (the same sequence of draws) and their rows
+                // prefetched: random rows of a large training set miss the cache.
+                let batch = &mut ahead[ahead_pos * b..(ahead_pos + 1) * b];
+                for (slot, &i) in batch.iter().enumerate() {
+                    let i = i as usize;
+                    copy_row(&mut xb[slot * dim..(slot + 1) * dim], data.train.row(i));
+                    yb[slot] = data.train.y[i];
+                    f0b[slot] = ctx.f0_train[i];
+                }
+                batch.copy_from_slice(sampler.draw(b, &mut rng));
+                for &i in batch.iter() {
+                    prefetch_row(data.train.row(i as usize));
+                }
+                ahead_pos = (ahead_pos + 1) % DRAW_AHEAD;
+                (&xb, &yb, &f0b)
+            };
+            model.forward(xs, b, &mut out);
+            let mut any = false;
+            let mut finite = true;
+            for i in 0..b {
+                let pred = out[i] - f0s[i];
+                finite &= pred.is_finite();
+                let c = objective::derivative(kind, alpha, pred, ys[i]) * c_scale;
+                coeff[i] = c;
+                any |= c != R::ZERO;
+            }
+            step += 1;
+            if !finite {
+                break StopReason::Diverged;
+            }
+            if any {
+                model.backward(xs, &coeff, Target::Update { lr });
+                last_update = step;
+                streak = 0;
+            } else {
+                streak += 1;
+            }
         }
 
         // Stop check after a streak without updates.
         if exact_stop && streak == check_after {
             let t0 = Instant::now();
             ctx.train_pred(model, &mut pred_all);
-            last_train = observe::set_stats(kind, spec.alpha, &pred_all, &data.train.y);
+            last_train = ctx.stats(&pred_all, &data.train.y);
             full_checks += 1;
             check_seconds += t0.elapsed().as_secs_f64();
-            if last_train.unfitted == 0 {
+            if ctx.active(&pred_all) == 0 {
                 break StopReason::ZeroLoss;
             }
             if !last_train.loss.is_finite() {
@@ -328,10 +379,14 @@ pub fn train<R: Real>(
         if schedule.due(step) {
             let t0 = Instant::now();
             ctx.train_pred(model, &mut pred_all);
-            last_train = observe::set_stats(kind, spec.alpha, &pred_all, &data.train.y);
-            if exact_stop && last_train.unfitted == 0 {
+            last_train = ctx.stats(&pred_all, &data.train.y);
+            if exact_stop && ctx.active(&pred_all) == 0 {
                 checkpoint_seconds += t0.elapsed().as_secs_f64();
                 break StopReason::ZeroLoss;
+            }
+            if stop_below.is_some_and(|t| last_train.alpha_loss < t) {
+                checkpoint_seconds += t0.elapsed().as_secs_f64();
+                break StopReason::LossBelow;
             }
             if !last_train.loss.is_finite() {
                 checkpoint_seconds += t0.elapsed().as_secs_f64();
@@ -376,7 +431,7 @@ pub fn train<R: Real>(
         step
     };
     ctx.train_pred(model, &mut pred_all);
-    let train_stats = observe::set_stats(kind, spec.alpha, &pred_all, &data.train.y);
+    let train_stats = ctx.stats(&pred_all, &data.train.y);
     let mut last = ctx.record(model, steps, &pred_all, train_stats);
     // The weights have not moved since `steps` for a zero-loss stop; report the exact step.
     last.step = steps;

@@ -6,6 +6,7 @@ mod data_identity;
 mod data_parsers;
 mod data_real;
 mod docs;
+mod dynamics;
 mod forward_predict;
 mod golden;
 mod mnas_cifar_files;
