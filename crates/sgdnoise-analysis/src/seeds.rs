@@ -645,6 +645,9 @@ pub(crate) mod testing {
             full_checks: 0,
             check_seconds: 0.0,
             checkpoint_seconds: 0.0,
+            ntk: None,
+            ntk_seconds: 0.0,
+            ntk_kernels: 0,
             crate_version: "test".into(),
             config,
             last: Record {
@@ -657,6 +660,7 @@ pub(crate) mod testing {
                 rel_weight_change_layer_mean: rel_weight_change,
                 layers: Vec::new(),
                 perceptron: None,
+                ntk: None,
             },
             unknown: Default::default(),
         }
