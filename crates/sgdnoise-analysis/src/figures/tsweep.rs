@@ -47,9 +47,27 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
         Scale::Log10,
     )?;
 
-    // T_c(P) by the four methods, their exponents a and the verdict (crate::tc).
+    // The relative NTK change against T per P, when the runs recorded the NTK (`ntk_points`).
+    let with_ntk = runs.iter().any(|s| s.ntk.is_some());
+    let (p_ntk, ntk_tables) = if with_ntk {
+        let (p, t) = curves(
+            ctx,
+            "ntk_vs_T",
+            "NTK change ‖K − K_{0}‖_{F}/‖K_{0}‖_{F} against temperature",
+            runs,
+            Axis::Temp,
+            Observable::NtkRelChange,
+            Axis::Ptr,
+            Scale::Log10,
+        )?;
+        (Some(p), t)
+    } else {
+        (None, Vec::new())
+    };
+
+    // T_c(P) by the four methods (five with the NTK), their exponents a and the verdict (crate::tc).
     let width = common_width(runs);
-    let study = tc::analyse(&err_tables, &rwc_tables, width, ctx.opts);
+    let study = tc::analyse_with_ntk(&err_tables, &rwc_tables, &ntk_tables, width, ctx.opts);
     ctx.fits.extend(study.rows.iter().cloned());
     ctx.notes.extend(study.notes.iter().cloned());
     ctx.notes.push(format!(
@@ -79,17 +97,17 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
         Scale::Log2,
     );
     p_tc.subtitle = format!("bars: 95% bootstrap CI over seeds · {}", ctx.seeds_note());
-    let main_curves: Vec<&tc::TcCurve> = [study.levels.first(), study.plateau.first()]
-        .into_iter()
-        .flatten()
-        .collect();
-    for (i, (c, label)) in main_curves
-        .iter()
-        .zip(["(a) weight-change threshold", "(b) test-error plateau exit"])
-        .enumerate()
-    {
+    let main_curves: Vec<(&tc::TcCurve, &str)> = [
+        (study.levels.first(), "(a) weight-change threshold"),
+        (study.plateau.first(), "(b) test-error plateau exit"),
+        (study.ntk.first(), "(e) NTK-change threshold"),
+    ]
+    .into_iter()
+    .filter_map(|(c, label)| c.map(|c| (c, label)))
+    .collect();
+    for (i, (c, label)) in main_curves.iter().enumerate() {
         p_tc.series.push(Series {
-            label: label.into(),
+            label: (*label).into(),
             points: c
                 .per_p
                 .iter()
@@ -121,6 +139,7 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
             .levels
             .iter()
             .chain(&study.plateau)
+            .chain(&study.ntk)
             .map(|c| {
                 (
                     format!("method {}", c.key),
@@ -367,6 +386,18 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
     ctx.save_plot("test_err_vs_P", &p)?;
     ctx.save_plot("test_err_vs_T", &p_err)?;
     ctx.save_plot("rwc_vs_T", &p_rwc)?;
+    if let Some(mut p) = p_ntk {
+        if let Some(level) = tc::NTK_LEVELS.first() {
+            p.hlines.push((
+                *level,
+                format!(
+                    "level of T_{{c}} method (e): {}",
+                    format_tick(*level, Format::Mantissa)
+                ),
+            ));
+        }
+        ctx.save_plot("ntk_vs_T", &p)?;
+    }
     ctx.save_plot("t_star_vs_T", &p_ts)?;
     Ok(())
 }
