@@ -253,7 +253,7 @@ fn a_finished_run_holds_its_test_predictions_labels_and_optionally_its_params() 
     let err = pred
         .iter()
         .zip(&y)
-        .filter(|(p, y)| !(**p * **y > 0.0))
+        .filter(|(p, y)| (**p * **y).is_nan() || **p * **y <= 0.0)
         .count() as f64
         / 128.0;
     assert_eq!(err, s.test_err);
