@@ -30,6 +30,10 @@ use std::time::Instant;
 /// Columns of J widened to f64 at a time for the Gram product (n x 4096 x 8 bytes of scratch).
 pub const COLUMN_BLOCK: usize = 4096;
 
+/// Rows of K computed per product: K's blocks of ROW_BLOCK x ROW_BLOCK at and below the
+/// diagonal are multiplied, the others mirrored (K = J Jᵀ is symmetric).
+pub const ROW_BLOCK: usize = 128;
+
 /// A Cholesky pivot at or below this fraction of K's largest diagonal entry means K is singular
 /// (to working precision): (y/n)ᵀ K⁻¹ (y/n) is then NaN.
 pub const SINGULAR_PIVOT: f64 = 1e-12;
@@ -114,16 +118,35 @@ pub fn gram<R: Real>(jac: &[R], n: usize, params: usize, gemm: &Cpu) -> Vec<f64>
                 *w = v.to_f64();
             }
         }
-        let a = MatRef::rows(&wide[..n * c], n, c);
-        gemm.gemm(
-            1.0,
-            a,
-            a.t(),
-            if first { 0.0 } else { 1.0 },
-            MatMut::rows(&mut k, n, n),
-        );
+        // K is symmetric: only the blocks on and below the diagonal are multiplied (about half
+        // the flops for large n), the upper triangle is mirrored at the end.
+        let beta = if first { 0.0 } else { 1.0 };
+        for i0 in (0..n).step_by(ROW_BLOCK) {
+            let ri = ROW_BLOCK.min(n - i0);
+            let a = MatRef::rows(&wide[i0 * c..(i0 + ri) * c], ri, c);
+            for j0 in (0..=i0).step_by(ROW_BLOCK) {
+                let rj = ROW_BLOCK.min(n - j0);
+                let b = MatRef::rows(&wide[j0 * c..(j0 + rj) * c], rj, c);
+                let dst = MatMut {
+                    data: &mut k[i0 * n + j0..],
+                    rows: ri,
+                    cols: rj,
+                    row_stride: n as isize,
+                    col_stride: 1,
+                };
+                gemm.gemm(1.0, a, b.t(), beta, dst);
+            }
+        }
         first = false;
         c0 += c;
+    }
+    // Mirror the blocks above the diagonal from those below it.
+    for i0 in (0..n).step_by(ROW_BLOCK) {
+        for i in i0..(i0 + ROW_BLOCK).min(n) {
+            for j in (i0 + ROW_BLOCK).min(n)..n {
+                k[i * n + j] = k[j * n + i];
+            }
+        }
     }
     k
 }
@@ -204,6 +227,12 @@ mod tests {
     fn gram_in_blocks_matches_the_naive_product_in_f32_and_f64() {
         // More columns than one block, and a last block that is not full.
         let (n, p) = (5, COLUMN_BLOCK + 37);
+        gram_matches(n, p);
+        // Several row blocks, the last one short: the mirrored upper triangle is exact.
+        gram_matches(2 * ROW_BLOCK + 3, 50);
+    }
+
+    fn gram_matches(n: usize, p: usize) {
         let j64: Vec<f64> = (0..n * p).map(|i| ((i as f64) * 0.013).sin()).collect();
         let j32: Vec<f32> = j64.iter().map(|&v| v as f32).collect();
         let k64 = gram(&j64, n, p, &Cpu::default());
@@ -212,6 +241,7 @@ mod tests {
             for b in 0..n {
                 let want: f64 = (0..p).map(|c| j64[a * p + c] * j64[b * p + c]).sum();
                 assert!((k64[a * n + b] - want).abs() < 1e-9 * want.abs().max(1.0));
+                assert_eq!(k64[a * n + b], k64[b * n + a]);
                 let want32: f64 = (0..p)
                     .map(|c| j32[a * p + c] as f64 * j32[b * p + c] as f64)
                     .sum();
