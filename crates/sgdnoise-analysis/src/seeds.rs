@@ -17,10 +17,12 @@ pub enum Observable {
     Noise,
     SignalToNoise,
     WallSeconds,
+    /// ‖K − K0‖_F / ‖K0‖_F of the NTK at the stop (runs with `ntk_points` > 0).
+    NtkRelChange,
 }
 
 impl Observable {
-    pub const ALL: [Observable; 10] = [
+    pub const ALL: [Observable; 11] = [
         Observable::TestErr,
         Observable::TrainErr,
         Observable::RelWeightChange,
@@ -31,6 +33,7 @@ impl Observable {
         Observable::Noise,
         Observable::SignalToNoise,
         Observable::WallSeconds,
+        Observable::NtkRelChange,
     ];
 
     /// The field name in `summary.json` (also the CSV column name).
@@ -46,6 +49,7 @@ impl Observable {
             Observable::Noise => "noise",
             Observable::SignalToNoise => "signal_to_noise",
             Observable::WallSeconds => "wall_seconds",
+            Observable::NtkRelChange => "ntk_rel_change",
         }
     }
 
@@ -62,6 +66,7 @@ impl Observable {
             Observable::Noise => "noise ‖w⊥−w₀⊥‖",
             Observable::SignalToNoise => "signal / noise (w₁−w₀₁)/‖w⊥−w₀⊥‖",
             Observable::WallSeconds => "wall time (s)",
+            Observable::NtkRelChange => "relative NTK change ‖K−K₀‖_F/‖K₀‖_F",
         }
     }
 
@@ -82,6 +87,7 @@ impl Observable {
             Observable::Noise => s.noise?,
             Observable::SignalToNoise => s.signal_to_noise?,
             Observable::WallSeconds => s.wall_seconds,
+            Observable::NtkRelChange => s.ntk.as_ref()?.rel_change,
         };
         Some(v)
     }
@@ -645,6 +651,9 @@ pub(crate) mod testing {
             full_checks: 0,
             check_seconds: 0.0,
             checkpoint_seconds: 0.0,
+            ntk: None,
+            ntk_seconds: 0.0,
+            ntk_kernels: 0,
             crate_version: "test".into(),
             config,
             last: Record {
@@ -657,6 +666,7 @@ pub(crate) mod testing {
                 rel_weight_change_layer_mean: rel_weight_change,
                 layers: Vec::new(),
                 perceptron: None,
+                ntk: None,
             },
             unknown: Default::default(),
         }

@@ -14,6 +14,11 @@
 //!   Houdayer-Hartmann quality S ([`Collapse`]); S is reported.
 //! * (d) gamma/delta of the weight-change law ‖w−w₀‖/‖w₀‖ ~ T^delta P^gamma, fitted jointly over
 //!   the temperatures above each P's own crossover (method (b)'s T_c(P)).
+//! * (e) the temperature where the seed-mean relative change of the neural tangent kernel
+//!   ‖K−K₀‖_F/‖K₀‖_F (`ntk_points`, SPEC §11; K on a fixed subset of training points, at the
+//!   stop) reaches a level, the paper's own notion of leaving the kernel regime: the main level
+//!   1/2 (half of the initial kernel has changed), checks at 1/4 and 1/8 ([`NTK_LEVELS`]). Only
+//!   for sweeps whose runs recorded the NTK ([`analyse_with_ntk`]).
 //!
 //! Every interval resamples seeds (not points) through the whole chain: a resample re-averages
 //! every curve with its seed multiplicities (the censoring rule of [`SeedTable::means`]
@@ -33,6 +38,12 @@ use crate::options::{
     seeds_note, AnalysisOptions, Condition, Conds, FitRow, FitUse, RELIABLE_SEEDS,
 };
 use crate::{fmt_num, LeftOut, SeedTable};
+
+/// Method (e): the levels of ‖K−K₀‖_F/‖K₀‖_F at which T_c is read, the main one first (an
+/// absolute number: the kernel's relative change does not scale with the width as the weight
+/// change does; the change saturates near 1 at large T in the quick FC sweep, so 1/2 is inside
+/// the range every P crosses).
+pub const NTK_LEVELS: [f64; 3] = [0.5, 0.25, 0.125];
 
 /// Curves per P: (P, table against T), sorted by P.
 pub type Curves = [(f64, SeedTable)];
@@ -99,6 +110,9 @@ pub struct TcStudy {
     pub plateau: Vec<TcCurve>,
     pub collapse: Option<CollapseResult>,
     pub joint: Option<JointResult>,
+    /// Method (e) at each level of [`NTK_LEVELS`], the main one first (empty without NTK
+    /// records).
+    pub ntk: Vec<TcCurve>,
     /// k in ‖w−w₀‖/‖w₀‖ at T_c^(b)(P) ~ P^k.
     pub rwc_at_tc: Option<Estimate>,
     /// The lowest T at which most runs diverged, per P (P without one left out).
@@ -280,6 +294,18 @@ impl Ctx<'_> {
 /// Runs the four methods on the test-error and weight-change curves of a T-sweep (`err`,
 /// `rwc`: per P, against T, with the sweep's seed list), `width` the nets' width h.
 pub fn analyse(err: &Curves, rwc: &Curves, width: f64, opts: &AnalysisOptions) -> TcStudy {
+    analyse_with_ntk(err, rwc, &[], width, opts)
+}
+
+/// [`analyse`] with method (e) on `ntk`, the relative NTK change per P against T (empty, or
+/// without a finite value: method (e) is left out).
+pub fn analyse_with_ntk(
+    err: &Curves,
+    rwc: &Curves,
+    ntk: &Curves,
+    width: f64,
+    opts: &AnalysisOptions,
+) -> TcStudy {
     let n_seeds = err.first().map_or(0, |(_, t)| t.seeds.len());
     let mut cx = Ctx {
         err,
@@ -354,6 +380,58 @@ pub fn analyse(err: &Curves, rwc: &Curves, width: f64, opts: &AnalysisOptions) -
             ));
         }
         levels.push(c);
+    }
+
+    // (e) at each NTK level, when the runs recorded the NTK.
+    let has_ntk = ntk
+        .iter()
+        .any(|(_, t)| t.means(None).iter().any(|p| p.1.is_finite()));
+    let mut ntk_curves = Vec::new();
+    if has_ntk {
+        for (i, level) in NTK_LEVELS.iter().enumerate() {
+            let thr = ThresholdCrossing { threshold: *level };
+            let setting = format!("K level {}", fmt_num(*level));
+            let key = if i == 0 {
+                "(e)".to_string()
+            } else {
+                format!("(e), {setting}")
+            };
+            let method = format!(
+                "(e) NTK threshold: T where seed-mean ntk_rel_change = ‖K−K0‖_F/‖K0‖_F at the stop (K on the run's ntk_points subset) first crosses {} (log-log interpolation)",
+                fmt_num(*level)
+            );
+            let c = cx.tc_curve(
+                &key,
+                &setting,
+                method,
+                ntk,
+                &|t, w| thr.find(&t.means(w)),
+                &|t| {
+                    let m = t.means(None);
+                    match m.iter().find(|p| p.1.is_finite()) {
+                        None => "no NTK record enters fits".into(),
+                        Some(first) if first.1 >= *level => {
+                            "above the level at the lowest T".into()
+                        }
+                        _ => "level not reached before divergence or the end of the T range".into(),
+                    }
+                },
+            );
+            if let Some(e) = &c.a {
+                notes.push(format!(
+                    "T_c ~ P^-a, method (e) NTK-change threshold at ‖K−K0‖/‖K0‖ = {}: a = {} {sn}, {} P",
+                    fmt_num(*level),
+                    ci(e),
+                    c.per_p.len()
+                ));
+            } else {
+                notes.push(format!(
+                    "T_c method (e) at ‖K−K0‖/‖K0‖ = {}: fewer than two P reach the level; no exponent",
+                    fmt_num(*level)
+                ));
+            }
+            ntk_curves.push(c);
+        }
     }
 
     // (b) at the main multiple and the checks.
@@ -619,6 +697,7 @@ pub fn analyse(err: &Curves, rwc: &Curves, width: f64, opts: &AnalysisOptions) -
         &plateau_curves,
         collapse.as_ref(),
         joint.as_ref(),
+        &ntk_curves,
         rwc_at_tc.as_ref(),
         &divergence,
         err,
@@ -630,6 +709,7 @@ pub fn analyse(err: &Curves, rwc: &Curves, width: f64, opts: &AnalysisOptions) -
         plateau: plateau_curves,
         collapse,
         joint,
+        ntk: ntk_curves,
         rwc_at_tc,
         divergence,
         rows: cx.rows,
@@ -668,6 +748,7 @@ fn verdict(
     plateau: &[TcCurve],
     collapse: Option<&CollapseResult>,
     joint: Option<&JointResult>,
+    ntk: &[TcCurve],
     k: Option<&Estimate>,
     divergence: &[(f64, f64)],
     err: &Curves,
@@ -734,6 +815,15 @@ fn verdict(
         joint.map(|j| j.ratio),
         joint.map_or(0, |j| j.ranges.len()),
     );
+    if !ntk.is_empty() {
+        push(
+            "(e)",
+            "NTK-change threshold",
+            "NTK change",
+            ntk.first().and_then(|c| c.a),
+            ntk.first().map_or(0, |c| c.per_p.len()),
+        );
+    }
     let mut v = Vec::new();
     v.push("| method | reads | a | 95% interval | seeds | P used |".to_string());
     v.push("|---|---|---|---|---|---|".to_string());
@@ -824,6 +914,9 @@ fn verdict(
     }
     let datas: std::collections::BTreeSet<&str> = agree.iter().map(|&i| all[i].data).collect();
     v.push("- Independence: (a) and (d) both read the weight-change curves, (b) and (c) both read the test-error curves; agreement inside a pair checks the method, agreement across the pairs checks that the weights and the test error cross over at the same T_c(P).".into());
+    if !ntk.is_empty() {
+        v.push("- (e) reads the NTK-change curves (the kernel on a fixed subset of training points, at the stop): a third observable, the paper's own notion of leaving the kernel regime.".into());
+    }
     if agree.len() >= 2 && datas.len() == 1 && !others.is_empty() {
         v.push(format!(
             "- The agreeing estimates all read the {}: they are not independent measurements of T_c.",
@@ -881,6 +974,11 @@ fn verdict(
     if let Some((lo, hi, text)) = spread(levels) {
         reasons.push(format!(
             "a of method (a) depends on the level ({text}; {lo:.3} to {hi:.3}, beyond the intervals): the weight-change curves of different P are not parallel power laws over the levels"
+        ));
+    }
+    if let Some((lo, hi, text)) = spread(ntk) {
+        reasons.push(format!(
+            "a of method (e) depends on the NTK level ({text}; {lo:.3} to {hi:.3}, beyond the intervals): the NTK-change curves of different P are not parallel over the levels"
         ));
     }
     if let Some((lo, hi, text)) = spread(plateau) {

@@ -49,6 +49,12 @@ fn arg(s: &'static Setting) -> Arg {
             .map_err(|e| e.to_string())
     };
     match s.kind {
+        // A yes/no setting given alone (`--save-params`) means true.
+        ValueKind::Name(names) if names == sgdnoise_core::settings::BOOL_NAMES => a
+            .value_parser(PossibleValuesParser::new(names))
+            .num_args(0..=1)
+            .require_equals(false)
+            .default_missing_value("true"),
         ValueKind::Name(names) => a.value_parser(PossibleValuesParser::new(names)),
         // Every number that starts with `-` (`-1e-3`, `-inf`, `-.5`) reaches the setting's own
         // check, which names the setting, instead of clap's "unexpected argument".

@@ -15,6 +15,7 @@ pub mod bench;
 pub mod data;
 pub mod memory;
 pub mod model;
+pub mod ntk;
 pub mod numeric;
 pub mod objective;
 pub mod observe;

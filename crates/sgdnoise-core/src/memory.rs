@@ -273,6 +273,28 @@ pub fn estimate(spec: &RunSpec) -> Estimate {
             bytes: mul(&[p, per_point]).saturating_add(mul(&[grads, params, e])),
         });
     }
+    // The NTK (`crate::ntk`): J in the run's dtype; K0, K and the Cholesky factor in f64; the
+    // subset's inputs; one block of J's columns widened to f64.
+    if spec.ntk_points > 0 {
+        let k = to_u64(spec.ntk_points);
+        let block = to_u64(crate::ntk::COLUMN_BLOCK).min(params);
+        parts.push(Part {
+            what: "NTK Jacobian",
+            how: format!("ntk_points {k} x {params} parameters x {et}"),
+            settings: &["ntk_points"],
+            bytes: mul(&[k, params, e]),
+        });
+        parts.push(Part {
+            what: "NTK kernels",
+            how: format!(
+                "ntk_points {k}² x 3 (K0, K, Cholesky factor) x 8 bytes, the subset's {k} x {d0} inputs x {e} bytes, {k} x {block} columns of J x 8 bytes"
+            ),
+            settings: &["ntk_points"],
+            bytes: mul(&[k, k, 24])
+                .saturating_add(mul(&[k, d0, e]))
+                .saturating_add(mul(&[k, block, 8])),
+        });
+    }
     let threads = to_u64(spec.exec.threads_here());
     parts.push(Part {
         what: "program",

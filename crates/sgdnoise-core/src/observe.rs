@@ -52,6 +52,22 @@ pub struct PerceptronStats {
     pub mean_abs_x1_unfitted: f64,
 }
 
+/// The neural tangent kernel K on the run's NTK subset against K0 at initialisation
+/// (`ntk_points`, SPEC §11; computed by `crate::ntk`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NtkStats {
+    /// ‖K − K0‖_F / ‖K0‖_F.
+    pub rel_change: f64,
+    /// edm's kernel_change: mean over the n² entries of (K − K0)².
+    pub kernel_change: f64,
+    /// edm's kernel_norm: mean over the n² entries of K².
+    pub kernel_norm: f64,
+    /// yᵀ K y.
+    pub yky: f64,
+    /// (y/n)ᵀ K⁻¹ (y/n) (NaN where K is singular; `crate::ntk`).
+    pub y_kinv_y: f64,
+}
+
 /// One checkpoint of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Record {
@@ -71,6 +87,9 @@ pub struct Record {
     pub layers: Vec<LayerStats>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub perceptron: Option<PerceptronStats>,
+    /// The NTK observables, when `ntk_points` > 0.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub ntk: Option<NtkStats>,
 }
 
 fn not_recorded() -> f64 {

@@ -116,6 +116,24 @@ fn execute_as<R: Real>(
         if outcome.stop_reason == train::StopReason::Interrupted {
             w.abandon().map_err(|e| Error::io(dir, e))?;
         } else {
+            use crate::rundir::arrays;
+            let dtype = match spec.dtype {
+                Dtype::F32 => arrays::Dtype::F32,
+                Dtype::F64 => arrays::Dtype::F64,
+            };
+            let labels: Vec<f64> = data.test.y.iter().map(|v| v.to_f64()).collect();
+            let mut files = vec![
+                (
+                    arrays::PREDICTIONS_FILE,
+                    arrays::encode(&outcome.test_pred, dtype),
+                ),
+                (arrays::LABELS_FILE, arrays::encode(&labels, dtype)),
+            ];
+            if spec.exec.save_params {
+                let params: Vec<f64> = model.params().iter().map(|v| v.to_f64()).collect();
+                files.push((arrays::PARAMS_FILE, arrays::encode(&params, dtype)));
+            }
+            w.write_arrays(&files).map_err(|e| Error::io(dir, e))?;
             w.finish(&summary).map_err(|e| Error::io(dir, e))?;
         }
     }

@@ -817,6 +817,7 @@ pub(crate) fn obs_name(o: Observable) -> &'static str {
         Observable::Noise => "noise ‖w_{⊥} − w_{0,⊥}‖",
         Observable::SignalToNoise => "signal/noise (w_{1} − w_{0,1})/‖w_{⊥} − w_{0,⊥}‖",
         Observable::WallSeconds => "wall time (s)",
+        Observable::NtkRelChange => "relative NTK change ‖K − K_{0}‖_{F}/‖K_{0}‖_{F}",
     }
 }
 
@@ -833,6 +834,7 @@ pub(crate) fn obs_short(o: Observable) -> &'static str {
         Observable::Noise => "Noise",
         Observable::SignalToNoise => "Signal/noise",
         Observable::WallSeconds => "Wall time",
+        Observable::NtkRelChange => "NTK change ‖K − K_{0}‖/‖K_{0}‖",
     }
 }
 

@@ -48,9 +48,27 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
         Scale::Log10,
     )?;
 
-    // T_c(P) by the four methods, their exponents a and the verdict (crate::tc).
+    // The relative NTK change against T per P, when the runs recorded the NTK (`ntk_points`).
+    let with_ntk = runs.iter().any(|s| s.ntk.is_some());
+    let (p_ntk, ntk_tables) = if with_ntk {
+        let (p, t) = curves(
+            ctx,
+            "ntk_vs_T",
+            "NTK change ‖K − K_{0}‖_{F}/‖K_{0}‖_{F} against temperature",
+            runs,
+            Axis::Temp,
+            Observable::NtkRelChange,
+            Axis::Ptr,
+            Scale::Log10,
+        )?;
+        (Some(p), t)
+    } else {
+        (None, Vec::new())
+    };
+
+    // T_c(P) by the four methods (five with the NTK), their exponents a and the verdict (crate::tc).
     let width = common_width(runs);
-    let study = tc::analyse(&err_tables, &rwc_tables, width, ctx.opts);
+    let study = tc::analyse_with_ntk(&err_tables, &rwc_tables, &ntk_tables, width, ctx.opts);
     ctx.fits.extend(study.rows.iter().cloned());
     ctx.notes.extend(study.notes.iter().cloned());
     ctx.notes.push(format!(
@@ -80,17 +98,17 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
         Scale::Log2,
     );
     p_tc.subtitle = format!("bars: 95% bootstrap CI over seeds · {}", ctx.seeds_note());
-    let main_curves: Vec<&tc::TcCurve> = [study.levels.first(), study.plateau.first()]
-        .into_iter()
-        .flatten()
-        .collect();
-    for (i, (c, label)) in main_curves
-        .iter()
-        .zip(["(a) weight-change threshold", "(b) test-error plateau exit"])
-        .enumerate()
-    {
+    let main_curves: Vec<(&tc::TcCurve, &str)> = [
+        (study.levels.first(), "(a) weight-change threshold"),
+        (study.plateau.first(), "(b) test-error plateau exit"),
+        (study.ntk.first(), "(e) NTK-change threshold"),
+    ]
+    .into_iter()
+    .filter_map(|(c, label)| c.map(|c| (c, label)))
+    .collect();
+    for (i, (c, label)) in main_curves.iter().enumerate() {
         p_tc.series.push(Series {
-            label: label.into(),
+            label: (*label).into(),
             points: c
                 .per_p
                 .iter()
@@ -122,6 +140,7 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
             .levels
             .iter()
             .chain(&study.plateau)
+            .chain(&study.ntk)
             .map(|c| {
                 (
                     tc::method_condition(&c.key),
@@ -368,6 +387,18 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
     ctx.save_plot("test_err_vs_P", &p)?;
     ctx.save_plot("test_err_vs_T", &p_err)?;
     ctx.save_plot("rwc_vs_T", &p_rwc)?;
+    if let Some(mut p) = p_ntk {
+        if let Some(level) = tc::NTK_LEVELS.first() {
+            p.hlines.push((
+                *level,
+                format!(
+                    "level of T_{{c}} method (e): {}",
+                    format_tick(*level, Format::Mantissa)
+                ),
+            ));
+        }
+        ctx.save_plot("ntk_vs_T", &p)?;
+    }
     ctx.save_plot("t_star_vs_T", &p_ts)?;
     Ok(())
 }
@@ -606,9 +637,63 @@ mod tests {
         assert!(first.contains(",4096,"), "{first}");
         assert!(first.contains(",2,5,0,3,0,"), "{first}");
         assert!(a.report.contains("method (c) collapse"));
+        // Runs without NTK records: no method (e), no NTK figure.
+        assert!(!a.fits.iter().any(|r| r.condition.contains("method (e)")));
+        assert!(!out.join("ntk_vs_T.csv").exists());
         if std::env::var_os("SGDNOISE_KEEP_PLOTS").is_none() {
             let _ = std::fs::remove_dir_all(&out);
         }
+    }
+
+    /// Issue 11: method (e) reads T_c where the relative NTK change crosses its level. Here
+    /// ‖K−K0‖/‖K0‖ = (T / T_c(P)) / 2 with the sweep's T_c(P) = 2 P^-0.6 (2% noise per seed and
+    /// run), so every level 1/2, 1/4, 1/8 gives a = 0.6; the estimate enters the verdict, its
+    /// rows fits.csv, and the curves their own figure.
+    #[test]
+    fn method_e_recovers_the_exponent_of_the_ntk_change() {
+        let mut runs = synthetic_tsweep(0.6);
+        let mut rng = stream(5, Stream::Bootstrap);
+        let noise = Normal::new(0.0, 0.02).unwrap();
+        for s in &mut runs {
+            let tc = 2.0 * (s.ptr as f64).powf(-0.6);
+            let rel = 0.5 * s.temp / tc * f64::exp(noise.sample(&mut rng));
+            s.ntk = Some(sgdnoise_core::observe::NtkStats {
+                rel_change: if s.stop_reason.is_divergence() {
+                    f64::NAN
+                } else {
+                    rel
+                },
+                kernel_change: f64::NAN,
+                kernel_norm: f64::NAN,
+                yky: f64::NAN,
+                y_kinv_y: f64::NAN,
+            });
+        }
+        let out = tmp("tsweep-ntk");
+        let a = analyze(&runs, Kind::TSweep, &opts(), &out).unwrap();
+        let main = find(&a.fits, "T_c", "method (e)");
+        assert!(recovers(main, 0.6), "{main:?}");
+        assert!(main.ci_high - main.ci_low < 0.3, "{main:?}");
+        for level in ["2^-2", "2^-3"] {
+            let r = find(&a.fits, "T_c", &format!("method (e), K level {level}"));
+            assert!(recovers(r, 0.6), "{level}: {r:?}");
+        }
+        let p = find(&a.fits, "T_c", "P=1024, method (e)");
+        let want = 2.0 * 1024f64.powf(-0.6);
+        assert!((p.value / want - 1.0).abs() < 0.05, "{p:?} vs {want}");
+        assert!(
+            a.report
+                .contains("| (e) NTK-change threshold | NTK change |"),
+            "{}",
+            a.report
+        );
+        for ext in ["svg", "png", "csv"] {
+            assert!(
+                out.join(format!("ntk_vs_T.{ext}")).is_file(),
+                "ntk_vs_T.{ext}"
+            );
+        }
+        let _ = std::fs::remove_dir_all(&out);
     }
 
     /// When the weight change at the test-error crossover changes with P (here it scales as

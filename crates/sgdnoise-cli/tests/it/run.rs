@@ -125,3 +125,38 @@ fn bad_input_exits_2_and_names_the_value() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/run.toml"));
 }
+
+/// Issue 11: `--save-params` alone means true, writes params.bin beside the test predictions and
+/// does not change the run's identity; `--ntk-points` records the NTK, and a subset larger than
+/// the training set exits 2 naming the flag's setting.
+#[test]
+fn save_params_alone_keeps_the_identity_and_ntk_points_beyond_ptr_exits_2() {
+    let dir = temp_dir("arrays");
+    let (plain, kept) = (dir.sub("plain"), dir.sub("kept"));
+    let args = [
+        &BASE[..],
+        &["--batch", "2", "--temp", "1", "--ntk-points", "16"],
+    ]
+    .concat();
+    let o = sgdnoise(&[&args[..], &["--out", &plain]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = sgdnoise(&[&args[..], &["--save-params", "--out", &kept]].concat());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let id = |d: &str| {
+        let s: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(std::path::Path::new(d).join("summary.json")).unwrap(),
+        )
+        .unwrap();
+        assert!(s["ntk"]["rel_change"].is_number(), "{s}");
+        s["id"].as_str().unwrap().to_string()
+    };
+    assert_eq!(id(&plain), id(&kept));
+    let p = std::path::Path::new(&plain);
+    let k = std::path::Path::new(&kept);
+    assert!(p.join("test_predictions.bin").is_file() && !p.join("params.bin").exists());
+    assert!(k.join("params.bin").is_file());
+    let o = sgdnoise(&[&BASE[..], &["--temp", "1", "--ntk-points", "257"]].concat());
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("ntk_points") && err.contains("257"), "{err}");
+}

@@ -63,6 +63,28 @@ pub trait Model<R: Real>: Send {
     /// Backward pass of the last [`Model::forward`], whose inputs were `x`, with output
     /// gradients `c` (one per point).
     fn backward(&mut self, x: &[R], c: &[R], target: Target<'_, R>);
+    /// The output gradients ∇_w f(w, x_i) of `n` points of `x` into the rows of `jac`
+    /// (`n` x `params().len()`, row-major), for the NTK (`crate::ntk`). By default one
+    /// [`Model::forward`] and one [`Model::backward`] of each point alone, with output gradient
+    /// 1, into [`Target::Gradient`]: the weights are not touched, and the next forward pass
+    /// overwrites what this one left in the model's workspaces.
+    fn output_gradients(&mut self, x: &[R], n: usize, jac: &mut [R]) {
+        let (d, p) = (self.input_dim(), self.params().len());
+        assert!(
+            x.len() >= n * d && jac.len() >= n * p,
+            "output_gradients: buffers too small"
+        );
+        let mut out = [R::ZERO];
+        for i in 0..n {
+            let xi = &x[i * d..(i + 1) * d];
+            self.forward(xi, 1, &mut out);
+            self.backward(
+                xi,
+                &[R::ONE],
+                Target::Gradient(&mut jac[i * p..(i + 1) * p]),
+            );
+        }
+    }
 }
 
 /// Draws `n` i.i.d. N(0,1) numbers from the init stream.

@@ -13,6 +13,7 @@
 //! version's [`Summary`] type, so that a summary written by another version (a key more, a key
 //! less) still counts as the result it is.
 
+pub mod arrays;
 pub mod nan;
 mod summary;
 
@@ -241,6 +242,26 @@ impl RunWriter {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Writes the run's binary arrays ([`arrays`]: file name, bytes), each atomically, before
+    /// [`RunWriter::finish`] publishes the summary. The folder holds no summary (`create`
+    /// checked), so what they replace is at most the leftover of a killed attempt; a finished
+    /// run's arrays are never written again.
+    pub fn write_arrays(&self, files: &[(&str, Vec<u8>)]) -> io::Result<()> {
+        if fs::symlink_metadata(self.dir.join(SUMMARY_FILE)).is_ok() {
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!(
+                    "{} holds a summary.json: the arrays of a finished run are never rewritten",
+                    self.dir.display()
+                ),
+            ));
+        }
+        for (name, bytes) in files {
+            write_atomic(&self.dir.join(name), bytes)?;
+        }
+        Ok(())
     }
 
     /// Publishes the summary: the run is finished from this moment on. Where another attempt

@@ -113,6 +113,14 @@ pub struct Summary {
     pub check_seconds: f64,
     #[serde(default = "not_recorded")]
     pub checkpoint_seconds: f64,
+    /// The NTK observables at the stop (`ntk_points` > 0; SPEC §11), as in `last.ntk`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub ntk: Option<crate::observe::NtkStats>,
+    /// Seconds spent on NTK kernels and how many were computed (K0 and one per record).
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub ntk_seconds: f64,
+    #[serde(skip_serializing_if = "is_zero_u64", default)]
+    pub ntk_kernels: u64,
     #[serde(default = "unknown_version")]
     pub crate_version: String,
     /// The settings as given in config files (flat keys), for tables.
@@ -129,6 +137,14 @@ pub struct Summary {
 /// A measurement that the version which wrote a summary did not record.
 fn not_recorded() -> f64 {
     f64::NAN
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
+fn is_zero_u64(v: &u64) -> bool {
+    *v == 0
 }
 
 fn unknown_version() -> String {
@@ -163,6 +179,9 @@ impl Summary {
             full_checks: outcome.full_checks,
             check_seconds: outcome.check_seconds,
             checkpoint_seconds: outcome.checkpoint_seconds,
+            ntk: last.ntk.clone(),
+            ntk_seconds: outcome.ntk_seconds,
+            ntk_kernels: outcome.ntk_kernels,
             crate_version: crate::VERSION.to_string(),
             config,
             last: last.clone(),

@@ -32,3 +32,7 @@ pub const MAX_CHECKPOINTS_PER_DECADE: f64 = 1000.0;
 /// perceptron, about 20 M steps/s) and more steps than any preset run can make within its wall
 /// cap (10^4 s at that speed is 2 x 10^11 steps), so it changes no existing run.
 pub const DEFAULT_MAX_STEPS: u64 = 1_000_000_000_000;
+
+/// Most points of the NTK subset (`ntk_points`): its Gram matrix and Cholesky factor are
+/// 3 n² f64 (96 GiB at this bound; the memory check refuses what does not fit).
+pub const MAX_NTK_POINTS: usize = 65536;

@@ -22,7 +22,7 @@ pub use resolve::{Execution, RunSpec, Seeds};
 pub use table::{
     defaults, setting, Applies, Context, Role, RunConfig, Setting, EXCLUSIVE, NAMES, SETTINGS,
 };
-pub use value::{Bytes, SettingValue, ValueKind};
+pub use value::{Bytes, SettingValue, ValueKind, BOOL_NAMES};
 
 impl RunConfig {
     /// Parses a TOML document; unknown keys are an error that names them.

@@ -29,6 +29,8 @@ pub struct Execution {
     pub threads: usize,
     /// `max_memory`: the most a run may take (else the available memory, see [`crate::memory`]).
     pub max_memory: Option<Bytes>,
+    /// `save_params`: also write the final parameters (`params.bin`) of a finished run.
+    pub save_params: bool,
 }
 
 impl Execution {
@@ -93,6 +95,10 @@ pub struct RunSpec {
     pub max_wall: Option<f64>,
     pub checkpoints_per_decade: f64,
     pub loss_drop_factor: f64,
+    /// NTK observables on the first `ntk_points` training points (0: off; SPEC §11). Absent
+    /// in the config.json of earlier versions: off.
+    #[serde(default)]
+    pub ntk_points: usize,
     /// The digest of the image data the run trains on, when they are not the canonical data
     /// set of its task (`data::source`); `None` for the canonical set and synthetic data. Set
     /// by `data::bind`, never by a setting; it enters the identity only when present, so every
@@ -386,6 +392,20 @@ impl RunConfig {
                 "must be at least 1 byte",
             ));
         }
+        let ntk_points = or_default(self.ntk_points, defaults::ntk_points, &c)
+            .expect("ntk_points has a default");
+        if ntk_points > 0 {
+            within("ntk_points", ntk_points, 1, MAX_NTK_POINTS)?;
+            if ntk_points > ptr {
+                return Err(ConfigError::invalid(
+                    "ntk_points",
+                    ntk_points,
+                    format!("the NTK subset is taken from the training set: at most ptr = {ptr}"),
+                ));
+            }
+        }
+        let save_params = or_default(self.save_params, defaults::save_params, &c)
+            .expect("save_params has a default");
 
         Ok(RunSpec {
             arch,
@@ -413,11 +433,13 @@ impl RunConfig {
             max_wall,
             checkpoints_per_decade,
             loss_drop_factor,
+            ntk_points,
             data_digest: None,
             exec: Execution {
                 data_dir: self.data_dir.clone(),
                 threads,
                 max_memory,
+                save_params,
             },
         })
     }
@@ -472,6 +494,8 @@ impl RunSpec {
             data_dir: self.exec.data_dir.clone(),
             threads: Some(self.exec.threads),
             max_memory: self.exec.max_memory,
+            ntk_points: Some(self.ntk_points),
+            save_params: Some(self.exec.save_params),
         };
         c.drop_inapplicable(self.arch, self.dataset);
         c

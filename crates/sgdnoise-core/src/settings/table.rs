@@ -376,6 +376,12 @@ settings! {
     /// Most memory a run may take: a run whose estimate (`sgdnoise info`) is larger is refused before it allocates anything (a size: 512M, 8G, 1.5T; powers of 1024).
     max_memory: Bytes, Execution, Always,
         default(c) = None, shown "the available memory (MemAvailable, or the cgroup's limit if lower)", unit "bytes";
+    /// NTK observables on the first n training points (0: off; 1 to min(P, 65536)): K = J Jᵀ of the per-sample output gradients at every record, its change from initialisation (SPEC §11).
+    ntk_points: usize, Result, Always,
+        default(c) = Some(0), shown "0 (off)", unit "points";
+    /// Also save the final parameters of a finished run (params.bin in its folder, SPEC §10): how a run is kept, not what it computes.
+    save_params: bool, Execution, Always,
+        default(c) = Some(false), shown "false", unit "";
 }
 
 impl RunConfig {

@@ -305,7 +305,7 @@ fn declared_defaults_are_pinned() {
          dynamics=\"sgd\" sde_noise=\"edm\" loss_convention=\"sgdnoise\" dtype=\"f32\" \
          seed_init=0 seed_batch=3 seed_trainset=-5 seed_testset=-1 max_steps=1000000000000 \
          max_wall=- checkpoints_per_decade=10.0 loss_drop_factor=2.0 data_dir=- threads=1 \
-         max_memory=-"
+         max_memory=- ntk_points=0 save_params=false"
     );
     let mlp = show(expect(Arch::Mlp, DatasetName::MnistParity));
     assert!(

@@ -186,6 +186,23 @@ impl SettingValue for Bytes {
     }
 }
 
+/// The names a yes/no setting takes (`save_params`), as flags and sweep files write them.
+pub const BOOL_NAMES: &[&str] = &["false", "true"];
+
+impl SettingValue for bool {
+    const KIND: ValueKind = ValueKind::Name(BOOL_NAMES);
+    fn parse_text(text: &str) -> Result<Self, String> {
+        match text.trim() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(format!("`{text}` is not true or false")),
+        }
+    }
+    fn show(&self) -> String {
+        self.to_string()
+    }
+}
+
 impl SettingValue for PathBuf {
     const KIND: ValueKind = ValueKind::Path;
     fn parse_text(text: &str) -> Result<Self, String> {

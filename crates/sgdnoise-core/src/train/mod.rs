@@ -113,6 +113,16 @@ pub struct Outcome {
     pub checkpoint_seconds: f64,
     /// The record at the stop.
     pub last: Record,
+    /// Seconds spent on NTK kernels (K0 and one per record; 0 with `ntk_points` = 0) and how
+    /// many kernels were computed.
+    #[serde(default)]
+    pub ntk_seconds: f64,
+    #[serde(default)]
+    pub ntk_kernels: u64,
+    /// The test-set predictions pred = f - f0 at the stop, in the run's dtype widened to f64
+    /// (exactly), for `rundir::RunWriter::finish`.
+    #[serde(skip)]
+    pub test_pred: Vec<f64>,
 }
 
 /// Everything the loop needs that does not change during training.
@@ -125,6 +135,8 @@ struct Context<'a, R: Real> {
     start: Instant,
     /// The loss convention's factor on sgdnoise's loss (`objective::convention_scale`).
     loss_scale: f64,
+    /// The NTK on the first `ntk_points` training points, when on.
+    ntk: Option<crate::ntk::Ntk<R>>,
 }
 
 impl<'a, R: Real> Context<'a, R> {
@@ -167,11 +179,7 @@ impl<'a, R: Real> Context<'a, R> {
         train: SetStats,
     ) -> Record {
         let test = &self.data.test;
-        let mut test_pred = vec![R::ZERO; test.len()];
-        model.evaluate(&test.x, test.len(), &mut test_pred);
-        for (p, &f0) in test_pred.iter_mut().zip(&self.f0_test) {
-            *p -= f0;
-        }
+        let test_pred = self.test_pred(model);
         let test_stats = self.stats(&test_pred, &test.y);
         let (layers, rel, rel_mean) =
             observe::weight_stats(model.params(), &self.w0, model.layers());
@@ -203,7 +211,19 @@ impl<'a, R: Real> Context<'a, R> {
             rel_weight_change_layer_mean: rel_mean,
             layers,
             perceptron,
+            ntk: self.ntk.as_ref().map(|k| k.measure(model)),
         }
+    }
+
+    /// pred = f - f0 on the test set.
+    fn test_pred(&self, model: &mut dyn Model<R>) -> Vec<R> {
+        let test = &self.data.test;
+        let mut test_pred = vec![R::ZERO; test.len()];
+        model.evaluate(&test.x, test.len(), &mut test_pred);
+        for (p, &f0) in test_pred.iter_mut().zip(&self.f0_test) {
+            *p -= f0;
+        }
+        test_pred
     }
 }
 
@@ -232,6 +252,16 @@ pub fn train<R: Real>(
     // The test set decides nothing: it is evaluated in the model's fastest layout (both times).
     let mut f0_test = vec![R::ZERO; data.test.len()];
     model.evaluate(&data.test.x, data.test.len(), &mut f0_test);
+    let n_ntk = spec.ntk_points.min(p);
+    let ntk = (n_ntk > 0).then(|| {
+        crate::ntk::Ntk::new(
+            model,
+            &data.train.x,
+            &data.train.y,
+            n_ntk,
+            spec.exec.threads_here(),
+        )
+    });
     let ctx = Context {
         spec,
         data,
@@ -240,6 +270,7 @@ pub fn train<R: Real>(
         w0: model.params().to_vec(),
         start,
         loss_scale: objective::convention_scale(spec.loss, spec.loss_convention),
+        ntk,
     };
 
     let alpha = R::from_f64(spec.alpha);
@@ -436,6 +467,8 @@ pub fn train<R: Real>(
     // The weights have not moved since `steps` for a zero-loss stop; report the exact step.
     last.step = steps;
     observer.checkpoint(&last)?;
+    let test_pred = ctx.test_pred(model).iter().map(|v| v.to_f64()).collect();
+    let (ntk_seconds, ntk_kernels) = ctx.ntk.as_ref().map_or((0.0, 0), |k| k.cost());
     Ok(Outcome {
         stop_reason: stop,
         steps,
@@ -446,6 +479,9 @@ pub fn train<R: Real>(
         check_seconds,
         checkpoint_seconds,
         last,
+        ntk_seconds,
+        ntk_kernels,
+        test_pred,
     })
 }
 

@@ -11,5 +11,6 @@ mod forward_predict;
 mod golden;
 mod mnas_cifar_files;
 mod model_training;
+mod ntk;
 mod perceptron_run;
 mod util;
