@@ -247,23 +247,33 @@ impl DwConv {
     ) {
         let (g, c) = (&self.geom, self.c);
         let scale = R::from_f64(self.scale());
-        // dw[ky][kx][c] = Σ over images and output pixels of dy · x. Per image, channel block,
-        // output row and tap, the sum over the row's pixels runs in registers; the rows read
-        // stay in L1 and the block's 25 partial sums in `dw` too.
+        // dw[ky][kx][c] = Σ over images and output pixels of dy · x, each in the order image,
+        // output row, output column. Per image, channel block and pair of taps (ky, kx..kx+2),
+        // the sums over the image's pixels run in registers, each dy vector loaded serving both
+        // taps.
         let dw = &mut dw[..self.weight_len()];
         dw.fill(R::ZERO);
         for img in 0..n {
             for (c0, cb) in channel_blocks(c) {
-                for oy in 0..g.out_h {
+                // Bands of output rows whose dy (about 8 KiB) and x rows stay in L1 over the
+                // taps.
+                let band = (2048 / (g.out_w * cb)).max(1);
+                for oy0 in (0..g.out_h).step_by(band) {
+                    let rows = (oy0, (oy0 + band).min(g.out_h));
                     for ky in 0..g.k {
-                        let Some(iy) = g.in_row(oy, ky) else { continue };
-                        for kx in 0..g.k {
-                            let d = &mut dw[(ky * g.k + kx) * c + c0..];
-                            match cb {
-                                64 => self.weight_grad_row::<R, 64>(x, dy, img, oy, iy, kx, c0, d),
-                                16 => self.weight_grad_row::<R, 16>(x, dy, img, oy, iy, kx, c0, d),
-                                _ => self.weight_grad_row::<R, 1>(x, dy, img, oy, iy, kx, c0, d),
+                        let mut kx = 0;
+                        while kx < g.k {
+                            let pair = kx + 1 < g.k;
+                            let a = (x, dy, img, rows, ky, kx, c0);
+                            match (cb, pair) {
+                                (64, true) => self.weight_grad_taps::<R, 64, 2>(a, dw),
+                                (16, true) => self.weight_grad_taps::<R, 16, 2>(a, dw),
+                                (_, true) => self.weight_grad_taps::<R, 1, 2>(a, dw),
+                                (64, false) => self.weight_grad_taps::<R, 64, 1>(a, dw),
+                                (16, false) => self.weight_grad_taps::<R, 16, 1>(a, dw),
+                                _ => self.weight_grad_taps::<R, 1, 1>(a, dw),
                             }
+                            kx += if pair { 2 } else { 1 };
                         }
                     }
                 }
@@ -362,9 +372,77 @@ impl DwConv {
         }
     }
 
+    /// Adds Σ over the pixels of output rows oy0..oy1 of image `img` (rows, then columns,
+    /// ascending) of dy · x for the T
+    /// taps (ky, kx0..kx0+T), channels c0..c0+CB, to their entries of `dw` (unscaled): the sums
+    /// of [`DwConv::weight_grad_row`], row after row, with the partial sums kept in registers.
+    #[allow(clippy::type_complexity)]
+    #[inline(always)]
+    fn weight_grad_taps<R: Real, const CB: usize, const T: usize>(
+        &self,
+        (x, dy, img, (oy0, oy1), ky, kx0, c0): (
+            &[R],
+            &[R],
+            usize,
+            (usize, usize),
+            usize,
+            usize,
+            usize,
+        ),
+        dw: &mut [R],
+    ) {
+        let (g, c) = (&self.geom, self.c);
+        let (in_img, out_img) = (self.in_len(), self.out_len());
+        assert!(x.len() >= (img + 1) * in_img && dy.len() >= (img + 1) * out_img);
+        assert!(c0 + CB <= c && kx0 + T <= g.k && dw.len() >= self.weight_len());
+        // Output columns whose tap kx lands inside the image: 0 <= ox·s + kx - pad_left < in_w.
+        let s = g.stride as isize;
+        let mut lo = [0usize; T];
+        let mut hi = [0usize; T];
+        let mut acc = [[R::ZERO; CB]; T];
+        for t in 0..T {
+            let first = g.pad_left as isize - (kx0 + t) as isize;
+            lo[t] = if first > 0 { (first + s - 1) / s } else { 0 } as usize;
+            let end = g.in_w as isize + first;
+            hi[t] = if end > 0 {
+                ((end + s - 1) / s) as usize
+            } else {
+                0
+            }
+            .min(g.out_w)
+            .max(lo[t]);
+            acc[t].copy_from_slice(&dw[(ky * g.k + kx0 + t) * c + c0..][..CB]);
+        }
+        let all_lo = lo.iter().copied().min().unwrap_or(0);
+        let all_hi = hi.iter().copied().max().unwrap_or(0);
+        assert!(oy1 <= g.out_h);
+        for oy in oy0..oy1 {
+            let Some(iy) = g.in_row(oy, ky) else { continue };
+            // SAFETY (both pointers): img, iy < in_h, oy < out_h and c0 + CB <= c are in range.
+            let xrow = unsafe { x.as_ptr().add(img * in_img + iy * g.in_w * c + c0) };
+            let dyrow = unsafe { dy.as_ptr().add(img * out_img + oy * g.out_w * c + c0) };
+            for ox in all_lo..all_hi {
+                // SAFETY: ox < out_w.
+                let d = unsafe { dyrow.add(ox * c) };
+                for (t, acc) in acc.iter_mut().enumerate() {
+                    if ox >= lo[t] && ox < hi[t] {
+                        let ix = ox * g.stride + kx0 + t - g.pad_left;
+                        // SAFETY: ox in the tap's range means 0 <= ix < in_w.
+                        unsafe { fma_ptr(acc, d, xrow.add(ix * c)) };
+                    }
+                }
+            }
+        }
+        for (t, acc) in acc.iter().enumerate() {
+            dw[(ky * g.k + kx0 + t) * c + c0..][..CB].copy_from_slice(acc);
+        }
+    }
+
     /// Adds Σ over the pixels of output row `oy` of image `img` of dy · x for tap (·, kx)
-    /// reading input row `iy`, channels c0..c0+CB, to `d[..CB]` (unscaled). (Summing the k taps
-    /// of a row together, to load each dy once, was measured slower: 5 × 64 sums spill.)
+    /// reading input row `iy`, channels c0..c0+CB, to `d[..CB]` (unscaled): one tap and one row
+    /// at a time, the reference of the tests for [`DwConv::weight_grad_taps`]. (Summing all k
+    /// taps of a row together was measured slower than pairs: 5 × 64 sums spill.)
+    #[cfg(test)]
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn weight_grad_row<R: Real, const CB: usize>(
@@ -595,13 +673,38 @@ mod tests {
         }
     }
 
-    /// The one-pixel-at-a-time loops (`forward_block`, `input_grad_block`), the reference the
-    /// runs of PX pixels must match bitwise.
-    fn reference<R: Real>(d: &DwConv, w: &[R], x: &[R], dy: &[R], n: usize) -> (Vec<R>, Vec<R>) {
+    /// The one-pixel (and one-tap, one-row) at a time loops (`forward_block`, `input_grad_block`,
+    /// `weight_grad_row`), the reference the runs of pixels and pairs of taps must match bitwise.
+    fn reference<R: Real>(
+        d: &DwConv,
+        w: &[R],
+        x: &[R],
+        dy: &[R],
+        n: usize,
+    ) -> (Vec<R>, Vec<R>, Vec<R>) {
         let (g, c) = (d.geom, d.c);
         let scale = R::from_f64(d.scale());
         let mut out = vec![R::ZERO; n * d.out_len()];
         let mut dx = vec![R::ZERO; n * d.in_len()];
+        let mut dw = vec![R::ZERO; d.weight_len()];
+        for img in 0..n {
+            for (c0, cb) in channel_blocks(c) {
+                for oy in 0..g.out_h {
+                    for ky in 0..g.k {
+                        let Some(iy) = g.in_row(oy, ky) else { continue };
+                        for kx in 0..g.k {
+                            let t = &mut dw[(ky * g.k + kx) * c + c0..];
+                            match cb {
+                                64 => d.weight_grad_row::<R, 64>(x, dy, img, oy, iy, kx, c0, t),
+                                16 => d.weight_grad_row::<R, 16>(x, dy, img, oy, iy, kx, c0, t),
+                                _ => d.weight_grad_row::<R, 1>(x, dy, img, oy, iy, kx, c0, t),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        dw.iter_mut().for_each(|v| *v *= scale);
         for img in 0..n {
             let xi = &x[img * d.in_len()..(img + 1) * d.in_len()];
             let gi = &dy[img * d.out_len()..(img + 1) * d.out_len()];
@@ -630,11 +733,11 @@ mod tests {
                 }
             }
         }
-        (out, dx)
+        (out, dx, dw)
     }
 
     #[test]
-    fn pixel_runs_sum_in_the_order_of_one_pixel_at_a_time() {
+    fn pixel_runs_and_tap_pairs_sum_in_the_order_of_one_at_a_time() {
         // Widths below, at and above PX, both strides, and the mnas layer shapes (k = 5).
         let cases: &[(usize, usize, usize, usize, usize)] = &[
             (16, 16, 80, 5, 1),
@@ -654,7 +757,7 @@ mod tests {
                 let w = conv(fill(d.weight_len(), 1.1));
                 let x = conv(fill(n * d.in_len(), 0.3));
                 let dy = conv(fill(n * d.out_len(), 2.3));
-                let (want_out, want_dx) = reference(&d, &w, &x, &dy, n);
+                let (want_out, want_dx, want_dw) = reference(&d, &w, &x, &dy, n);
                 let mut out = vec![R::ZERO; want_out.len()];
                 let mut dx = vec![R::ZERO; want_dx.len()];
                 let mut dw = vec![R::ZERO; d.weight_len()];
@@ -664,6 +767,7 @@ mod tests {
                 let case = (h, w_, c, k, s);
                 assert_eq!(bits(&out), bits(&want_out), "forward {case:?}");
                 assert_eq!(bits(&dx), bits(&want_dx), "input gradient {case:?}");
+                assert_eq!(bits(&dw), bits(&want_dw), "weight gradient {case:?}");
             }
         }
         check::<f32>(cases);
