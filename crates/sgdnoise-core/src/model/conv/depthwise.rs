@@ -418,8 +418,9 @@ impl DwConv {
         assert!(oy1 <= g.out_h);
         for oy in oy0..oy1 {
             let Some(iy) = g.in_row(oy, ky) else { continue };
-            // SAFETY (both pointers): img, iy < in_h, oy < out_h and c0 + CB <= c are in range.
+            // SAFETY: x holds image img (asserted), iy < in_h and c0 < c: inside `x`.
             let xrow = unsafe { x.as_ptr().add(img * in_img + iy * g.in_w * c + c0) };
+            // SAFETY: dy holds image img (asserted), oy < out_h and c0 < c: inside `dy`.
             let dyrow = unsafe { dy.as_ptr().add(img * out_img + oy * g.out_w * c + c0) };
             for ox in all_lo..all_hi {
                 // SAFETY: ox < out_w.
@@ -476,8 +477,9 @@ impl DwConv {
         let mut acc = *d;
         assert!(x.len() >= (img + 1) * in_img && dy.len() >= (img + 1) * out_img);
         assert!(iy < g.in_h && oy < g.out_h && c0 + CB <= c);
-        // SAFETY (both pointers): img, iy, oy and c0 + CB are in range (asserted above).
+        // SAFETY: x holds image img, iy < in_h and c0 < c (asserted above): inside `x`.
         let xrow = unsafe { x.as_ptr().add(img * in_img + iy * g.in_w * c + c0) };
+        // SAFETY: dy holds image img, oy < out_h and c0 < c (asserted above): inside `dy`.
         let dyrow = unsafe { dy.as_ptr().add(img * out_img + oy * g.out_w * c + c0) };
         for ox in ox_lo..ox_hi {
             let ix = ox * g.stride + kx - g.pad_left;
