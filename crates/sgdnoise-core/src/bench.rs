@@ -15,7 +15,8 @@
 //! 2 B k m in the forward product, 2 B k m for its weight gradient, and 2 B k m for the gradient
 //! with respect to its input, which the first layer does not need. With P parameters and
 //! d0 h of them in the first layer: FLOPs = 2 B P + 2 B P + 2 B (P - d0 h) = 2 B (3 P - d0 h).
-//! Element-wise work (activations, masks) is not counted.
+//! Element-wise work (activations, masks) is not counted. The mnas CNN counts every
+//! convolution's nominal taps the same way ([`crate::model::mnas::step_flops`]).
 //!
 //! Nothing here prints; the `sgdnoise bench` command renders the results.
 
@@ -38,7 +39,7 @@ pub struct StepBench {
     /// Median of steps per second of the benchmark thread's own CPU time: on a shared machine
     /// this leaves out the time the thread waited for a core (it still feels shared caches).
     pub cpu_steps_per_sec: f64,
-    /// FLOPs of one step when known (mlp: [`mlp_step_flops`]).
+    /// FLOPs of one step when known ([`step_flops`]).
     pub flops_per_step: Option<f64>,
 }
 
@@ -76,7 +77,11 @@ pub fn step_flops(spec: &RunSpec) -> Option<f64> {
         )),
         // f = w·x/sqrt(d): forward 2 B d, update 2 B d.
         Arch::Linear => Some(4.0 * (spec.batch * spec.input_dim) as f64),
-        Arch::Mnas => None,
+        Arch::Mnas => Some(model::mnas::step_flops(
+            spec.dataset.image_shape()?,
+            spec.width,
+            spec.batch,
+        )),
     }
 }
 

@@ -23,7 +23,24 @@ fn channel_blocks(c: usize) -> impl Iterator<Item = (usize, usize)> {
         .chain((mid..c).map(|c0| (c0, 1)))
 }
 
+/// Output (forward) or input (backward) pixels per run of the depthwise loops.
+const PX: usize = 4;
+
+/// `acc += a[..CB] ⊙ b[..CB]` through raw pointers: the runs below check their indices once,
+/// against the geometry, instead of at every tap.
+///
+/// # Safety
+/// `a` and `b` must be valid for reading `CB` numbers.
+#[inline(always)]
+unsafe fn fma_ptr<R: Real, const CB: usize>(acc: &mut [R; CB], a: *const R, b: *const R) {
+    for (j, acc) in acc.iter_mut().enumerate() {
+        // SAFETY: j < CB, and the caller guarantees CB readable numbers at a and b.
+        unsafe { *acc += *a.add(j) * *b.add(j) };
+    }
+}
+
 /// `acc += a[..CB] ⊙ b[..CB]`.
+#[cfg(test)]
 #[inline(always)]
 fn fma_block<R: Real, const CB: usize>(acc: &mut [R; CB], a: &[R], b: &[R]) {
     let a: &[R; CB] = a[..CB].try_into().expect("block inside the slice");
@@ -81,17 +98,31 @@ impl DwConv {
         let scale = R::from_f64(self.scale());
         let (in_img, out_img) = (self.in_len(), self.out_len());
         // Channel blocks inside the pixel loops (measured faster than outside: the k × k × c
-        // weights stay in L1 across pixels).
+        // weights stay in L1 across pixels). Output pixels go in runs of PX along the row: each
+        // weight vector loaded is used PX times (the loads, not the arithmetic, bound this
+        // loop). Every output sums the same taps in the same order as one pixel at a time.
         for img in 0..n {
             let xi = &x[img * in_img..(img + 1) * in_img];
             for oy in 0..g.out_h {
-                for ox in 0..g.out_w {
+                let mut ox = 0;
+                while ox + PX <= g.out_w {
+                    let o = &mut out[img * out_img + (oy * g.out_w + ox) * c..][..PX * c];
+                    for (c0, cb) in channel_blocks(c) {
+                        match cb {
+                            64 => self.forward_run::<R, 64, PX>(w, xi, oy, ox, c0, o, scale),
+                            16 => self.forward_run::<R, 16, PX>(w, xi, oy, ox, c0, o, scale),
+                            _ => self.forward_run::<R, 1, PX>(w, xi, oy, ox, c0, o, scale),
+                        }
+                    }
+                    ox += PX;
+                }
+                for ox in ox..g.out_w {
                     let o = &mut out[img * out_img + (oy * g.out_w + ox) * c..][..c];
                     for (c0, cb) in channel_blocks(c) {
                         match cb {
-                            64 => self.forward_block::<R, 64>(w, xi, oy, ox, c0, o, scale),
-                            16 => self.forward_block::<R, 16>(w, xi, oy, ox, c0, o, scale),
-                            _ => self.forward_block::<R, 1>(w, xi, oy, ox, c0, o, scale),
+                            64 => self.forward_run::<R, 64, 1>(w, xi, oy, ox, c0, o, scale),
+                            16 => self.forward_run::<R, 16, 1>(w, xi, oy, ox, c0, o, scale),
+                            _ => self.forward_run::<R, 1, 1>(w, xi, oy, ox, c0, o, scale),
                         }
                     }
                 }
@@ -99,7 +130,56 @@ impl DwConv {
         }
     }
 
-    /// Output pixel (oy, ox), channels c0..c0+CB, summed in registers over the k × k taps.
+    /// Output pixels (oy, ox0..ox0+P), channels c0..c0+CB, each summed in registers over its
+    /// k × k taps (ky, then kx, ascending, taps in the padding skipped: the order of
+    /// [`DwConv::forward_block`]); `o` holds the P pixels' channels.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn forward_run<R: Real, const CB: usize, const P: usize>(
+        &self,
+        w: &[R],
+        xi: &[R],
+        oy: usize,
+        ox0: usize,
+        c0: usize,
+        o: &mut [R],
+        scale: R,
+    ) {
+        let (g, c) = (&self.geom, self.c);
+        assert!(xi.len() >= g.in_positions() * c && w.len() >= self.weight_len());
+        assert!(c0 + CB <= c && o.len() >= P * c && ox0 + P <= g.out_w);
+        let mut acc = [[R::ZERO; CB]; P];
+        let ix0 = (ox0 * g.stride) as isize - g.pad_left as isize;
+        // All taps of the run inside the image: no column checks.
+        let inside = ix0 >= 0 && ix0 + ((P - 1) * g.stride + g.k) as isize <= g.in_w as isize;
+        for ky in 0..g.k {
+            let Some(iy) = g.in_row(oy, ky) else { continue };
+            // SAFETY: iy < in_h and c0 < c (asserted above): inside `xi`.
+            let row = unsafe { xi.as_ptr().add(iy * g.in_w * c + c0) };
+            for kx in 0..g.k {
+                // SAFETY: (ky, kx) < (k, k) and c0 + CB <= c: inside `w`.
+                let wv = unsafe { w.as_ptr().add((ky * g.k + kx) * c + c0) };
+                for (p, acc) in acc.iter_mut().enumerate() {
+                    let ix = ix0 + (p * g.stride + kx) as isize;
+                    if inside || (ix >= 0 && ix < g.in_w as isize) {
+                        // SAFETY: 0 <= ix < in_w (checked, or implied by `inside`) and
+                        // c0 + CB <= c: CB numbers of row iy.
+                        unsafe { fma_ptr(acc, row.add(ix as usize * c), wv) };
+                    }
+                }
+            }
+        }
+        for (p, acc) in acc.iter().enumerate() {
+            for (o, &a) in o[p * c + c0..p * c + c0 + CB].iter_mut().zip(acc) {
+                *o = a * scale;
+            }
+        }
+    }
+
+    /// Output pixel (oy, ox), channels c0..c0+CB, summed in registers over the k × k taps: the
+    /// loop of one pixel at a time, which [`DwConv::forward_run`] must agree with bitwise (the
+    /// reference of the tests).
+    #[cfg(test)]
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn forward_block<R: Real, const CB: usize>(
@@ -167,23 +247,33 @@ impl DwConv {
     ) {
         let (g, c) = (&self.geom, self.c);
         let scale = R::from_f64(self.scale());
-        // dw[ky][kx][c] = Σ over images and output pixels of dy · x. Per image, channel block,
-        // output row and tap, the sum over the row's pixels runs in registers; the rows read
-        // stay in L1 and the block's 25 partial sums in `dw` too.
+        // dw[ky][kx][c] = Σ over images and output pixels of dy · x, each in the order image,
+        // output row, output column. Per image, channel block and pair of taps (ky, kx..kx+2),
+        // the sums over the image's pixels run in registers, each dy vector loaded serving both
+        // taps.
         let dw = &mut dw[..self.weight_len()];
         dw.fill(R::ZERO);
         for img in 0..n {
             for (c0, cb) in channel_blocks(c) {
-                for oy in 0..g.out_h {
+                // Bands of output rows whose dy (about 8 KiB) and x rows stay in L1 over the
+                // taps.
+                let band = (2048 / (g.out_w * cb)).max(1);
+                for oy0 in (0..g.out_h).step_by(band) {
+                    let rows = (oy0, (oy0 + band).min(g.out_h));
                     for ky in 0..g.k {
-                        let Some(iy) = g.in_row(oy, ky) else { continue };
-                        for kx in 0..g.k {
-                            let d = &mut dw[(ky * g.k + kx) * c + c0..];
-                            match cb {
-                                64 => self.weight_grad_row::<R, 64>(x, dy, img, oy, iy, kx, c0, d),
-                                16 => self.weight_grad_row::<R, 16>(x, dy, img, oy, iy, kx, c0, d),
-                                _ => self.weight_grad_row::<R, 1>(x, dy, img, oy, iy, kx, c0, d),
+                        let mut kx = 0;
+                        while kx < g.k {
+                            let pair = kx + 1 < g.k;
+                            let a = (x, dy, img, rows, ky, kx, c0);
+                            match (cb, pair) {
+                                (64, true) => self.weight_grad_taps::<R, 64, 2>(a, dw),
+                                (16, true) => self.weight_grad_taps::<R, 16, 2>(a, dw),
+                                (_, true) => self.weight_grad_taps::<R, 1, 2>(a, dw),
+                                (64, false) => self.weight_grad_taps::<R, 64, 1>(a, dw),
+                                (16, false) => self.weight_grad_taps::<R, 16, 1>(a, dw),
+                                _ => self.weight_grad_taps::<R, 1, 1>(a, dw),
                             }
+                            kx += if pair { 2 } else { 1 };
                         }
                     }
                 }
@@ -199,23 +289,161 @@ impl DwConv {
             for img in 0..n {
                 let gi = &dy[img * out_img..(img + 1) * out_img];
                 for iy in 0..g.in_h {
-                    for ix in 0..g.in_w {
-                        let d = &mut dx[img * in_img + (iy * g.in_w + ix) * c..][..c];
+                    let mut ix = 0;
+                    while ix < g.in_w {
+                        let run = if ix + PX <= g.in_w { PX } else { 1 };
+                        let d = &mut dx[img * in_img + (iy * g.in_w + ix) * c..][..run * c];
                         for (c0, cb) in channel_blocks(c) {
-                            match cb {
-                                64 => self.input_grad_block::<R, 64>(w, gi, iy, ix, c0, d, scale),
-                                16 => self.input_grad_block::<R, 16>(w, gi, iy, ix, c0, d, scale),
-                                _ => self.input_grad_block::<R, 1>(w, gi, iy, ix, c0, d, scale),
+                            match (cb, run) {
+                                (64, PX) => {
+                                    self.input_grad_run::<R, 64, PX>(w, gi, iy, ix, c0, d, scale)
+                                }
+                                (16, PX) => {
+                                    self.input_grad_run::<R, 16, PX>(w, gi, iy, ix, c0, d, scale)
+                                }
+                                (_, PX) => {
+                                    self.input_grad_run::<R, 1, PX>(w, gi, iy, ix, c0, d, scale)
+                                }
+                                (64, _) => {
+                                    self.input_grad_run::<R, 64, 1>(w, gi, iy, ix, c0, d, scale)
+                                }
+                                (16, _) => {
+                                    self.input_grad_run::<R, 16, 1>(w, gi, iy, ix, c0, d, scale)
+                                }
+                                _ => self.input_grad_run::<R, 1, 1>(w, gi, iy, ix, c0, d, scale),
                             }
                         }
+                        ix += run;
                     }
                 }
             }
         }
     }
 
+    /// dx at input pixels (iy, ix0..ix0+P), channels c0..c0+CB, into `d` (which holds the P
+    /// pixels' channels): the taps in the order of [`DwConv::input_grad_block`] (ky, then kx,
+    /// ascending), each weight vector loaded once for the P pixels.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn input_grad_run<R: Real, const CB: usize, const P: usize>(
+        &self,
+        w: &[R],
+        gi: &[R],
+        iy: usize,
+        ix0: usize,
+        c0: usize,
+        d: &mut [R],
+        scale: R,
+    ) {
+        let (g, c) = (&self.geom, self.c);
+        assert!(gi.len() >= g.out_positions() * c && w.len() >= self.weight_len());
+        assert!(c0 + CB <= c && d.len() >= P * c && ix0 + P <= g.in_w);
+        let mut acc = [[R::ZERO; CB]; P];
+        for ky in 0..g.k {
+            // Output row that reads input row iy through kernel row ky, if any.
+            let Some(t) = (iy + g.pad_top).checked_sub(ky) else {
+                continue;
+            };
+            if t % g.stride != 0 || t / g.stride >= g.out_h {
+                continue;
+            }
+            let oy = t / g.stride;
+            // SAFETY: oy < out_h and c0 < c.
+            let row = unsafe { gi.as_ptr().add(oy * g.out_w * c + c0) };
+            for kx in 0..g.k {
+                // SAFETY: (ky, kx) < (k, k) and c0 + CB <= c.
+                let wv = unsafe { w.as_ptr().add((ky * g.k + kx) * c + c0) };
+                for (p, acc) in acc.iter_mut().enumerate() {
+                    let Some(t) = (ix0 + p + g.pad_left).checked_sub(kx) else {
+                        continue;
+                    };
+                    if t % g.stride != 0 || t / g.stride >= g.out_w {
+                        continue;
+                    }
+                    // SAFETY: ox = t / stride < out_w.
+                    unsafe { fma_ptr(acc, row.add(t / g.stride * c), wv) };
+                }
+            }
+        }
+        for (p, acc) in acc.iter().enumerate() {
+            for (d, &a) in d[p * c + c0..p * c + c0 + CB].iter_mut().zip(acc) {
+                *d = a * scale;
+            }
+        }
+    }
+
+    /// Adds Σ over the pixels of output rows oy0..oy1 of image `img` (rows, then columns,
+    /// ascending) of dy · x for the T
+    /// taps (ky, kx0..kx0+T), channels c0..c0+CB, to their entries of `dw` (unscaled): the sums
+    /// of [`DwConv::weight_grad_row`], row after row, with the partial sums kept in registers.
+    #[allow(clippy::type_complexity)]
+    #[inline(always)]
+    fn weight_grad_taps<R: Real, const CB: usize, const T: usize>(
+        &self,
+        (x, dy, img, (oy0, oy1), ky, kx0, c0): (
+            &[R],
+            &[R],
+            usize,
+            (usize, usize),
+            usize,
+            usize,
+            usize,
+        ),
+        dw: &mut [R],
+    ) {
+        let (g, c) = (&self.geom, self.c);
+        let (in_img, out_img) = (self.in_len(), self.out_len());
+        assert!(x.len() >= (img + 1) * in_img && dy.len() >= (img + 1) * out_img);
+        assert!(c0 + CB <= c && kx0 + T <= g.k && dw.len() >= self.weight_len());
+        // Output columns whose tap kx lands inside the image: 0 <= ox·s + kx - pad_left < in_w.
+        let s = g.stride as isize;
+        let mut lo = [0usize; T];
+        let mut hi = [0usize; T];
+        let mut acc = [[R::ZERO; CB]; T];
+        for t in 0..T {
+            let first = g.pad_left as isize - (kx0 + t) as isize;
+            lo[t] = if first > 0 { (first + s - 1) / s } else { 0 } as usize;
+            let end = g.in_w as isize + first;
+            hi[t] = if end > 0 {
+                ((end + s - 1) / s) as usize
+            } else {
+                0
+            }
+            .min(g.out_w)
+            .max(lo[t]);
+            acc[t].copy_from_slice(&dw[(ky * g.k + kx0 + t) * c + c0..][..CB]);
+        }
+        let all_lo = lo.iter().copied().min().unwrap_or(0);
+        let all_hi = hi.iter().copied().max().unwrap_or(0);
+        assert!(oy1 <= g.out_h);
+        for oy in oy0..oy1 {
+            let Some(iy) = g.in_row(oy, ky) else { continue };
+            // SAFETY: x holds image img (asserted), iy < in_h and c0 < c: inside `x`.
+            let xrow = unsafe { x.as_ptr().add(img * in_img + iy * g.in_w * c + c0) };
+            // SAFETY: dy holds image img (asserted), oy < out_h and c0 < c: inside `dy`.
+            let dyrow = unsafe { dy.as_ptr().add(img * out_img + oy * g.out_w * c + c0) };
+            for ox in all_lo..all_hi {
+                // SAFETY: ox < out_w.
+                let d = unsafe { dyrow.add(ox * c) };
+                for (t, acc) in acc.iter_mut().enumerate() {
+                    if ox >= lo[t] && ox < hi[t] {
+                        let ix = ox * g.stride + kx0 + t - g.pad_left;
+                        // SAFETY: ox in the tap's range means 0 <= ix < in_w.
+                        unsafe { fma_ptr(acc, d, xrow.add(ix * c)) };
+                    }
+                }
+            }
+        }
+        for (t, acc) in acc.iter().enumerate() {
+            dw[(ky * g.k + kx0 + t) * c + c0..][..CB].copy_from_slice(acc);
+        }
+    }
+
     /// Adds Σ over the pixels of output row `oy` of image `img` of dy · x for tap (·, kx)
-    /// reading input row `iy`, channels c0..c0+CB, to `d[..CB]` (unscaled).
+    /// reading input row `iy`, channels c0..c0+CB, to `d[..CB]` (unscaled): one tap and one row
+    /// at a time, the reference of the tests for [`DwConv::weight_grad_taps`]. (Summing all k
+    /// taps of a row together was measured slower than pairs: 5 × 64 sums spill.)
+    #[cfg(test)]
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn weight_grad_row<R: Real, const CB: usize>(
@@ -247,18 +475,23 @@ impl DwConv {
         }
         let d: &mut [R; CB] = (&mut d[..CB]).try_into().expect("block inside the slice");
         let mut acc = *d;
+        assert!(x.len() >= (img + 1) * in_img && dy.len() >= (img + 1) * out_img);
+        assert!(iy < g.in_h && oy < g.out_h && c0 + CB <= c);
+        // SAFETY: x holds image img, iy < in_h and c0 < c (asserted above): inside `x`.
+        let xrow = unsafe { x.as_ptr().add(img * in_img + iy * g.in_w * c + c0) };
+        // SAFETY: dy holds image img, oy < out_h and c0 < c (asserted above): inside `dy`.
+        let dyrow = unsafe { dy.as_ptr().add(img * out_img + oy * g.out_w * c + c0) };
         for ox in ox_lo..ox_hi {
             let ix = ox * g.stride + kx - g.pad_left;
-            fma_block(
-                &mut acc,
-                &dy[img * out_img + (oy * g.out_w + ox) * c + c0..],
-                &x[img * in_img + (iy * g.in_w + ix) * c + c0..],
-            );
+            // SAFETY: ox < out_w, and ox in ox_lo..ox_hi means 0 <= ix < in_w.
+            unsafe { fma_ptr(&mut acc, dyrow.add(ox * c), xrow.add(ix * c)) };
         }
         *d = acc;
     }
 
-    /// dx at input pixel (iy, ix), channels c0..c0+CB, into `d[c0..c0+CB]`.
+    /// dx at input pixel (iy, ix), channels c0..c0+CB, into `d[c0..c0+CB]`: one pixel at a
+    /// time, the reference of the tests for [`DwConv::input_grad_run`].
+    #[cfg(test)]
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn input_grad_block<R: Real, const CB: usize>(
@@ -440,6 +673,107 @@ mod tests {
                 rel_err(&dx, &fx)
             );
         }
+    }
+
+    /// The one-pixel (and one-tap, one-row) at a time loops (`forward_block`, `input_grad_block`,
+    /// `weight_grad_row`), the reference the runs of pixels and pairs of taps must match bitwise.
+    fn reference<R: Real>(
+        d: &DwConv,
+        w: &[R],
+        x: &[R],
+        dy: &[R],
+        n: usize,
+    ) -> (Vec<R>, Vec<R>, Vec<R>) {
+        let (g, c) = (d.geom, d.c);
+        let scale = R::from_f64(d.scale());
+        let mut out = vec![R::ZERO; n * d.out_len()];
+        let mut dx = vec![R::ZERO; n * d.in_len()];
+        let mut dw = vec![R::ZERO; d.weight_len()];
+        for img in 0..n {
+            for (c0, cb) in channel_blocks(c) {
+                for oy in 0..g.out_h {
+                    for ky in 0..g.k {
+                        let Some(iy) = g.in_row(oy, ky) else { continue };
+                        for kx in 0..g.k {
+                            let t = &mut dw[(ky * g.k + kx) * c + c0..];
+                            match cb {
+                                64 => d.weight_grad_row::<R, 64>(x, dy, img, oy, iy, kx, c0, t),
+                                16 => d.weight_grad_row::<R, 16>(x, dy, img, oy, iy, kx, c0, t),
+                                _ => d.weight_grad_row::<R, 1>(x, dy, img, oy, iy, kx, c0, t),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        dw.iter_mut().for_each(|v| *v *= scale);
+        for img in 0..n {
+            let xi = &x[img * d.in_len()..(img + 1) * d.in_len()];
+            let gi = &dy[img * d.out_len()..(img + 1) * d.out_len()];
+            for oy in 0..g.out_h {
+                for ox in 0..g.out_w {
+                    let o = &mut out[img * d.out_len() + (oy * g.out_w + ox) * c..][..c];
+                    for (c0, cb) in channel_blocks(c) {
+                        match cb {
+                            64 => d.forward_block::<R, 64>(w, xi, oy, ox, c0, o, scale),
+                            16 => d.forward_block::<R, 16>(w, xi, oy, ox, c0, o, scale),
+                            _ => d.forward_block::<R, 1>(w, xi, oy, ox, c0, o, scale),
+                        }
+                    }
+                }
+            }
+            for iy in 0..g.in_h {
+                for ix in 0..g.in_w {
+                    let o = &mut dx[img * d.in_len() + (iy * g.in_w + ix) * c..][..c];
+                    for (c0, cb) in channel_blocks(c) {
+                        match cb {
+                            64 => d.input_grad_block::<R, 64>(w, gi, iy, ix, c0, o, scale),
+                            16 => d.input_grad_block::<R, 16>(w, gi, iy, ix, c0, o, scale),
+                            _ => d.input_grad_block::<R, 1>(w, gi, iy, ix, c0, o, scale),
+                        }
+                    }
+                }
+            }
+        }
+        (out, dx, dw)
+    }
+
+    #[test]
+    fn pixel_runs_and_tap_pairs_sum_in_the_order_of_one_at_a_time() {
+        // Widths below, at and above PX, both strides, and the mnas layer shapes (k = 5).
+        let cases: &[(usize, usize, usize, usize, usize)] = &[
+            (16, 16, 80, 5, 1),
+            (16, 16, 96, 5, 2),
+            (8, 8, 96, 5, 1),
+            (8, 8, 96, 5, 2),
+            (4, 4, 144, 5, 1),
+            (7, 9, 17, 3, 2),
+            (5, 3, 65, 5, 1),
+            (6, 11, 16, 4, 3),
+        ];
+        fn check<R: Real + std::fmt::Debug>(cases: &[(usize, usize, usize, usize, usize)]) {
+            for &(h, w_, c, k, s) in cases {
+                let d = DwConv::new(h, w_, c, k, s);
+                let n = 2;
+                let conv = |v: Vec<f64>| v.into_iter().map(R::from_f64).collect::<Vec<R>>();
+                let w = conv(fill(d.weight_len(), 1.1));
+                let x = conv(fill(n * d.in_len(), 0.3));
+                let dy = conv(fill(n * d.out_len(), 2.3));
+                let (want_out, want_dx, want_dw) = reference(&d, &w, &x, &dy, n);
+                let mut out = vec![R::ZERO; want_out.len()];
+                let mut dx = vec![R::ZERO; want_dx.len()];
+                let mut dw = vec![R::ZERO; d.weight_len()];
+                d.forward(&w, &x, n, &mut out);
+                d.backward(&w, &x, n, &dy, &mut dw, Some(&mut dx));
+                let bits = |v: &[R]| v.iter().map(|a| a.to_f64().to_bits()).collect::<Vec<_>>();
+                let case = (h, w_, c, k, s);
+                assert_eq!(bits(&out), bits(&want_out), "forward {case:?}");
+                assert_eq!(bits(&dx), bits(&want_dx), "input gradient {case:?}");
+                assert_eq!(bits(&dw), bits(&want_dw), "weight gradient {case:?}");
+            }
+        }
+        check::<f32>(cases);
+        check::<f64>(cases);
     }
 
     #[test]

@@ -31,7 +31,7 @@ mod arch;
 mod pass;
 mod workspace;
 
-pub use arch::param_count;
+pub use arch::{param_count, step_flops};
 
 use super::{normal_weights, Layer, Model, Target};
 use crate::numeric::gemm::Cpu;

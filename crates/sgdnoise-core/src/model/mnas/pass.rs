@@ -7,6 +7,7 @@ use super::workspace::{BigBatch, Workspace};
 use crate::model::activation;
 use crate::numeric::gemm::Cpu;
 use crate::numeric::real::Real;
+use crate::numeric::simd::{self, Isa, Kernel};
 use crate::settings::Activation;
 
 const SQRT_2: f64 = std::f64::consts::SQRT_2;
@@ -21,12 +22,11 @@ fn act_forward<R: Real>(act: Activation, z: &[R], a: &mut [R]) {
         }
         return;
     }
-    let s = R::from_f64(SQRT_2);
-    for (a, &z) in a.iter_mut().zip(z) {
-        #[allow(clippy::eq_op)] // z != z: NaN
-        let keep = z > R::ZERO || z != z;
-        *a = if keep { s * z } else { R::ZERO };
-    }
+    simd::dispatch(Elementwise {
+        op: Op::ReluForward,
+        src: z,
+        dst: a,
+    })
 }
 
 /// g *= sigma'(z) elementwise.
@@ -38,9 +38,82 @@ fn act_backward<R: Real>(act: Activation, z: &[R], g: &mut [R]) {
         }
         return;
     }
-    let s = R::from_f64(SQRT_2);
-    for (g, &z) in g.iter_mut().zip(z) {
-        *g = if z > R::ZERO { s * *g } else { R::ZERO };
+    simd::dispatch(Elementwise {
+        op: Op::ReluBackward,
+        src: z,
+        dst: g,
+    })
+}
+
+/// The element-wise loops of the passes, compiled for the SIMD level in use (the crate is built
+/// for baseline x86-64, whose 128-bit loops these memory-bound passes outgrow): plain arithmetic,
+/// so every level gives the same bits (`numeric::simd`).
+#[derive(Clone, Copy, PartialEq)]
+enum Op {
+    /// dst = sqrt(2)·src where src > 0 or NaN, else 0.
+    ReluForward,
+    /// dst = sqrt(2)·dst where src > 0, else 0.
+    ReluBackward,
+    /// dst *= c.
+    Scale(f64),
+    /// dst += src.
+    Add,
+}
+
+struct Elementwise<'a, R> {
+    op: Op,
+    src: &'a [R],
+    dst: &'a mut [R],
+}
+
+impl<R: Real> Kernel for Elementwise<'_, R> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Isa>(self, _isa: S) {
+        let (src, dst) = (self.src, self.dst);
+        match self.op {
+            Op::ReluForward => {
+                let s = R::from_f64(SQRT_2);
+                for (a, &z) in dst.iter_mut().zip(src) {
+                    #[allow(clippy::eq_op)] // z != z: NaN
+                    let keep = z > R::ZERO || z != z;
+                    *a = if keep { s * z } else { R::ZERO };
+                }
+            }
+            Op::ReluBackward => {
+                let s = R::from_f64(SQRT_2);
+                for (g, &z) in dst.iter_mut().zip(src) {
+                    *g = if z > R::ZERO { s * *g } else { R::ZERO };
+                }
+            }
+            Op::Scale(c) => {
+                let c = R::from_f64(c);
+                dst.iter_mut().for_each(|g| *g *= c);
+            }
+            Op::Add => {
+                for (d, &s) in dst.iter_mut().zip(src) {
+                    *d += s;
+                }
+            }
+        }
+    }
+}
+
+/// out = (z + x) / sqrt(2), the residual connection, at the SIMD level in use.
+struct Residual<'a, R> {
+    z: &'a [R],
+    x: &'a [R],
+    out: &'a mut [R],
+}
+
+impl<R: Real> Kernel for Residual<'_, R> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Isa>(self, _isa: S) {
+        let s = R::from_f64(std::f64::consts::FRAC_1_SQRT_2);
+        for ((o, &z), &x) in self.out.iter_mut().zip(self.z).zip(self.x) {
+            *o = (z + x) * s;
+        }
     }
 }
 
@@ -73,12 +146,11 @@ pub(super) fn forward<R: Real>(
         u.b.forward(gemm, &w[u.b_off..], &b.ad, n, &mut [], &mut b.zb);
         match u.post {
             Post::Act => act_forward(arch.act, &b.zb[..lb], &mut b.out[..lb]),
-            Post::Residual => {
-                let s = R::from_f64(std::f64::consts::FRAC_1_SQRT_2);
-                for ((o, &z), &x) in b.out[..lb].iter_mut().zip(&b.zb).zip(input) {
-                    *o = (z + x) * s;
-                }
-            }
+            Post::Residual => simd::dispatch(Residual {
+                z: &b.zb[..lb],
+                x: input,
+                out: &mut b.out[..lb],
+            }),
             Post::Linear => b.out[..lb].copy_from_slice(&b.zb[..lb]),
         }
     }
@@ -181,10 +253,11 @@ pub(super) fn backward<R: Real>(
         let (la, ld, lb) = (n * u.a.out_len(), n * u.d.out_len(), n * u.b.out_len());
         match u.post {
             Post::Act => act_backward(arch.act, &b.zb[..lb], &mut g0[..lb]),
-            Post::Residual => {
-                let s = R::from_f64(std::f64::consts::FRAC_1_SQRT_2);
-                g0[..lb].iter_mut().for_each(|g| *g *= s);
-            }
+            Post::Residual => simd::dispatch(Elementwise {
+                op: Op::Scale(std::f64::consts::FRAC_1_SQRT_2),
+                src: &[],
+                dst: &mut g0[..lb],
+            }),
             Post::Linear => {}
         }
         u.b.backward(
@@ -213,9 +286,11 @@ pub(super) fn backward<R: Real>(
         );
         if want_dx && u.post == Post::Residual {
             let li = n * u.a.in_len();
-            for (d, &s) in g1[..li].iter_mut().zip(&g0[..li]) {
-                *d += s;
-            }
+            simd::dispatch(Elementwise {
+                op: Op::Add,
+                src: &g0[..li],
+                dst: &mut g1[..li],
+            });
         }
         ws.g.swap(0, 1);
     }
