@@ -16,8 +16,13 @@ impl Judge for Step {
                 brackets: vec![(b.lattice, a.lattice)],
                 note: "bracketed".into(),
             },
-            _ => Decision::Resolved {
+            (b, a) => Decision::Resolved {
                 estimate: Some(self.edge as f64),
+                brackets: b
+                    .zip(a)
+                    .map(|(b, a)| (b.lattice, a.lattice))
+                    .into_iter()
+                    .collect(),
                 note: "located".into(),
             },
         }
