@@ -441,8 +441,10 @@ fn next_point(lo: usize, hi: usize, selected: &[usize]) -> Option<usize> {
 }
 
 /// Round 0 of a warm-started cell: for each target, the ends of the brackets the cell before
-/// located it in; the coarse points for a target it found absent (no bracket) and for
-/// `tc_plateau`, whose estimate reads the whole low end of the curve.
+/// located it in; the coarse points for a target it found absent (no bracket), for
+/// `tc_plateau`, whose estimate reads the whole low end of the curve, and for `t_opt`, a
+/// global minimum that a search from the minimum next door can miss (a curve with two dips:
+/// measured on the phase-diagram stand-in, README).
 fn warm_points(adaptive: &Adaptive, before: &[TargetState]) -> Vec<usize> {
     let mut v = Vec::new();
     for &t in &adaptive.targets {
@@ -451,7 +453,7 @@ fn warm_points(adaptive: &Adaptive, before: &[TargetState]) -> Vec<usize> {
             .find(|d| d.target == t)
             .map(|d| d.brackets.as_slice())
             .unwrap_or_default();
-        if t == Target::TcPlateau || brackets.is_empty() {
+        if matches!(t, Target::TcPlateau | Target::TOpt) || brackets.is_empty() {
             v.extend(adaptive.coarse_points());
         } else {
             v.extend(brackets.iter().flat_map(|&(lo, hi)| [lo, hi]));
