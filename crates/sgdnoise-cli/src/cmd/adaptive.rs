@@ -107,7 +107,7 @@ impl Reach {
         match self.below {
             Some(first) => Decision::Refine {
                 brackets: vec![(0, first)],
-                note: format!("{note} sampled: search below"),
+                note: format!("{note} of the values sampled so far: search below"),
             },
             None => absent(note),
         }
@@ -118,7 +118,7 @@ impl Reach {
         match self.above {
             Some(high) => Decision::Refine {
                 brackets: vec![(high, self.last)],
-                note: format!("{note} sampled: search above"),
+                note: format!("{note} of the values sampled so far: search above"),
             },
             None => absent(note),
         }
