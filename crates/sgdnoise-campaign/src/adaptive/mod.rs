@@ -12,6 +12,12 @@
 //! lies; the lattice point in the middle of each such bracket joins the cell in its next
 //! round. A cell stops when every target is resolved or after `max_rounds` rounds.
 //!
+//! With `warm = true` the cells go one after the other: a cell's round 0 waits for the cell
+//! before it and takes the ends of the brackets that cell located its targets in (the coarse
+//! points for `tc_plateau`, `t_opt` and a target it found absent); where its target lies
+//! beyond them, the judge brackets it with the lattice's end and the search steps out from the
+//! sampled end with a doubling step ([`next_point`]) before it bisects.
+//!
 //! The plan is a function of the store's finished (and failed) runs only, computed afresh each
 //! time ([`plan`]): a killed adaptive sweep resumes where it was, and nothing is ever run twice.
 //! The campaign crate knows nothing of figures: the command line hands in a judge built on
