@@ -16,7 +16,7 @@
 //! before it and takes the ends of the brackets that cell located its targets in (the coarse
 //! points for `tc_plateau`, `t_opt` and a target it found absent); where its target lies
 //! beyond them, the judge brackets it with the lattice's end and the search steps out from the
-//! sampled end with a doubling step ([`next_point`]) before it bisects.
+//! sampled end with a doubling step before it bisects.
 //!
 //! The plan is a function of the store's finished (and failed) runs only, computed afresh each
 //! time ([`plan`]): a killed adaptive sweep resumes where it was, and nothing is ever run twice.
