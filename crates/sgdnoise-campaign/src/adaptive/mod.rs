@@ -12,6 +12,12 @@
 //! lies; the lattice point in the middle of each such bracket joins the cell in its next
 //! round. A cell stops when every target is resolved or after `max_rounds` rounds.
 //!
+//! With `warm = true` the cells go one after the other: a cell's round 0 waits for the cell
+//! before it and takes the ends of the brackets that cell located its targets in (the coarse
+//! points for `tc_plateau`, `t_opt` and a target it found absent); where its target lies
+//! beyond them, the judge brackets it with the lattice's end and the search steps out from the
+//! sampled end with a doubling step before it bisects.
+//!
 //! The plan is a function of the store's finished (and failed) runs only, computed afresh each
 //! time ([`plan`]): a killed adaptive sweep resumes where it was, and nothing is ever run twice.
 //! The campaign crate knows nothing of figures: the command line hands in a judge built on
@@ -75,6 +81,9 @@ pub struct Adaptive {
     /// Target `tc_rwc`: the level of the relative weight change (default: the analysis'
     /// main level, 1/sqrt(width)).
     pub rwc_level: Option<f64>,
+    /// Warm start: every cell after the first starts from the brackets the cell before it
+    /// located (its round 0 waits for that cell) instead of from the coarse points.
+    pub warm: bool,
 }
 
 /// Default of `coarse`.
@@ -128,6 +137,7 @@ impl SweepFile {
             targets: targets.to_vec(),
             max_rounds: DEFAULT_MAX_ROUNDS,
             rwc_level: None,
+            warm: false,
         });
         Ok(self)
     }
@@ -145,11 +155,17 @@ pub struct Point<'a> {
 /// A judge's answer for one target of one cell.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Decision {
-    /// Located: the estimate (if it has one) and the two neighbouring lattice points around
-    /// it, or absent from the range (`note` says why).
-    Resolved { estimate: Option<f64>, note: String },
-    /// The target lies between these sampled lattice points (each pair `lo < hi`); pairs of
-    /// neighbours need nothing more.
+    /// Located: the estimate (if it has one) and the pairs of neighbouring lattice points
+    /// around it (`brackets`; empty when absent from the range, `note` says why).
+    Resolved {
+        estimate: Option<f64>,
+        brackets: Vec<(usize, usize)>,
+        note: String,
+    },
+    /// The target lies between these lattice points (each pair `lo < hi`); pairs of sampled
+    /// neighbours need nothing more. One end may be unsampled only where the sampled points
+    /// do not reach the lattice's end (a warm-started cell): the target may lie beyond them,
+    /// and the search steps out from the sampled end, doubling its step.
     Refine {
         brackets: Vec<(usize, usize)>,
         note: String,
@@ -169,6 +185,8 @@ pub trait Judge {
 pub enum CellStatus {
     /// Round `round` has runs not ended.
     Waiting { round: usize, not_ended: usize },
+    /// Warm start: waits for the cell before it to settle before its round 0.
+    Pending,
     /// Every target resolved.
     Resolved,
     /// `max_rounds` reached with targets still unresolved.
@@ -197,6 +215,8 @@ pub struct TargetState {
     pub estimate: Option<f64>,
     /// Located: nothing left to refine for it.
     pub located: bool,
+    /// Located: the pairs of sampled neighbours around it (what a warm start starts from).
+    pub brackets: Vec<(usize, usize)>,
 }
 
 /// An adaptive sweep's plan so far: the dense expansion (the candidates), the runs planned in
@@ -239,7 +259,7 @@ impl AdaptivePlan {
     pub fn settled(&self) -> bool {
         self.cells
             .iter()
-            .all(|c| !matches!(c.status, CellStatus::Waiting { .. }))
+            .all(|c| !matches!(c.status, CellStatus::Waiting { .. } | CellStatus::Pending))
     }
 
     /// Rounds planned so far (the most of any cell).
@@ -301,9 +321,26 @@ pub fn plan(
         cells_runs[c].1[at].push(i);
     }
     let mut planned: Vec<(usize, usize)> = Vec::new(); // (round, candidate index)
-    let mut cells = Vec::new();
+    let mut cells: Vec<Cell> = Vec::new();
     for (label, at) in cells_runs {
-        let mut selected: Vec<usize> = adaptive.coarse_points();
+        // Round 0: the coarse points, or (warm start) what the cell before located.
+        let start = match cells.last() {
+            Some(prev) if adaptive.warm => match prev.status {
+                CellStatus::Waiting { .. } | CellStatus::Pending => None,
+                CellStatus::Capped => Some(adaptive.coarse_points()),
+                CellStatus::Resolved => Some(warm_points(adaptive, &prev.decisions)),
+            },
+            _ => Some(adaptive.coarse_points()),
+        };
+        let Some(mut selected) = start else {
+            cells.push(Cell {
+                label,
+                rounds: Vec::new(),
+                status: CellStatus::Pending,
+                decisions: Vec::new(),
+            });
+            continue;
+        };
         let mut rounds = vec![selected.clone()];
         let mut decisions = Vec::new();
         let status = loop {
@@ -330,17 +367,19 @@ pub fn plan(
             let mut add = Vec::new();
             for &t in &adaptive.targets {
                 match judge.judge(t, adaptive, &points) {
-                    Decision::Resolved { estimate, note } => {
-                        decisions.push((t, note, estimate, true));
+                    Decision::Resolved {
+                        estimate,
+                        brackets,
+                        note,
+                    } => {
+                        decisions.push((t, note, estimate, true, brackets));
                     }
                     Decision::Refine { brackets, note } => {
                         let mids: Vec<usize> = brackets
                             .iter()
-                            .filter(|(lo, hi)| hi > lo && hi - lo > 1)
-                            .map(|(lo, hi)| lo + (hi - lo) / 2)
-                            .filter(|m| !selected.contains(m))
+                            .filter_map(|&(lo, hi)| next_point(lo, hi, &selected))
                             .collect();
-                        decisions.push((t, note, None, mids.is_empty()));
+                        decisions.push((t, note, None, mids.is_empty(), brackets));
                         add.extend(mids);
                     }
                 }
@@ -368,11 +407,12 @@ pub fn plan(
             status,
             decisions: decisions
                 .into_iter()
-                .map(|(target, note, estimate, located)| TargetState {
+                .map(|(target, note, estimate, located, brackets)| TargetState {
                     target,
                     note,
                     estimate,
                     located,
+                    brackets,
                 })
                 .collect(),
         });
@@ -384,6 +424,51 @@ pub fn plan(
         candidates,
         cells,
     })
+}
+
+/// The lattice point a bracket `(lo, hi)` asks for next, given the sampled points `selected`
+/// (ascending): its middle when both ends are sampled (None once they are neighbours); when
+/// one end is not (a warm start whose target may lie beyond its points), a step out from the
+/// sampled end as wide as the sampled points' span, so the step doubles each round.
+fn next_point(lo: usize, hi: usize, selected: &[usize]) -> Option<usize> {
+    if hi <= lo {
+        return None;
+    }
+    let span = match (selected.first(), selected.last()) {
+        (Some(&f), Some(&l)) => (l - f).max(1),
+        _ => 1,
+    };
+    let p = match (selected.contains(&lo), selected.contains(&hi)) {
+        (false, true) => hi.saturating_sub(span).max(lo),
+        (true, false) => (lo + span).min(hi),
+        _ => lo + (hi - lo) / 2,
+    };
+    (!selected.contains(&p)).then_some(p)
+}
+
+/// Round 0 of a warm-started cell: for each target, the ends of the brackets the cell before
+/// located it in; the coarse points for a target it found absent (no bracket), for
+/// `tc_plateau`, whose estimate reads the whole low end of the curve, and for `t_opt`, a
+/// global minimum that a search from the minimum next door can miss (a curve with two dips:
+/// measured on the phase-diagram stand-in, README).
+fn warm_points(adaptive: &Adaptive, before: &[TargetState]) -> Vec<usize> {
+    let mut v = Vec::new();
+    for &t in &adaptive.targets {
+        let brackets = before
+            .iter()
+            .find(|d| d.target == t)
+            .map(|d| d.brackets.as_slice())
+            .unwrap_or_default();
+        if matches!(t, Target::TcPlateau | Target::TOpt) || brackets.is_empty() {
+            v.extend(adaptive.coarse_points());
+        } else {
+            v.extend(brackets.iter().flat_map(|&(lo, hi)| [lo, hi]));
+        }
+    }
+    v.retain(|&l| l < adaptive.values.len());
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 #[cfg(test)]

@@ -16,8 +16,13 @@ impl Judge for Step {
                 brackets: vec![(b.lattice, a.lattice)],
                 note: "bracketed".into(),
             },
-            _ => Decision::Resolved {
+            (b, a) => Decision::Resolved {
                 estimate: Some(self.edge as f64),
+                brackets: b
+                    .zip(a)
+                    .map(|(b, a)| (b.lattice, a.lattice))
+                    .into_iter()
+                    .collect(),
                 note: "located".into(),
             },
         }
@@ -78,6 +83,7 @@ fn bad_adaptive_tables_name_the_field() {
         ("max_rounds = 100000", "[adaptive].max_rounds"),
         ("values = { log2 = [1, 1] }", "[adaptive].values"),
         ("rwc_level = -1", "[adaptive].rwc_level"),
+        ("warm = 1", "[adaptive].warm"),
         ("frobnicate = 1", "[adaptive].frobnicate"),
     ] {
         let key = bad.split(' ').next().unwrap();
@@ -144,4 +150,139 @@ fn plan_is_a_function_of_finished_runs_and_bisects_to_the_lattice_step() {
         }
     }
     assert_eq!(rounds_seen, vec![30, 36, 42, 42]);
+}
+
+/// A step judge that knows the sampled points may not reach the lattice's ends (as the
+/// analysis judge does in a warm-started cell): beyond them it asks to search on.
+struct OpenStep {
+    edge: usize,
+    last: usize,
+}
+
+impl Judge for OpenStep {
+    fn judge(&self, _t: Target, _a: &Adaptive, points: &[Point]) -> Decision {
+        let below = points.iter().rev().find(|p| p.lattice < self.edge);
+        let above = points.iter().find(|p| p.lattice >= self.edge);
+        let brackets = match (below, above) {
+            (Some(b), Some(a)) => vec![(b.lattice, a.lattice)],
+            (None, Some(a)) => vec![(0, a.lattice)],
+            (Some(b), None) => vec![(b.lattice, self.last)],
+            (None, None) => vec![],
+        };
+        let sampled = |l: usize| points.iter().any(|p| p.lattice == l);
+        if brackets
+            .iter()
+            .all(|&(lo, hi)| hi - lo <= 1 && sampled(lo) && sampled(hi))
+        {
+            Decision::Resolved {
+                estimate: Some(self.edge as f64),
+                brackets,
+                note: "located".into(),
+            }
+        } else {
+            Decision::Refine {
+                brackets,
+                note: "bracketed".into(),
+            }
+        }
+    }
+}
+
+/// Runs the plan round by round until nothing is left; returns the plan and the number of
+/// runs planned after each pass.
+fn run_to_the_end(f: &SweepFile, store: &Store, judge: &dyn Judge) -> (AdaptivePlan, Vec<usize>) {
+    let mut seen = Vec::new();
+    loop {
+        let p = plan(f, f.expand().unwrap(), Some(store), judge).unwrap();
+        let again = plan(f, f.expand().unwrap(), Some(store), judge).unwrap();
+        assert_eq!(p.planned, again.planned);
+        seen.push(p.planned.len());
+        let e = p.expansion();
+        let todo: Vec<_> = e
+            .plan
+            .runs
+            .iter()
+            .filter(|r| !store.is_finished(&r.identity()))
+            .collect();
+        if todo.is_empty() {
+            return (p, seen);
+        }
+        for r in todo {
+            finish(store, r);
+        }
+    }
+}
+
+#[test]
+fn warm_start_waits_for_the_cell_before_and_starts_from_its_bracket() {
+    let f = SweepFile::parse(&format!("{FILE}warm = true\n"), "t").unwrap();
+    assert!(f.adaptive.as_ref().unwrap().warm);
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::new(tmp.path());
+    store.create().unwrap();
+    // Before the first cell settles, the second plans nothing.
+    let p = plan(
+        &f,
+        f.expand().unwrap(),
+        Some(&store),
+        &OpenStep { edge: 11, last: 16 },
+    )
+    .unwrap();
+    assert_eq!(p.cells[1].status, CellStatus::Pending);
+    assert!(p.cells[1].rounds.is_empty());
+    assert_eq!(p.planned.len(), 3 * 5);
+    assert!(!p.settled());
+    let (p, seen) = run_to_the_end(&f, &store, &OpenStep { edge: 11, last: 16 });
+    assert!(p.resolved());
+    // Cell 0 as from the coarse grid (7 points); cell 1 from cell 0's bracket (10, 11) alone.
+    assert_eq!(p.cells[1].rounds, vec![vec![10, 11]]);
+    assert_eq!(p.planned.len(), 3 * (7 + 2));
+    assert_eq!(seen, vec![15, 18, 21, 27, 27]);
+}
+
+#[test]
+fn warm_start_steps_out_with_a_doubling_step_when_the_target_moved() {
+    // Out of a bracket (10, 11), down: each step as wide as the sampled span (1, 2, 4, 8,
+    // clamped at the lattice's end); up likewise.
+    assert_eq!(next_point(0, 10, &[10, 11]), Some(9));
+    assert_eq!(next_point(0, 9, &[9, 10, 11]), Some(7));
+    assert_eq!(next_point(0, 7, &[7, 9, 10, 11]), Some(3));
+    assert_eq!(next_point(0, 3, &[3, 7, 9, 10, 11]), Some(0));
+    assert_eq!(next_point(11, 16, &[10, 11]), Some(12));
+    assert_eq!(next_point(12, 16, &[10, 11, 12]), Some(14));
+    // Both ends sampled: the middle, as from the coarse grid; neighbours: nothing.
+    assert_eq!(next_point(8, 12, &[0, 4, 8, 12, 16]), Some(10));
+    assert_eq!(next_point(10, 11, &[10, 11]), None);
+    assert_eq!(next_point(5, 5, &[5]), None);
+}
+
+#[test]
+fn warm_start_finds_a_target_that_moved_far_from_the_cell_before() {
+    // Each cell's edge is its own: chi = 0 at 11, chi = 1 at 3 (the judge reads chi from the
+    // runs' settings).
+    struct PerCell;
+    impl Judge for PerCell {
+        fn judge(&self, t: Target, a: &Adaptive, points: &[Point]) -> Decision {
+            let chi = points
+                .iter()
+                .flat_map(|p| p.runs.first())
+                .next()
+                .and_then(|s| s.config.chi)
+                .unwrap_or(0.0);
+            let edge = if chi > 0.5 { 3 } else { 11 };
+            OpenStep { edge, last: 16 }.judge(t, a, points)
+        }
+    }
+    let f = SweepFile::parse(&format!("{FILE}warm = true\n"), "t").unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::new(tmp.path());
+    store.create().unwrap();
+    let (p, _) = run_to_the_end(&f, &store, &PerCell);
+    assert!(p.resolved());
+    let mut all: Vec<usize> = p.cells[1].rounds.iter().flatten().copied().collect();
+    all.sort_unstable();
+    // From (10, 11): out to 9, 7, 3, 0 (the lattice's end: the edge lies in (0, 3)), then
+    // bisection: 1, 2.
+    assert_eq!(all, vec![0, 1, 2, 3, 7, 9, 10, 11]);
+    assert_eq!(p.cells[1].decisions[0].brackets, vec![(2, 3)]);
 }

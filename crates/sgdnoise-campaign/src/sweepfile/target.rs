@@ -32,12 +32,13 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
             "targets",
             "max_rounds",
             "rwc_level",
+            "warm",
         ]
         .contains(&k.as_str())
         {
             errors.push(err(
                 ctx(k),
-                "unknown key (known: axis, values, coarse, targets, max_rounds, rwc_level)",
+                "unknown key (known: axis, values, coarse, targets, max_rounds, rwc_level, warm)",
             ));
         }
     }
@@ -140,6 +141,14 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
             }
         },
     };
+    let warm = match table.get("warm") {
+        None => false,
+        Some(Value::Boolean(b)) => *b,
+        Some(v) => {
+            errors.push(err(ctx("warm"), format!("{v}: must be true or false")));
+            false
+        }
+    };
     (errors.len() == before).then_some(Adaptive {
         axis,
         values,
@@ -147,5 +156,6 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
         targets,
         max_rounds,
         rwc_level,
+        warm,
     })
 }

@@ -58,24 +58,84 @@ impl Curve {
     }
 }
 
-/// Resolved when every bracket is a pair of neighbours, else refine them.
-fn decide(brackets: Vec<(usize, usize)>, estimate: Option<f64>, note: String) -> Decision {
-    if brackets.iter().all(|(lo, hi)| hi - lo <= 1) {
-        Decision::Resolved { estimate, note }
+/// Resolved when every bracket is a pair of sampled neighbours, else refine them.
+fn decide(
+    points: &[Point],
+    brackets: Vec<(usize, usize)>,
+    estimate: Option<f64>,
+    note: String,
+) -> Decision {
+    let sampled = |l: usize| points.iter().any(|p| p.lattice == l);
+    if brackets
+        .iter()
+        .all(|&(lo, hi)| hi - lo <= 1 && sampled(lo) && sampled(hi))
+    {
+        Decision::Resolved {
+            estimate,
+            brackets,
+            note,
+        }
     } else {
         Decision::Refine { brackets, note }
+    }
+}
+
+/// Where the sampled points do not reach the ends of the lattice (a warm-started cell), the
+/// ends a target said to be absent may still hide it.
+struct Reach {
+    /// The lowest sampled point, when above the lattice's first.
+    below: Option<usize>,
+    /// The highest sampled point, when below the lattice's last.
+    above: Option<usize>,
+    last: usize,
+}
+
+impl Reach {
+    fn new(a: &Adaptive, points: &[Point]) -> Reach {
+        let first = points.first().map_or(0, |p| p.lattice);
+        let high = points.last().map_or(0, |p| p.lattice);
+        let last = a.values.len().saturating_sub(1);
+        Reach {
+            below: (first > 0).then_some(first),
+            above: (high < last).then_some(high),
+            last,
+        }
+    }
+
+    /// Absent, unless the low end is unsampled: then search below.
+    fn absent_below(&self, note: &str) -> Decision {
+        match self.below {
+            Some(first) => Decision::Refine {
+                brackets: vec![(0, first)],
+                note: format!("{note} of the values sampled so far: search below"),
+            },
+            None => absent(note),
+        }
+    }
+
+    /// Absent, unless the high end is unsampled: then search above.
+    fn absent_above(&self, note: &str) -> Decision {
+        match self.above {
+            Some(high) => Decision::Refine {
+                brackets: vec![(high, self.last)],
+                note: format!("{note} of the values sampled so far: search above"),
+            },
+            None => absent(note),
+        }
     }
 }
 
 fn absent(note: &str) -> Decision {
     Decision::Resolved {
         estimate: None,
+        brackets: Vec::new(),
         note: note.to_string(),
     }
 }
 
 impl Judge for AnalysisJudge {
     fn judge(&self, target: Target, a: &Adaptive, points: &[Point]) -> Decision {
+        let reach = Reach::new(a, points);
         match target {
             Target::TcRwc => {
                 let c = Curve::new(a, points, Observable::RelWeightChange);
@@ -92,22 +152,28 @@ impl Judge for AnalysisJudge {
                 let rows = c.entering();
                 let means = c.table.means(None);
                 if means.first().is_some_and(|m| m.1 >= level) {
-                    return absent("starts above the level");
+                    return reach.absent_below("starts above the level");
                 }
                 let estimate = ThresholdCrossing { threshold: level }.find(&means);
                 for k in 1..means.len() {
                     if means[k - 1].1 < level && means[k].1 >= level {
                         let b = (c.lattice[rows[k - 1]], c.lattice[rows[k]]);
-                        return decide(vec![b], estimate, format!("level {level:.4} crossed"));
+                        return decide(
+                            points,
+                            vec![b],
+                            estimate,
+                            format!("level {level:.4} crossed"),
+                        );
                     }
                 }
                 match c.up_to_edge() {
                     Some(b) => decide(
+                        points,
                         vec![b],
                         None,
                         format!("level {level:.4} not reached before divergence"),
                     ),
-                    None => absent("level not reached in the range"),
+                    None => reach.absent_above("level not reached in the range"),
                 }
             }
             Target::TcPlateau => {
@@ -120,7 +186,7 @@ impl Judge for AnalysisJudge {
                             .rfind(|&j| j < exit.first_off)
                             .unwrap_or(0);
                         let b = (c.lattice[before], c.lattice[exit.first_off]);
-                        decide(vec![b], Some(exit.tc), "leaves its plateau".into())
+                        decide(points, vec![b], Some(exit.tc), "leaves its plateau".into())
                     }
                     Err(NoCrossover::TooFewPoints) => {
                         // Towards the edge of divergence first (where the exit lies), else
@@ -132,12 +198,15 @@ impl Judge for AnalysisJudge {
                                 .max_by_key(|(lo, hi)| hi - lo)
                         });
                         match widest {
-                            Some(b) => decide(vec![b], None, "too few points for a plateau".into()),
+                            Some(b) => {
+                                decide(points, vec![b], None, "too few points for a plateau".into())
+                            }
                             None => absent("too few points for a plateau"),
                         }
                     }
                     Err(NoCrossover::NeverLeaves) => match c.up_to_edge() {
                         Some(b) => decide(
+                            points,
                             vec![b],
                             None,
                             "stays on its plateau up to divergence".into(),
@@ -150,13 +219,14 @@ impl Judge for AnalysisJudge {
             Target::Divergence => {
                 let c = Curve::new(a, points, Observable::TestErr);
                 match c.table.points().iter().position(|q| q.is_diverged()) {
-                    Some(0) => absent("diverges at the lowest value"),
+                    Some(0) => reach.absent_below("diverges at the lowest value"),
                     Some(i) => decide(
+                        points,
                         vec![(c.lattice[i - 1], c.lattice[i])],
                         Some(c.table.xs[i]),
                         "most seeds diverge from here".into(),
                     ),
-                    None => absent("no divergence in the range"),
+                    None => reach.absent_above("no divergence in the range"),
                 }
             }
             Target::TOpt => {
@@ -170,13 +240,18 @@ impl Judge for AnalysisJudge {
                 let mut brackets = Vec::new();
                 if m > 0 {
                     brackets.push((c.lattice[rows[m - 1]], c.lattice[rows[m]]));
+                } else if reach.below.is_some() {
+                    brackets.push((0, c.lattice[rows[m]]));
                 }
                 if m + 1 < means.len() {
                     brackets.push((c.lattice[rows[m]], c.lattice[rows[m + 1]]));
                 } else if let Some(b) = c.up_to_edge() {
                     brackets.push(b);
+                } else if reach.above.is_some() {
+                    brackets.push((c.lattice[rows[m]], reach.last));
                 }
                 decide(
+                    points,
                     brackets,
                     optimal_temperature(&means),
                     "lowest seed-mean test error".into(),

@@ -393,6 +393,7 @@ fn cell_line(a: &adaptive::Adaptive, c: &adaptive::Cell) -> String {
         adaptive::CellStatus::Waiting { round, not_ended } => {
             format!("round {round} waiting ({not_ended} runs not ended)")
         }
+        adaptive::CellStatus::Pending => "waits for the cell before it (warm start)".into(),
         adaptive::CellStatus::Resolved => "resolved".into(),
         adaptive::CellStatus::Capped => "UNRESOLVED at the round cap".into(),
     };
@@ -464,7 +465,12 @@ fn print_adaptive(a: &adaptive::Adaptive, p: &adaptive::AdaptivePlan, store: Opt
     let waiting = p
         .cells
         .iter()
-        .filter(|c| matches!(c.status, adaptive::CellStatus::Waiting { .. }))
+        .filter(|c| {
+            matches!(
+                c.status,
+                adaptive::CellStatus::Waiting { .. } | adaptive::CellStatus::Pending
+            )
+        })
         .count();
     let capped = p
         .cells
@@ -1137,8 +1143,28 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
 
 /// Most next-round jobs one adaptive sweep submits (rounds, and resubmissions of runs a time
 /// limit cut): a chain that does not settle stops here, saying so.
+/// A warm-started sweep searches its cells one after the other, so its cap counts cells too.
 fn chain_cap(sweep: &SweepFile) -> usize {
-    4 * (sweep.adaptive.as_ref().map_or(0, |a| a.max_rounds) + 1)
+    let Some(a) = &sweep.adaptive else { return 0 };
+    let cells = if a.warm {
+        sweep.expand().map_or(1, |e| {
+            let mut labels: Vec<_> = e
+                .labels
+                .iter()
+                .map(|l| {
+                    l.iter()
+                        .filter(|(k, _)| !k.starts_with("seed") && k.replace('-', "_") != a.axis)
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            labels.sort();
+            labels.dedup();
+            labels.len().max(1)
+        })
+    } else {
+        1
+    };
+    4 * (a.max_rounds + 1) * cells
 }
 
 /// Writes and (unless --dry-run) submits the next-round job of an adaptive sweep after this

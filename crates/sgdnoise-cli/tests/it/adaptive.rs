@@ -273,3 +273,53 @@ fn reproduce_adaptive_plans_round_0_inside_the_preset_grid() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--adaptive"), "{err}");
 }
+
+/// The located targets of `sweep plan`'s cell lines (with their estimates), per cell.
+fn located(plan: &str) -> Vec<String> {
+    plan.lines()
+        .filter(|l| l.starts_with("    ") && l.contains(": resolved;"))
+        .flat_map(|l| {
+            let cell = l.trim().split(':').next().unwrap_or("").to_string();
+            l.split("; ")
+                .filter(|d| d.contains(" located"))
+                .map(move |d| format!("{cell} {}", d.split(" (").next().unwrap_or(d)))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// `warm = true`: each cell after the first starts from the brackets the cell before located,
+/// and steps out where its target moved; on the perceptron sweep (T_c by method (a)) it
+/// locates exactly what the search from the coarse grid locates, with fewer runs.
+#[test]
+fn warm_start_locates_what_the_cold_search_locates_with_fewer_runs() {
+    let dir = temp_dir("adaptive-warm");
+    let text = std::fs::read_to_string(repo_file("examples", "perceptron-adaptive.toml")).unwrap();
+    let warm_file = dir.path().join("warm.toml");
+    // tc_rwc only: t_opt starts from the coarse points in a warm sweep too.
+    let text = text.replace(
+        r#"targets = ["tc_rwc", "t_opt"]"#,
+        r#"targets = ["tc_rwc"]"#,
+    );
+    let cold_file = dir.path().join("cold.toml");
+    std::fs::write(&cold_file, &text).unwrap();
+    std::fs::write(&warm_file, format!("{text}warm = true\n")).unwrap();
+    let mut answers = Vec::new();
+    for (file, store) in [(cold_file.as_path(), "cold"), (warm_file.as_path(), "warm")] {
+        let (file, store) = (file.to_str().unwrap(), dir.path().join(store));
+        let store = store.to_str().unwrap();
+        let (code, out, err) = sgdnoise(&["sweep", "run", file, "--out", store, "-q"]);
+        assert_eq!(code, 0, "{out}\n{err}");
+        assert!(out.contains("every target located"), "{out}");
+        let (code, plan, err) = sgdnoise(&["sweep", "plan", file, "--out", store]);
+        assert_eq!(code, 0, "{plan}\n{err}");
+        answers.push((raw_summaries(Path::new(store)).len(), located(&plan), plan));
+    }
+    let ((cold_runs, cold, _), (warm_runs, warm, plan)) = (&answers[0], &answers[1]);
+    assert_eq!(cold.len(), 3, "{cold:?}");
+    assert_eq!(warm, cold, "{plan}");
+    assert!(
+        warm_runs < cold_runs,
+        "{warm_runs} runs warm, {cold_runs} cold"
+    );
+}
