@@ -122,6 +122,16 @@ pub const PERCEPTRON_COLUMNS: &[&str] = &[
     "mean_abs_x1_unfitted",
 ];
 
+/// The NTK observables of a record or a summary (`--ntk-points`, SPEC §11), each a column
+/// `ntk_<field>` (present when some run of the table has them).
+pub const NTK_COLUMNS: &[&str] = &[
+    "ntk_rel_change",
+    "ntk_kernel_change",
+    "ntk_kernel_norm",
+    "ntk_yky",
+    "ntk_y_kinv_y",
+];
+
 /// The per-layer statistics, each a column `layer_<name>_<stat>`.
 pub const LAYER_STATS: &[&str] = &["norm2", "dist2", "rel_change"];
 
@@ -346,6 +356,12 @@ impl Table {
                 for (k, v) in &s.unknown {
                     m.entry(k.clone()).or_insert_with(|| v.clone());
                 }
+                // The NTK at the stop (a nested object): flat columns `ntk_rel_change`, ...
+                if let Some(Value::Object(ntk)) = m.remove("ntk") {
+                    for (k, v) in ntk {
+                        m.insert(format!("ntk_{k}"), v);
+                    }
+                }
                 m
             })
             .collect();
@@ -411,7 +427,11 @@ impl Table {
                 v.push(Some(div));
             }
             for ((name, _), vals) in summary_cols.iter().zip(&mut summary_vals) {
-                if div && DIVERGED_MISSING.contains(&name.as_str()) {
+                // The NTK at the stop of a diverged run is no result either.
+                if div
+                    && (DIVERGED_MISSING.contains(&name.as_str())
+                        || NTK_COLUMNS.contains(&name.as_str()))
+                {
                     vals.push_none();
                 } else {
                     vals.push_json(m.get(name), &s.id, name)?;
@@ -541,6 +561,30 @@ impl Table {
                 }
             }
             columns.extend(PERCEPTRON_COLUMNS.iter().zip(p).map(|(name, v)| Column {
+                name: name.to_string(),
+                values: Values::Float(v),
+            }));
+        }
+
+        if all().any(|r| r.ntk.is_some()) {
+            let mut p: Vec<Vec<Option<f64>>> = (0..NTK_COLUMNS.len())
+                .map(|_| Vec::with_capacity(n_total))
+                .collect();
+            for r in all() {
+                let vals = r.ntk.as_ref().map(|s| {
+                    [
+                        s.rel_change,
+                        s.kernel_change,
+                        s.kernel_norm,
+                        s.yky,
+                        s.y_kinv_y,
+                    ]
+                });
+                for (j, col) in p.iter_mut().enumerate() {
+                    col.push(vals.map(|v| v[j]).filter(|x| !x.is_nan()));
+                }
+            }
+            columns.extend(NTK_COLUMNS.iter().zip(p).map(|(name, v)| Column {
                 name: name.to_string(),
                 values: Values::Float(v),
             }));

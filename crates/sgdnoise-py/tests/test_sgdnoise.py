@@ -184,9 +184,12 @@ def test_load_runs_equals_the_table_of_collect(store, tmp_path):
 
 def test_load_runs_has_typed_setting_columns_and_nan_for_diverged_runs(store):
     runs = sgdnoise.load_runs(store)
-    for c in sgdnoise.SETTINGS:
-        if c not in ("threads", "data_dir", "max_memory"):  # execution settings
-            assert c in runs.columns, c
+    # Every result setting is a column; execution settings (threads, data_dir, max_memory,
+    # save_params: the table's own role flag) are not.
+    results = [name for name, _doc, result in sgdnoise._sgdnoise.settings() if result]
+    assert "threads" not in results and "save_params" not in results and "ptr" in results
+    for c in results:
+        assert c in runs.columns, c
     assert "input_dim" not in runs.columns
     assert runs["ptr"].dtype == np.int64 and runs["dim"].dtype == np.int64
     assert runs["temp"].dtype == np.float64 and runs["seed_init"].dtype == np.int64
@@ -377,3 +380,23 @@ def test_ctrl_c_raises_keyboard_interrupt_and_leaves_the_run_partial(where, tmp_
     assert not (dirs[0] / "summary.json").exists(), "an interrupted run never looks finished"
     if where == "store":
         assert sgdnoise.load_runs(target).empty
+
+
+def test_load_arrays_gives_the_predictions_whose_error_is_the_runs_test_err(tmp_path):
+    out = tmp_path / "r"
+    cli("run", "--ptr", "64", "--temp", "0.5", "--dim", "8", "--pte", "256", "--batch", "2",
+        "--save-params", "--out", str(out), "--quiet")
+    summary = json.loads((out / "summary.json").read_text())
+    a = sgdnoise.load_arrays(out)
+    assert set(a) == {"test_predictions", "test_labels", "params"}
+    assert a["test_predictions"].dtype == np.float32 and len(a["test_predictions"]) == 256
+    assert len(a["params"]) == 8
+    err = float((a["test_predictions"] * a["test_labels"] <= 0).mean())
+    assert err == summary["test_err"]
+    # A truncated file is refused, naming it.
+    p = out / "test_labels.bin"
+    p.write_bytes(p.read_bytes()[:-3])
+    with pytest.raises(ValueError, match="test_labels.bin.*truncated"):
+        sgdnoise.load_arrays(out)
+    with pytest.raises(FileNotFoundError, match="no test_predictions.bin"):
+        sgdnoise.load_arrays(tmp_path)

@@ -421,3 +421,40 @@ fn parquet_reads_back_with_the_column_names_types_and_nulls() {
     let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
     assert_eq!(rows, ck.len());
 }
+
+/// Runs with `ntk_points` have the NTK observables (a nested object in their records and
+/// summary) as flat columns `ntk_rel_change`, ... in both tables; runs without have none.
+#[test]
+fn ntk_observables_are_columns_of_the_runs_and_checkpoints_tables() {
+    let store = temp_store("table-ntk");
+    let plan = sgdnoise_campaign::sweepfile::SweepFile::parse(
+        "[fixed]\ndim = 8\nbatch = 2\nalpha = 32768\npte = 256\nptr = 32\nntk_points = 8\n\
+         [axes]\ntemp = [0.0625, 1.0]\n",
+        "ntk",
+    )
+    .unwrap()
+    .expand()
+    .unwrap()
+    .plan;
+    run_local(&plan, &store, &LocalOptions::default(), &mut |_| {}).unwrap();
+    let summaries = store.collect().unwrap();
+    let runs = Table::runs(&summaries).unwrap();
+    for s in &summaries {
+        let row = strs(&runs, "id")
+            .iter()
+            .position(|id| id.as_deref() == Some(s.id.as_str()))
+            .unwrap();
+        let ntk = s.ntk.as_ref().expect("an NTK run has its NTK at the stop");
+        assert_eq!(floats(&runs, "ntk_rel_change")[row], Some(ntk.rel_change));
+        assert_eq!(floats(&runs, "ntk_kernel_norm")[row], Some(ntk.kernel_norm));
+    }
+    let ck = table::load_checkpoints(store.root(), &[]).unwrap();
+    for n in table::NTK_COLUMNS {
+        assert!(ck.column(n).is_some(), "{n} missing: {:?}", ck.names());
+    }
+    // At initialisation K = K0: its relative change is exactly 0.
+    assert_eq!(floats(&ck, "ntk_rel_change")[0], Some(0.0));
+    let plain = small_store("table-no-ntk");
+    let t = Table::runs(&plain.collect().unwrap()).unwrap();
+    assert!(t.column("ntk_rel_change").is_none());
+}

@@ -34,6 +34,7 @@ __all__ = [
     "load_runs",
     "load_checkpoints",
     "load_fits",
+    "load_arrays",
     "SETTINGS",
     "__version__",
 ]
@@ -291,3 +292,57 @@ def load_fits(dir: PathLike) -> pd.DataFrame:
         )
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     return pd.DataFrame({name: _typed(name, raw[name]) for name in raw.columns})
+
+
+_ARRAY_MAGIC = b"SGDNARR1"
+_ARRAY_FILES = ("test_predictions", "test_labels", "params")
+
+
+def _read_array(path: Path) -> np.ndarray:
+    b = path.read_bytes()
+    if len(b) < 24 or b[:8] != _ARRAY_MAGIC:
+        raise ValueError(f"{path}: not an sgdnoise array file (no SGDNARR1 header)")
+    version, size, count = (
+        int.from_bytes(b[8:12], "little"),
+        int.from_bytes(b[12:16], "little"),
+        int.from_bytes(b[16:24], "little"),
+    )
+    if version != 1:
+        raise ValueError(f"{path}: array format version {version}; this package reads version 1")
+    if size not in (4, 8):
+        raise ValueError(f"{path}: element size {size} bytes; expected 4 (f32) or 8 (f64)")
+    if len(b) != 24 + size * count:
+        raise ValueError(
+            f"{path}: the header says {count} numbers of {size} bytes, the file holds "
+            f"{len(b) - 24} bytes after it (truncated or foreign)"
+        )
+    return np.frombuffer(b, {4: "<f4", 8: "<f8"}[size], count, offset=24)
+
+
+def load_arrays(run_dir: PathLike) -> Dict[str, np.ndarray]:
+    """The arrays a finished run saved (SPEC §10): ``test_predictions`` (f(w, x) - f(w0, x) on
+    the test set at the stop), ``test_labels`` (±1), and ``params`` (the final weights, only
+    for runs made with ``save_params=True`` / ``--save-params``), in the run's dtype.
+
+    >>> a = sgdnoise.load_arrays("store/runs/566777484e75452a")      # doctest: +SKIP
+    >>> (a["test_predictions"] * a["test_labels"] <= 0).mean()        # the run's test_err
+
+    Args:
+        run_dir: a run's folder (``STORE/runs/ID``, or what ``run --out`` wrote).
+
+    Raises:
+        FileNotFoundError: the folder has no ``test_predictions.bin`` (not a finished run, or made
+            by a version before 0.1 saved arrays).
+        ValueError: a file is truncated or not in the format (naming the file).
+    """
+    d = Path(run_dir)
+    if not (d / "test_predictions.bin").is_file():
+        raise FileNotFoundError(
+            f"{d}: no test_predictions.bin (not a finished run's folder, or one made before "
+            "runs saved their predictions)"
+        )
+    return {
+        name: _read_array(d / f"{name}.bin")
+        for name in _ARRAY_FILES
+        if (d / f"{name}.bin").is_file()
+    }
