@@ -154,11 +154,22 @@ impl<R: Real> Mnas<R> {
                 }
             }
         };
-        for (u, b) in self.arch.units.iter().zip(&ws.units) {
-            see(&b.za[..n * u.a.out_len()]);
-            see(&b.zd[..n * u.d.out_len()]);
+        // The pre-activations recomputed from the stored activations (with ReLU the passes
+        // keep only the activations).
+        let (w, gemm) = (&self.w, &self.gemm);
+        for (i, (u, b)) in self.arch.units.iter().zip(&ws.units).enumerate() {
+            let input = if i == 0 { &ws.x } else { &ws.units[i - 1].out };
+            let mut z = vec![R::ZERO; n * u.a.out_len()];
+            let mut patches = b.patches.clone();
+            u.a.forward(gemm, &w[u.a_off..], input, n, &mut patches, &mut z);
+            see(&z);
+            let mut z = vec![R::ZERO; n * u.d.out_len()];
+            u.d.forward(&w[u.d_off..], &b.aa, n, &mut z);
+            see(&z);
             if u.post == Post::Act {
-                see(&b.zb[..n * u.b.out_len()]);
+                let mut z = vec![R::ZERO; n * u.b.out_len()];
+                u.b.forward(gemm, &w[u.b_off..], &b.ad, n, &mut [], &mut z);
+                see(&z);
             }
         }
         see(&ws.zh[..n * self.arch.head.conv.out_len()]);

@@ -23,8 +23,9 @@ pub(super) struct Workspace<R> {
     /// Copy of the input batch.
     pub(super) x: Vec<R>,
     pub(super) units: Vec<UnitBufs<R>>,
+    /// The head's pre-activations (its activations are summed into `mean` as they are
+    /// computed, never stored).
     pub(super) zh: Vec<R>,
-    pub(super) ah: Vec<R>,
     /// Spatial means of `ah`: cap × 20h.
     pub(super) mean: Vec<R>,
     /// Gradient buffers: g[0] holds the gradient of the current unit's output.
@@ -47,7 +48,7 @@ impl<R: Real> Workspace<R> {
             })
             .fold(0usize, usize::saturating_add)
             .saturating_add(arch.input_dim)
-            .saturating_add(arch.head.conv.out_len().saturating_mul(2))
+            .saturating_add(arch.head.conv.out_len())
             .saturating_add(arch.head.features)
             .saturating_add(if with_grad {
                 max_tensor.saturating_mul(3).saturating_add(max_patches)
@@ -101,7 +102,6 @@ impl<R: Real> Workspace<R> {
             x: z(arch.input_dim),
             units,
             zh: z(hd.conv.out_len()),
-            ah: z(hd.conv.out_len()),
             mean: z(hd.features),
             g: [zg(max_tensor), zg(max_tensor), zg(max_tensor)],
             dpatches: zg(max_patches),
@@ -137,7 +137,6 @@ mod tests {
                 })
                 .sum::<usize>()
             + ws.zh.len()
-            + ws.ah.len()
             + ws.mean.len()
             + ws.g.iter().map(Vec::len).sum::<usize>()
             + ws.dpatches.len()
