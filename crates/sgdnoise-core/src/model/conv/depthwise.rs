@@ -7,7 +7,6 @@
 //! [`simd::dispatch`] (the crate itself is built for baseline x86-64).
 
 use super::geometry::Geom;
-use crate::model::activation::{relu_scaled, relu_scaled_grad};
 use crate::numeric::real::Real;
 use crate::numeric::simd::{self, Isa, Kernel};
 
@@ -87,21 +86,6 @@ impl DwConv {
             x,
             n,
             out,
-            relu: false,
-        })
-    }
-
-    /// `out = relu(dwconv(x) / k)` (the ReLU of `activation::relu_scaled`, sqrt(2)·max(z, 0)
-    /// with NaN kept) for `n` images: [`DwConv::forward`] then the ReLU pass, bit for bit, with
-    /// the ReLU applied in the store instead of in a second pass over the output.
-    pub fn forward_relu<R: Real>(&self, w: &[R], x: &[R], n: usize, out: &mut [R]) {
-        simd::dispatch(Forward {
-            conv: self,
-            w,
-            x,
-            n,
-            out,
-            relu: true,
         })
     }
 
@@ -109,7 +93,7 @@ impl DwConv {
     /// [`Forward`] kernel) so the channel loops use the widest vectors the CPU has (the crate is
     /// built for baseline x86-64).
     #[inline(always)]
-    fn forward_kernel<R: Real, const RELU: bool>(&self, w: &[R], x: &[R], n: usize, out: &mut [R]) {
+    fn forward_kernel<R: Real>(&self, w: &[R], x: &[R], n: usize, out: &mut [R]) {
         let (g, c) = (&self.geom, self.c);
         let scale = R::from_f64(self.scale());
         let (in_img, out_img) = (self.in_len(), self.out_len());
@@ -125,9 +109,9 @@ impl DwConv {
                     let o = &mut out[img * out_img + (oy * g.out_w + ox) * c..][..PX * c];
                     for (c0, cb) in channel_blocks(c) {
                         match cb {
-                            64 => self.forward_run::<R, 64, PX, RELU>(w, xi, oy, ox, c0, o, scale),
-                            16 => self.forward_run::<R, 16, PX, RELU>(w, xi, oy, ox, c0, o, scale),
-                            _ => self.forward_run::<R, 1, PX, RELU>(w, xi, oy, ox, c0, o, scale),
+                            64 => self.forward_run::<R, 64, PX>(w, xi, oy, ox, c0, o, scale),
+                            16 => self.forward_run::<R, 16, PX>(w, xi, oy, ox, c0, o, scale),
+                            _ => self.forward_run::<R, 1, PX>(w, xi, oy, ox, c0, o, scale),
                         }
                     }
                     ox += PX;
@@ -136,9 +120,9 @@ impl DwConv {
                     let o = &mut out[img * out_img + (oy * g.out_w + ox) * c..][..c];
                     for (c0, cb) in channel_blocks(c) {
                         match cb {
-                            64 => self.forward_run::<R, 64, 1, RELU>(w, xi, oy, ox, c0, o, scale),
-                            16 => self.forward_run::<R, 16, 1, RELU>(w, xi, oy, ox, c0, o, scale),
-                            _ => self.forward_run::<R, 1, 1, RELU>(w, xi, oy, ox, c0, o, scale),
+                            64 => self.forward_run::<R, 64, 1>(w, xi, oy, ox, c0, o, scale),
+                            16 => self.forward_run::<R, 16, 1>(w, xi, oy, ox, c0, o, scale),
+                            _ => self.forward_run::<R, 1, 1>(w, xi, oy, ox, c0, o, scale),
                         }
                     }
                 }
@@ -151,7 +135,7 @@ impl DwConv {
     /// [`DwConv::forward_block`]); `o` holds the P pixels' channels.
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn forward_run<R: Real, const CB: usize, const P: usize, const RELU: bool>(
+    fn forward_run<R: Real, const CB: usize, const P: usize>(
         &self,
         w: &[R],
         xi: &[R],
@@ -185,14 +169,9 @@ impl DwConv {
                 }
             }
         }
-        let s = R::from_f64(std::f64::consts::SQRT_2);
         for (p, acc) in acc.iter().enumerate() {
             for (o, &a) in o[p * c + c0..p * c + c0 + CB].iter_mut().zip(acc) {
-                *o = if RELU {
-                    relu_scaled(a * scale, s)
-                } else {
-                    a * scale
-                };
+                *o = a * scale;
             }
         }
     }
@@ -251,40 +230,13 @@ impl DwConv {
             dy,
             dw,
             dx,
-            relu_dx: false,
-        })
-    }
-
-    /// [`DwConv::backward`] for an input `x` that is the output of the ReLU of
-    /// `activation::relu_scaled`, with `dx` (required) the gradient with respect to that ReLU's
-    /// input: the plain input gradient times relu'(z), masked by `x > 0` (which is `z > 0`), bit
-    /// for bit, in the store instead of in a second pass over `dx`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn backward_relu_input<R: Real>(
-        &self,
-        w: &[R],
-        x: &[R],
-        n: usize,
-        dy: &[R],
-        dw: &mut [R],
-        dx: &mut [R],
-    ) {
-        simd::dispatch(Backward {
-            conv: self,
-            w,
-            x,
-            n,
-            dy,
-            dw,
-            dx: Some(dx),
-            relu_dx: true,
         })
     }
 
     /// The loops of [`DwConv::backward`], one copy per instruction set (the [`Backward`]
     /// kernel), like [`DwConv::forward_kernel`].
     #[inline(always)]
-    fn backward_kernel<R: Real, const MASK: bool>(
+    fn backward_kernel<R: Real>(
         &self,
         w: &[R],
         x: &[R],
@@ -336,23 +288,29 @@ impl DwConv {
             let (in_img, out_img) = (self.in_len(), self.out_len());
             for img in 0..n {
                 let gi = &dy[img * out_img..(img + 1) * out_img];
-                let xi = &x[img * in_img..(img + 1) * in_img];
                 for iy in 0..g.in_h {
                     let mut ix = 0;
                     while ix < g.in_w {
                         let run = if ix + PX <= g.in_w { PX } else { 1 };
-                        let at = img * in_img + (iy * g.in_w + ix) * c;
-                        let d = &mut dx[at..][..run * c];
-                        let m = &xi[(iy * g.in_w + ix) * c..][..run * c];
-                        let a = (w, gi, iy, ix, m, scale);
+                        let d = &mut dx[img * in_img + (iy * g.in_w + ix) * c..][..run * c];
                         for (c0, cb) in channel_blocks(c) {
                             match (cb, run) {
-                                (64, PX) => self.input_grad_run::<R, 64, PX, MASK>(a, c0, d),
-                                (16, PX) => self.input_grad_run::<R, 16, PX, MASK>(a, c0, d),
-                                (_, PX) => self.input_grad_run::<R, 1, PX, MASK>(a, c0, d),
-                                (64, _) => self.input_grad_run::<R, 64, 1, MASK>(a, c0, d),
-                                (16, _) => self.input_grad_run::<R, 16, 1, MASK>(a, c0, d),
-                                _ => self.input_grad_run::<R, 1, 1, MASK>(a, c0, d),
+                                (64, PX) => {
+                                    self.input_grad_run::<R, 64, PX>(w, gi, iy, ix, c0, d, scale)
+                                }
+                                (16, PX) => {
+                                    self.input_grad_run::<R, 16, PX>(w, gi, iy, ix, c0, d, scale)
+                                }
+                                (_, PX) => {
+                                    self.input_grad_run::<R, 1, PX>(w, gi, iy, ix, c0, d, scale)
+                                }
+                                (64, _) => {
+                                    self.input_grad_run::<R, 64, 1>(w, gi, iy, ix, c0, d, scale)
+                                }
+                                (16, _) => {
+                                    self.input_grad_run::<R, 16, 1>(w, gi, iy, ix, c0, d, scale)
+                                }
+                                _ => self.input_grad_run::<R, 1, 1>(w, gi, iy, ix, c0, d, scale),
                             }
                         }
                         ix += run;
@@ -364,18 +322,20 @@ impl DwConv {
 
     /// dx at input pixels (iy, ix0..ix0+P), channels c0..c0+CB, into `d` (which holds the P
     /// pixels' channels): the taps in the order of [`DwConv::input_grad_block`] (ky, then kx,
-    /// ascending), each weight vector loaded once for the P pixels. With `MASK`, each value is
-    /// passed through `relu_scaled_grad` with the input `m` (laid out like `d`) as the mask.
-    #[allow(clippy::type_complexity)]
+    /// ascending), each weight vector loaded once for the P pixels.
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn input_grad_run<R: Real, const CB: usize, const P: usize, const MASK: bool>(
+    fn input_grad_run<R: Real, const CB: usize, const P: usize>(
         &self,
-        (w, gi, iy, ix0, m, scale): (&[R], &[R], usize, usize, &[R], R),
+        w: &[R],
+        gi: &[R],
+        iy: usize,
+        ix0: usize,
         c0: usize,
         d: &mut [R],
+        scale: R,
     ) {
         let (g, c) = (&self.geom, self.c);
-        assert!(m.len() >= P * c);
         assert!(gi.len() >= g.out_positions() * c && w.len() >= self.weight_len());
         assert!(c0 + CB <= c && d.len() >= P * c && ix0 + P <= g.in_w);
         let mut acc = [[R::ZERO; CB]; P];
@@ -405,15 +365,9 @@ impl DwConv {
                 }
             }
         }
-        let s = R::from_f64(std::f64::consts::SQRT_2);
         for (p, acc) in acc.iter().enumerate() {
-            let range = p * c + c0..p * c + c0 + CB;
-            for ((d, &a), &m) in d[range.clone()].iter_mut().zip(acc).zip(&m[range]) {
-                *d = if MASK {
-                    relu_scaled_grad(m, a * scale, s)
-                } else {
-                    a * scale
-                };
+            for (d, &a) in d[p * c + c0..p * c + c0 + CB].iter_mut().zip(acc) {
+                *d = a * scale;
             }
         }
     }
@@ -589,8 +543,6 @@ struct Forward<'a, R> {
     x: &'a [R],
     n: usize,
     out: &'a mut [R],
-    /// Apply the ReLU in the store ([`DwConv::forward_relu`]).
-    relu: bool,
 }
 
 impl<R: Real> Kernel for Forward<'_, R> {
@@ -601,11 +553,7 @@ impl<R: Real> Kernel for Forward<'_, R> {
         // cannot change it and keeps it in registers (a reference inside a struct carries no
         // such no-alias guarantee, unlike the `&self` argument of a function).
         let conv = *self.conv;
-        if self.relu {
-            conv.forward_kernel::<R, true>(self.w, self.x, self.n, self.out)
-        } else {
-            conv.forward_kernel::<R, false>(self.w, self.x, self.n, self.out)
-        }
+        conv.forward_kernel(self.w, self.x, self.n, self.out)
     }
 }
 
@@ -618,8 +566,6 @@ struct Backward<'a, R> {
     dy: &'a [R],
     dw: &'a mut [R],
     dx: Option<&'a mut [R]>,
-    /// Mask dx by the ReLU whose output `x` is ([`DwConv::backward_relu_input`]).
-    relu_dx: bool,
 }
 
 impl<R: Real> Kernel for Backward<'_, R> {
@@ -627,11 +573,7 @@ impl<R: Real> Kernel for Backward<'_, R> {
     #[inline(always)]
     fn run<S: Isa>(self, _isa: S) {
         let conv = *self.conv; // see `Forward::run`
-        if self.relu_dx {
-            conv.backward_kernel::<R, true>(self.w, self.x, self.n, self.dy, self.dw, self.dx)
-        } else {
-            conv.backward_kernel::<R, false>(self.w, self.x, self.n, self.dy, self.dw, self.dx)
-        }
+        conv.backward_kernel(self.w, self.x, self.n, self.dy, self.dw, self.dx)
     }
 }
 
@@ -877,7 +819,7 @@ mod tests {
             let w = to(&fill(d.weight_len(), 1.1));
             let x = to(&fill(n * d.in_len(), 0.3));
             let r = to(&fill(n * d.out_len(), 2.3));
-            let at = |level: Level, relu: bool| {
+            let at = |level: Level| {
                 let mut out = vec![R::ZERO; n * d.out_len()];
                 let (mut dw, mut dx) = (vec![R::ZERO; w.len()], vec![R::ZERO; x.len()]);
                 let (w, x, dy) = (&w[..], &x[..], &r[..]);
@@ -890,7 +832,6 @@ mod tests {
                         x,
                         n,
                         out: &mut out,
-                        relu,
                     },
                 );
                 let (dw_, dx_) = (&mut dw[..], Some(&mut dx[..]));
@@ -904,23 +845,20 @@ mod tests {
                         dy,
                         dw: dw_,
                         dx: dx_,
-                        relu_dx: relu,
                     },
                 );
                 [bits(&out), bits(&dw), bits(&dx)]
             };
-            for relu in [false, true] {
-                let portable = at(Level::Portable, relu);
-                for level in Level::ALL.into_iter().filter(|&l| l <= supported()) {
-                    let got = at(level, relu);
-                    for ((what, got), want) in ["out", "dw", "dx"].iter().zip(got).zip(&portable) {
-                        assert!(
-                            got == *want,
-                            "{} {what} (relu {relu}) differs on {:?}",
-                            level.name(),
-                            (h, w_, c, k, s)
-                        );
-                    }
+            let portable = at(Level::Portable);
+            for level in Level::ALL.into_iter().filter(|&l| l <= supported()) {
+                for ((what, got), want) in ["out", "dw", "dx"].iter().zip(at(level)).zip(&portable)
+                {
+                    assert!(
+                        got == *want,
+                        "{} {what} differs on {:?}",
+                        level.name(),
+                        (h, w_, c, k, s)
+                    );
                 }
             }
         }
@@ -930,62 +868,5 @@ mod tests {
     fn dwconv_is_bitwise_the_same_at_every_simd_level() {
         levels_agree::<f32>();
         levels_agree::<f64>();
-    }
-
-    /// The fused passes (`forward_relu`, `backward_relu_input`) give the bits of the plain pass
-    /// followed by the element-wise ReLU pass of mnas (`relu_scaled` / `relu_scaled_grad` on
-    /// every element, masked by the pre-activation z for the unfused one and by the activation
-    /// for the fused one), on inputs with negative values, exact zeros and a NaN.
-    fn fused_equals_unfused<R: Real>() {
-        let bits = |v: &[R]| v.iter().map(|a| a.to_f64().to_bits()).collect::<Vec<u64>>();
-        let sq = R::from_f64(std::f64::consts::SQRT_2);
-        for &(h, w_, c, _, k, st) in CASES.iter().chain(DW_CASES) {
-            let d = DwConv::new(h, w_, c, k, st);
-            let n = 2;
-            let w: Vec<R> = fill(d.weight_len(), 1.1)
-                .iter()
-                .map(|&a| R::from_f64(a))
-                .collect();
-            // The layer input is itself a ReLU output a = relu(z) (about half exact zeros).
-            let mut z: Vec<R> = fill(n * d.in_len(), 0.3)
-                .iter()
-                .map(|&a| R::from_f64(a))
-                .collect();
-            z[1] = R::from_f64(f64::NAN);
-            let x: Vec<R> = z.iter().map(|&v| relu_scaled(v, sq)).collect();
-            let dy: Vec<R> = fill(n * d.out_len(), 2.3)
-                .iter()
-                .map(|&a| R::from_f64(a))
-                .collect();
-            // Forward: plain pass into zd, then the ReLU pass.
-            let mut zd = vec![R::ZERO; n * d.out_len()];
-            d.forward(&w, &x, n, &mut zd);
-            let unfused: Vec<R> = zd.iter().map(|&v| relu_scaled(v, sq)).collect();
-            let mut fused = vec![R::ZERO; zd.len()];
-            d.forward_relu(&w, &x, n, &mut fused);
-            assert_eq!(
-                bits(&fused),
-                bits(&unfused),
-                "forward {:?}",
-                (h, w_, c, k, st)
-            );
-            assert!(fused.iter().any(|v| *v == R::ZERO) && fused.iter().any(|v| *v > R::ZERO));
-            // Backward: plain dx, then the ReLU-derivative pass masked by z.
-            let (mut dw0, mut dx0) = (vec![R::ZERO; w.len()], vec![R::ZERO; x.len()]);
-            d.backward(&w, &x, n, &dy, &mut dw0, Some(&mut dx0));
-            for (g, &zv) in dx0.iter_mut().zip(&z) {
-                *g = relu_scaled_grad(zv, *g, sq);
-            }
-            let (mut dw1, mut dx1) = (vec![R::ZERO; w.len()], vec![R::ZERO; x.len()]);
-            d.backward_relu_input(&w, &x, n, &dy, &mut dw1, &mut dx1);
-            assert_eq!(bits(&dw1), bits(&dw0), "dw {:?}", (h, w_, c, k, st));
-            assert_eq!(bits(&dx1), bits(&dx0), "dx {:?}", (h, w_, c, k, st));
-        }
-    }
-
-    #[test]
-    fn fused_relu_passes_equal_the_unfused_ones_bit_for_bit() {
-        fused_equals_unfused::<f32>();
-        fused_equals_unfused::<f64>();
     }
 }

@@ -201,20 +201,19 @@ pub(super) fn forward<R: Real>(
         let input: &[R] = if i == 0 { &ws.x } else { &prev[i - 1].out };
         let b = &mut rest[0];
         let (la, ld, lb) = (n * u.a.out_len(), n * u.d.out_len(), n * u.b.out_len());
-        // ReLU: each layer writes its pre-activation into the activation's buffer and the ReLU
-        // runs in place, or in the depthwise store (fewer passes over tensors larger than L2);
-        // the backward pass masks by the activations. za, zd and zb stay unwritten.
-        let relu = arch.act == Activation::Relu;
+        // ReLU: the matrix products write their pre-activations into the activation's buffer
+        // and the ReLU runs in place (one pass over the tensor fewer); the backward pass masks by
+        // the activations, so za and zb stay unwritten.
+        let relu = arch.fuse_relu && arch.act == Activation::Relu;
         if relu {
             u.a.forward(gemm, &w[u.a_off..], input, n, &mut b.patches, &mut b.aa);
             relu_in_place(&mut b.aa[..la]);
-            u.d.forward_relu(&w[u.d_off..], &b.aa, n, &mut b.ad);
         } else {
             u.a.forward(gemm, &w[u.a_off..], input, n, &mut b.patches, &mut b.za);
             act_forward(arch.act, &b.za[..la], &mut b.aa[..la]);
-            u.d.forward(&w[u.d_off..], &b.aa, n, &mut b.zd);
-            act_forward(arch.act, &b.zd[..ld], &mut b.ad[..ld]);
         }
+        u.d.forward(&w[u.d_off..], &b.aa, n, &mut b.zd);
+        act_forward(arch.act, &b.zd[..ld], &mut b.ad[..ld]);
         match u.post {
             Post::Act if relu => {
                 u.b.forward(gemm, &w[u.b_off..], &b.ad, n, &mut [], &mut b.out);
@@ -336,7 +335,7 @@ pub(super) fn backward<R: Real>(
         let b = &rest[0];
         let [g0, g1, g2] = &mut ws.g;
         let (la, ld, lb) = (n * u.a.out_len(), n * u.d.out_len(), n * u.b.out_len());
-        let relu = arch.act == Activation::Relu;
+        let relu = arch.fuse_relu && arch.act == Activation::Relu;
         match u.post {
             Post::Act if relu => relu_backward(&b.out[..lb], &mut g0[..lb]),
             Post::Act => act_backward(arch.act, &b.zb[..lb], &mut g0[..lb]),
@@ -357,13 +356,11 @@ pub(super) fn backward<R: Real>(
             &mut grad[u.b_off..],
             Some((&mut g1[..], &mut [][..])),
         );
+        act_backward(arch.act, &b.zd[..ld], &mut g1[..ld]);
+        u.d.backward(&w[u.d_off..], &b.aa, n, g1, &mut grad[u.d_off..], Some(g2));
         if relu {
-            // Masks from the activations; the one of the expansion in the depthwise store.
-            relu_backward(&b.ad[..ld], &mut g1[..ld]);
-            u.d.backward_relu_input(&w[u.d_off..], &b.aa, n, g1, &mut grad[u.d_off..], g2);
+            relu_backward(&b.aa[..la], &mut g2[..la]);
         } else {
-            act_backward(arch.act, &b.zd[..ld], &mut g1[..ld]);
-            u.d.backward(&w[u.d_off..], &b.aa, n, g1, &mut grad[u.d_off..], Some(g2));
             act_backward(arch.act, &b.za[..la], &mut g2[..la]);
         }
         let want_dx = i > 0;
