@@ -1,12 +1,13 @@
 //! The buffers of the mnas passes: per unit the im2col patches and every pre- and
-//! post-activation a backward pass needs, the head's activations and means, three gradient
+//! post-activation a backward pass needs, the head's pre-activations and means, three gradient
 //! buffers, and the inputs of batches larger than the workspace ([`BigBatch`]). Each is sized
 //! once for a number of images, so no step allocates.
 
 use super::arch::Arch;
 use crate::numeric::real::Real;
 
-/// Stored activations of one unit, for `cap` images.
+/// Stored activations of one unit, for `cap` images. With the fused ReLU (`Arch::fuse_relu`)
+/// `za` is not written, nor `zb` except for residual units (the passes mask by the activations).
 pub(super) struct UnitBufs<R> {
     pub(super) patches: Vec<R>,
     pub(super) za: Vec<R>,
