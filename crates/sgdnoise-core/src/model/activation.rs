@@ -63,6 +63,32 @@ pub fn norm_constant(act: Activation) -> f64 {
     }
 }
 
+/// The ReLU of the fast passes (mnas): `sqrt(2)·z` where z > 0 or NaN, else 0, with `s` =
+/// sqrt(2) in the working precision. One expression shared by the element-wise pass and the
+/// passes it is fused into, so fused and unfused give the same bits.
+#[inline(always)]
+pub(crate) fn relu_scaled<R: Real>(z: R, s: R) -> R {
+    #[allow(clippy::eq_op)] // z != z: NaN
+    let keep = z > R::ZERO || z != z;
+    if keep {
+        s * z
+    } else {
+        R::ZERO
+    }
+}
+
+/// The gradient through [`relu_scaled`]: `sqrt(2)·g` where the pre-activation was > 0, else 0.
+/// `m` may be the pre-activation z or the activation `relu_scaled(z)`: `a > 0` exactly when
+/// `z > 0` (s > 1, so `s·z >= z > 0`; NaN and z <= 0 give `a` = NaN or 0, both not > 0).
+#[inline(always)]
+pub(crate) fn relu_scaled_grad<R: Real>(m: R, g: R, s: R) -> R {
+    if m > R::ZERO {
+        s * g
+    } else {
+        R::ZERO
+    }
+}
+
 /// sigma(z) for one number.
 #[inline]
 pub fn sigma<R: Real>(act: Activation, z: R) -> R {

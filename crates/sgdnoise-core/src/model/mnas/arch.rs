@@ -46,6 +46,9 @@ pub(super) struct Head {
 pub(super) struct Arch {
     /// The activation sigma (ReLU has its own fast loops).
     pub(super) act: Activation,
+    /// With ReLU, run it in place on the matrix products' outputs and mask the backward pass by
+    /// the activations (`pass::forward`); false only for the tests' unfused reference.
+    pub(super) fuse_relu: bool,
     pub(super) input_dim: usize,
     pub(super) units: Vec<Unit>,
     pub(super) head: Head,
@@ -128,6 +131,7 @@ impl Arch {
         };
         Arch {
             act: Activation::Relu,
+            fuse_relu: true,
             input_dim: ih * iw * ic,
             units,
             head,

@@ -154,11 +154,22 @@ impl<R: Real> Mnas<R> {
                 }
             }
         };
-        for (u, b) in self.arch.units.iter().zip(&ws.units) {
-            see(&b.za[..n * u.a.out_len()]);
-            see(&b.zd[..n * u.d.out_len()]);
+        // The pre-activations recomputed from the stored activations (with ReLU the passes
+        // keep only the activations).
+        let (w, gemm) = (&self.w, &self.gemm);
+        for (i, (u, b)) in self.arch.units.iter().zip(&ws.units).enumerate() {
+            let input = if i == 0 { &ws.x } else { &ws.units[i - 1].out };
+            let mut z = vec![R::ZERO; n * u.a.out_len()];
+            let mut patches = b.patches.clone();
+            u.a.forward(gemm, &w[u.a_off..], input, n, &mut patches, &mut z);
+            see(&z);
+            let mut z = vec![R::ZERO; n * u.d.out_len()];
+            u.d.forward(&w[u.d_off..], &b.aa, n, &mut z);
+            see(&z);
             if u.post == Post::Act {
-                see(&b.zb[..n * u.b.out_len()]);
+                let mut z = vec![R::ZERO; n * u.b.out_len()];
+                u.b.forward(gemm, &w[u.b_off..], &b.ad, n, &mut [], &mut z);
+                see(&z);
             }
         }
         see(&ws.zh[..n * self.arch.head.conv.out_len()]);
@@ -250,6 +261,7 @@ impl<R: Real> Model<R> for Mnas<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::activation;
     use crate::numeric::rng::{stream, Stream};
 
     fn tiny(seed: i64) -> (Mnas<f64>, Vec<f64>) {
@@ -396,6 +408,59 @@ mod tests {
         model.forward(&x, 4, &mut out);
         assert!(out.iter().all(|v| v.is_finite()));
         assert_eq!(out[0], out[3], "identical images, identical outputs");
+    }
+
+    /// The fused ReLU passes (the ReLU in place on the matrix products' outputs, the backward
+    /// masked by the activations, the linear projections written straight into the output,
+    /// the head's activations summed as they are computed) give the bits of the unfused passes
+    /// (`fuse_relu` false: every pre-activation stored, masks from the pre-activations), for
+    /// the output, the gradient and the head's means, in f32 and f64, on a batch larger than
+    /// the workspace too.
+    #[test]
+    fn fused_relu_passes_equal_the_unfused_ones_bit_for_bit() {
+        fn check<R: Real>(h: usize, batch: usize, n: usize) {
+            let x: Vec<R> = normal_weights(n * 8 * 8 * 3, &mut stream(4, Stream::Trainset));
+            let c: Vec<R> = (0..n).map(|i| R::from_f64(0.3 - 0.2 * i as f64)).collect();
+            let bits = |v: &[R]| v.iter().map(|a| a.to_f64().to_bits()).collect::<Vec<u64>>();
+            let run = |fuse: bool| {
+                let mut rng = stream(4, Stream::Init);
+                let mut m = Mnas::<R>::new([8, 8, 3], h, Activation::Relu, batch, 1, &mut rng);
+                m.arch.fuse_relu = fuse;
+                let mut out = vec![R::ZERO; n];
+                m.forward(&x, n, &mut out);
+                let mean = m.train.mean.clone();
+                let mut grad = vec![R::ZERO; m.params().len()];
+                m.backward(&x, &c, Target::Gradient(&mut grad));
+                (bits(&out), bits(&grad), bits(&mean), m)
+            };
+            let (out0, grad0, mean0, m0) = run(false);
+            let (out1, grad1, mean1, _) = run(true);
+            assert_eq!(out1, out0, "output, h = {h}");
+            assert_eq!(grad1, grad0, "gradient, h = {h}");
+            assert_eq!(mean1, mean0, "head means, h = {h}");
+            // The head's means against activations stored first and summed after.
+            let (f, p) = (m0.arch.head.features, m0.arch.head.positions);
+            // (Only where the batch fit the workspace: else it holds the last chunk's means.)
+            let k = if n <= m0.train.cap { n } else { 0 };
+            let inv_p = R::ONE / R::from_usize(p);
+            let a: Vec<R> = m0.train.zh[..k * p * f]
+                .iter()
+                .map(|&z| activation::relu_scaled(z, R::from_f64(std::f64::consts::SQRT_2)))
+                .collect();
+            for i in 0..k {
+                for j in 0..f {
+                    let mut s = R::ZERO;
+                    for pos in 0..p {
+                        s += a[(i * p + pos) * f + j];
+                    }
+                    assert_eq!((s * inv_p).to_f64().to_bits(), mean0[i * f + j]);
+                }
+            }
+            assert!(grad0.iter().any(|&g| f64::from_bits(g).abs() > 1e-6));
+        }
+        check::<f64>(2, 3, 3);
+        check::<f32>(3, 3, 3);
+        check::<f32>(2, 2, 5); // chunks of 2, recomputed
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::arch::{Arch, Post};
 use super::workspace::{BigBatch, Workspace};
-use crate::model::activation;
+use crate::model::activation::{self, relu_scaled, relu_scaled_grad};
 use crate::numeric::gemm::Cpu;
 use crate::numeric::real::Real;
 use crate::numeric::simd::{self, Isa, Kernel};
@@ -26,6 +26,28 @@ fn act_forward<R: Real>(act: Activation, z: &[R], a: &mut [R]) {
         op: Op::ReluForward,
         src: z,
         dst: a,
+    })
+}
+
+/// a = sigma(a) in place, for ReLU only (the layer wrote its pre-activation straight into the
+/// activation's buffer; the backward pass masks by the activation, `relu_scaled_grad`).
+#[inline]
+fn relu_in_place<R: Real>(a: &mut [R]) {
+    simd::dispatch(Elementwise {
+        op: Op::ReluInPlace,
+        src: &[],
+        dst: a,
+    })
+}
+
+/// g *= relu'(z) elementwise, masked by the pre-activation z or by the activation relu(z)
+/// (the same mask, see `activation::relu_scaled_grad`).
+#[inline]
+fn relu_backward<R: Real>(m: &[R], g: &mut [R]) {
+    simd::dispatch(Elementwise {
+        op: Op::ReluBackward,
+        src: m,
+        dst: g,
     })
 }
 
@@ -52,6 +74,8 @@ fn act_backward<R: Real>(act: Activation, z: &[R], g: &mut [R]) {
 enum Op {
     /// dst = sqrt(2)·src where src > 0 or NaN, else 0.
     ReluForward,
+    /// dst = sqrt(2)·dst where dst > 0 or NaN, else 0.
+    ReluInPlace,
     /// dst = sqrt(2)·dst where src > 0, else 0.
     ReluBackward,
     /// dst *= c.
@@ -75,15 +99,17 @@ impl<R: Real> Kernel for Elementwise<'_, R> {
             Op::ReluForward => {
                 let s = R::from_f64(SQRT_2);
                 for (a, &z) in dst.iter_mut().zip(src) {
-                    #[allow(clippy::eq_op)] // z != z: NaN
-                    let keep = z > R::ZERO || z != z;
-                    *a = if keep { s * z } else { R::ZERO };
+                    *a = relu_scaled(z, s);
                 }
+            }
+            Op::ReluInPlace => {
+                let s = R::from_f64(SQRT_2);
+                dst.iter_mut().for_each(|a| *a = relu_scaled(*a, s));
             }
             Op::ReluBackward => {
                 let s = R::from_f64(SQRT_2);
-                for (g, &z) in dst.iter_mut().zip(src) {
-                    *g = if z > R::ZERO { s * *g } else { R::ZERO };
+                for (g, &m) in dst.iter_mut().zip(src) {
+                    *g = relu_scaled_grad(m, *g, s);
                 }
             }
             Op::Scale(c) => {
@@ -117,6 +143,42 @@ impl<R: Real> Kernel for Residual<'_, R> {
     }
 }
 
+/// mean[i][j] = Σ over positions (ascending) of sigma(z[i][pos][j]), unscaled, for the images
+/// of `mean` (`f` features, `p` positions each): the sum the head takes over its activations,
+/// with each activation computed where it is added (the same bits as sigma into a buffer, then
+/// the sum).
+struct HeadSum<'a, R> {
+    act: Activation,
+    z: &'a [R],
+    f: usize,
+    p: usize,
+    mean: &'a mut [R],
+}
+
+impl<R: Real> Kernel for HeadSum<'_, R> {
+    type Output = ();
+    #[inline(always)]
+    fn run<S: Isa>(self, _isa: S) {
+        let (f, p) = (self.f, self.p);
+        let s = R::from_f64(SQRT_2);
+        for (i, m) in self.mean.chunks_exact_mut(f).enumerate() {
+            m.fill(R::ZERO);
+            for pos in 0..p {
+                let row = &self.z[(i * p + pos) * f..(i * p + pos + 1) * f];
+                if self.act == Activation::Relu {
+                    for (m, &z) in m.iter_mut().zip(row) {
+                        *m += relu_scaled(z, s);
+                    }
+                } else {
+                    for (m, &z) in m.iter_mut().zip(row) {
+                        *m += activation::sigma(self.act, z);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Forward pass of `n <= ws.cap` images, keeping activations in `ws`.
 pub(super) fn forward<R: Real>(
     arch: &Arch,
@@ -139,19 +201,40 @@ pub(super) fn forward<R: Real>(
         let input: &[R] = if i == 0 { &ws.x } else { &prev[i - 1].out };
         let b = &mut rest[0];
         let (la, ld, lb) = (n * u.a.out_len(), n * u.d.out_len(), n * u.b.out_len());
-        u.a.forward(gemm, &w[u.a_off..], input, n, &mut b.patches, &mut b.za);
-        act_forward(arch.act, &b.za[..la], &mut b.aa[..la]);
+        // ReLU: the matrix products write their pre-activations into the activation's buffer
+        // and the ReLU runs in place (one pass over the tensor fewer); the backward pass masks by
+        // the activations, so za and zb stay unwritten.
+        let relu = arch.fuse_relu && arch.act == Activation::Relu;
+        if relu {
+            u.a.forward(gemm, &w[u.a_off..], input, n, &mut b.patches, &mut b.aa);
+            relu_in_place(&mut b.aa[..la]);
+        } else {
+            u.a.forward(gemm, &w[u.a_off..], input, n, &mut b.patches, &mut b.za);
+            act_forward(arch.act, &b.za[..la], &mut b.aa[..la]);
+        }
         u.d.forward(&w[u.d_off..], &b.aa, n, &mut b.zd);
         act_forward(arch.act, &b.zd[..ld], &mut b.ad[..ld]);
-        u.b.forward(gemm, &w[u.b_off..], &b.ad, n, &mut [], &mut b.zb);
         match u.post {
-            Post::Act => act_forward(arch.act, &b.zb[..lb], &mut b.out[..lb]),
-            Post::Residual => simd::dispatch(Residual {
-                z: &b.zb[..lb],
-                x: input,
-                out: &mut b.out[..lb],
-            }),
-            Post::Linear => b.out[..lb].copy_from_slice(&b.zb[..lb]),
+            Post::Act if relu => {
+                u.b.forward(gemm, &w[u.b_off..], &b.ad, n, &mut [], &mut b.out);
+                relu_in_place(&mut b.out[..lb]);
+            }
+            Post::Act => {
+                u.b.forward(gemm, &w[u.b_off..], &b.ad, n, &mut [], &mut b.zb);
+                act_forward(arch.act, &b.zb[..lb], &mut b.out[..lb]);
+            }
+            Post::Residual => {
+                u.b.forward(gemm, &w[u.b_off..], &b.ad, n, &mut [], &mut b.zb);
+                simd::dispatch(Residual {
+                    z: &b.zb[..lb],
+                    x: input,
+                    out: &mut b.out[..lb],
+                })
+            }
+            // No activation: straight into the output (no copy).
+            Post::Linear => {
+                u.b.forward(gemm, &w[u.b_off..], &b.ad, n, &mut [], &mut b.out)
+            }
         }
     }
     let hd = &arch.head;
@@ -159,21 +242,22 @@ pub(super) fn forward<R: Real>(
     let lh = n * hd.conv.out_len();
     hd.conv
         .forward(gemm, &w[hd.conv_off..], last, n, &mut [], &mut ws.zh);
-    act_forward(arch.act, &ws.zh[..lh], &mut ws.ah[..lh]);
     let (f, p) = (hd.features, hd.positions);
+    // The activations sigma(z_h) are only summed into the means (the backward pass masks by
+    // z_h): computed in the sum, not stored.
+    simd::dispatch(HeadSum {
+        act: arch.act,
+        z: &ws.zh[..lh],
+        f,
+        p,
+        mean: &mut ws.mean[..n * f],
+    });
     let inv_p = R::ONE / R::from_usize(p);
     let inv_f = R::ONE / R::from_usize(f);
     let rw = &w[hd.w_off..hd.w_off + f];
     let rb = w[hd.b_off];
     for (i, o) in out[..n].iter_mut().enumerate() {
         let m = &mut ws.mean[i * f..(i + 1) * f];
-        m.fill(R::ZERO);
-        for pos in 0..p {
-            let row = &ws.ah[(i * p + pos) * f..(i * p + pos + 1) * f];
-            for (m, &a) in m.iter_mut().zip(row) {
-                *m += a;
-            }
-        }
         let mut s = R::ZERO;
         for (m, &v) in m.iter_mut().zip(rw) {
             *m *= inv_p;
@@ -251,7 +335,9 @@ pub(super) fn backward<R: Real>(
         let b = &rest[0];
         let [g0, g1, g2] = &mut ws.g;
         let (la, ld, lb) = (n * u.a.out_len(), n * u.d.out_len(), n * u.b.out_len());
+        let relu = arch.fuse_relu && arch.act == Activation::Relu;
         match u.post {
+            Post::Act if relu => relu_backward(&b.out[..lb], &mut g0[..lb]),
             Post::Act => act_backward(arch.act, &b.zb[..lb], &mut g0[..lb]),
             Post::Residual => simd::dispatch(Elementwise {
                 op: Op::Scale(std::f64::consts::FRAC_1_SQRT_2),
@@ -272,7 +358,11 @@ pub(super) fn backward<R: Real>(
         );
         act_backward(arch.act, &b.zd[..ld], &mut g1[..ld]);
         u.d.backward(&w[u.d_off..], &b.aa, n, g1, &mut grad[u.d_off..], Some(g2));
-        act_backward(arch.act, &b.za[..la], &mut g2[..la]);
+        if relu {
+            relu_backward(&b.aa[..la], &mut g2[..la]);
+        } else {
+            act_backward(arch.act, &b.za[..la], &mut g2[..la]);
+        }
         let want_dx = i > 0;
         u.a.backward(
             gemm,

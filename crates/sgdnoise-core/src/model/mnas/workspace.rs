@@ -1,12 +1,13 @@
 //! The buffers of the mnas passes: per unit the im2col patches and every pre- and
-//! post-activation a backward pass needs, the head's activations and means, three gradient
+//! post-activation a backward pass needs, the head's pre-activations and means, three gradient
 //! buffers, and the inputs of batches larger than the workspace ([`BigBatch`]). Each is sized
 //! once for a number of images, so no step allocates.
 
 use super::arch::Arch;
 use crate::numeric::real::Real;
 
-/// Stored activations of one unit, for `cap` images.
+/// Stored activations of one unit, for `cap` images. With the fused ReLU (`Arch::fuse_relu`)
+/// `za` is not written, nor `zb` except for residual units (the passes mask by the activations).
 pub(super) struct UnitBufs<R> {
     pub(super) patches: Vec<R>,
     pub(super) za: Vec<R>,
@@ -23,8 +24,9 @@ pub(super) struct Workspace<R> {
     /// Copy of the input batch.
     pub(super) x: Vec<R>,
     pub(super) units: Vec<UnitBufs<R>>,
+    /// The head's pre-activations (its activations are summed into `mean` as they are
+    /// computed, never stored).
     pub(super) zh: Vec<R>,
-    pub(super) ah: Vec<R>,
     /// Spatial means of `ah`: cap × 20h.
     pub(super) mean: Vec<R>,
     /// Gradient buffers: g[0] holds the gradient of the current unit's output.
@@ -47,7 +49,7 @@ impl<R: Real> Workspace<R> {
             })
             .fold(0usize, usize::saturating_add)
             .saturating_add(arch.input_dim)
-            .saturating_add(arch.head.conv.out_len().saturating_mul(2))
+            .saturating_add(arch.head.conv.out_len())
             .saturating_add(arch.head.features)
             .saturating_add(if with_grad {
                 max_tensor.saturating_mul(3).saturating_add(max_patches)
@@ -101,7 +103,6 @@ impl<R: Real> Workspace<R> {
             x: z(arch.input_dim),
             units,
             zh: z(hd.conv.out_len()),
-            ah: z(hd.conv.out_len()),
             mean: z(hd.features),
             g: [zg(max_tensor), zg(max_tensor), zg(max_tensor)],
             dpatches: zg(max_patches),
@@ -137,7 +138,6 @@ mod tests {
                 })
                 .sum::<usize>()
             + ws.zh.len()
-            + ws.ah.len()
             + ws.mean.len()
             + ws.g.iter().map(Vec::len).sum::<usize>()
             + ws.dpatches.len()
