@@ -241,9 +241,9 @@ pub struct SweepFile {
     /// The axes of each `[[part]]` (alphabetical within a part); empty: one implicit part.
     pub parts: Vec<Vec<Axis>>,
     pub slurm: SlurmSettings,
-    /// The searched axis and its targets, for an adaptive sweep ([`crate::adaptive`]); its
+    /// The searched axis and its targets, for an adaptive sweep (the `adaptive` module searches it); its
     /// lattice is one more single axis of every grid (the candidates).
-    pub adaptive: Option<crate::adaptive::Adaptive>,
+    pub adaptive: Option<target::Adaptive>,
 }
 
 /// A problem in a sweep file or one of its combinations.
@@ -396,10 +396,7 @@ impl SweepFile {
                 return None;
             }
             if let Some(t) = a.targets.iter().find(|t| {
-                matches!(
-                    t,
-                    crate::adaptive::Target::TcRwc | crate::adaptive::Target::TcPlateau
-                ) && a.axis != "temp"
+                matches!(t, target::Target::TcRwc | target::Target::TcPlateau) && a.axis != "temp"
             }) {
                 errors.push(err(
                     "[adaptive].targets",

@@ -1,10 +1,84 @@
 //! The `[adaptive]` table of a sweep file: the searched axis, its lattice and the targets
-//! ([`crate::adaptive`]).
+//! (the search itself is the `adaptive` module, above this one).
 
 use super::axis::axis_points;
 use super::{err, PlanError};
-use crate::adaptive::{Adaptive, Target, DEFAULT_COARSE, DEFAULT_MAX_ROUNDS};
+use serde::Serialize;
 use toml::Value;
+
+/// What an adaptive sweep locates on its axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// T_c by method (a): where the seed-mean relative weight change crosses its level.
+    TcRwc,
+    /// T_c by method (b): where the seed-mean test error leaves its low-T plateau.
+    TcPlateau,
+    /// The divergence edge: the lowest value at which most seeds diverge.
+    Divergence,
+    /// The optimal value: the minimum of the seed-mean test error, with both neighbours.
+    TOpt,
+}
+
+impl Target {
+    /// Every target, in the order of their names.
+    pub const ALL: [Target; 4] = [
+        Target::TcRwc,
+        Target::TcPlateau,
+        Target::Divergence,
+        Target::TOpt,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::TcRwc => "tc_rwc",
+            Target::TcPlateau => "tc_plateau",
+            Target::Divergence => "divergence",
+            Target::TOpt => "t_opt",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+/// The `[adaptive]` table of a sweep file, checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Adaptive {
+    /// The searched setting (`temp` or `lr`).
+    pub axis: String,
+    /// The lattice, ascending.
+    pub values: Vec<Value>,
+    /// Round 0 takes every `coarse`-th lattice point and the last.
+    pub coarse: usize,
+    pub targets: Vec<Target>,
+    /// Most refinement rounds after round 0.
+    pub max_rounds: usize,
+    /// Target `tc_rwc`: the level of the relative weight change (default: the analysis'
+    /// main level, 1/sqrt(width)).
+    pub rwc_level: Option<f64>,
+    /// Warm start: every cell after the first starts from the brackets the cell before it
+    /// located (its round 0 waits for that cell) instead of from the coarse points.
+    pub warm: bool,
+}
+
+/// Default of `coarse`.
+pub const DEFAULT_COARSE: usize = 4;
+/// Default of `max_rounds`.
+pub const DEFAULT_MAX_ROUNDS: usize = 8;
+
+impl Adaptive {
+    /// The lattice indices of round 0.
+    pub fn coarse_points(&self) -> Vec<usize> {
+        let n = self.values.len();
+        let mut v: Vec<usize> = (0..n).step_by(self.coarse.max(1)).collect();
+        if v.last() != Some(&(n - 1)) {
+            v.push(n - 1);
+        }
+        v
+    }
+}
 
 /// Settings an adaptive sweep may search (the judges read curves against them).
 pub const SEARCHABLE: [&str; 2] = ["temp", "lr"];
