@@ -39,6 +39,7 @@ pub mod report;
 mod report_html;
 pub mod seeds;
 pub mod select;
+mod shared_text;
 pub mod study;
 pub mod tc;
 

@@ -27,9 +27,10 @@
 //! report.md (report.html: `report_html.rs`).
 
 use crate::figures::{self, csv_err, num, Ctx};
-use crate::options::{cond_cell, cond_columns, seeds_note, FITS_COLUMNS, RELIABLE_SEEDS};
+use crate::options::{cond_cell, cond_columns, FITS_COLUMNS, RELIABLE_SEEDS};
 pub use crate::options::{AnalysisOptions, FitRow};
 use crate::seeds_of;
+use crate::shared_text::{identical_rows, methods_text, runs_line};
 use crate::Kind;
 use sgdnoise_core::rundir::Summary;
 use std::fmt::Write as _;
@@ -133,26 +134,7 @@ fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
     if !ctx.opts.source.is_empty() {
         let _ = writeln!(s, "Source: {}\n", ctx.opts.source);
     }
-    let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
-    for r in runs {
-        *reasons.entry(r.stop_reason.name()).or_default() += 1;
-    }
-    let _ = writeln!(
-        s,
-        "{} finished runs, {} seeds ({}); stop reasons: {}.\n",
-        runs.len(),
-        ctx.seeds.len(),
-        ctx.seeds
-            .iter()
-            .map(|v| v.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        reasons
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let _ = writeln!(s, "{}.\n", runs_line(ctx, runs));
     for sel in &ctx.opts.selection {
         let _ = writeln!(s, "Selected runs: {sel}.\n");
     }
@@ -209,16 +191,6 @@ fn report_text(ctx: &Ctx, kind: Kind, runs: &[Summary]) -> String {
         fit_table(&mut s, ctx, &rest, kind);
     }
     s
-}
-
-/// How the curves, points, fits and intervals were made (report.md and report.html).
-pub(crate) fn methods_text(ctx: &Ctx) -> String {
-    format!(
-        "Curves: on log axes the geometric mean over seeds with a band ×/÷ the geometric standard deviation, on linear axes the mean ± one standard deviation. A (T, P) point enters fits only where a strict majority of its seeds finished (reached zero loss); its value is the mean over the finished seeds. Runs that diverged or froze are never averaged but marked (× in a strip under the curves, hatched on heatmaps); runs stopped by a cap (max_steps, max_wall) are censored: never averaged as finished, their value at the cap kept apart (`capped_mean` in the CSVs; for t* a lower bound); a point left out of fits where runs were capped is drawn open at the values of its finished and capped runs (with an arrow where the value at the cap is a lower bound: t*, steps, weight change). fits.csv says for each fit how many points and seeds it used and what it left out, and why. Confidence intervals: {}; every interval rests on the {} seeds of the sweep {}. Print versions (PDF, 300 dpi PNG): `--print`, in print/.",
-        ctx.opts.bootstrap.describe(),
-        ctx.seeds.len(),
-        seeds_note(ctx.seeds.len())
-    )
 }
 
 /// The rows `rows` of fits.csv as a table, each with the number of its method, the methods
@@ -289,37 +261,6 @@ fn fit_table(s: &mut String, ctx: &Ctx, rows: &[usize], kind: Kind) {
                 .join(", ")
         );
     }
-}
-
-/// Groups (of two or more) among `rows` with the same quantity, value and interval to a
-/// relative 10^-5: the same number measured from rescaled runs.
-pub(crate) fn identical_rows(ctx: &Ctx, rows: &[usize]) -> Vec<Vec<usize>> {
-    let close = |a: f64, b: f64| (a - b).abs() <= 1e-5 * a.abs().max(b.abs()).max(1e-12);
-    let mut used = vec![false; rows.len()];
-    let mut out = Vec::new();
-    for i in 0..rows.len() {
-        if used[i] {
-            continue;
-        }
-        let a = &ctx.fits[rows[i]];
-        let mut group = vec![rows[i]];
-        for j in i + 1..rows.len() {
-            let b = &ctx.fits[rows[j]];
-            if !used[j]
-                && a.quantity == b.quantity
-                && close(a.value, b.value)
-                && close(a.ci_low, b.ci_low)
-                && close(a.ci_high, b.ci_high)
-            {
-                used[j] = true;
-                group.push(rows[j]);
-            }
-        }
-        if group.len() > 1 {
-            out.push(group);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

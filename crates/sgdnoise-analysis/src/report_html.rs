@@ -8,7 +8,7 @@
 //! were used and what was left out. No script, no external style sheet, font or image.
 
 use crate::figures::Ctx;
-use crate::report::{identical_rows, methods_text};
+use crate::shared_text::{identical_rows, methods_text, runs_line};
 use crate::Kind;
 use sgdnoise_core::rundir::Summary;
 use std::fmt::Write as _;
@@ -220,10 +220,6 @@ pub(crate) fn page(
     );
 
     // Provenance.
-    let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
-    for r in runs {
-        *reasons.entry(r.stop_reason.name()).or_default() += 1;
-    }
     let o = ctx.opts;
     s.push_str(
         "<section id=\"provenance\">\n<h2>Provenance</h2>\n<table class=\"prov\">\n<tbody>\n",
@@ -250,24 +246,7 @@ pub(crate) fn page(
     if !o.source.is_empty() {
         prov("source", inline(&o.source));
     }
-    prov(
-        "runs used",
-        esc(&format!(
-            "{} finished runs, {} seeds ({}); stop reasons: {}",
-            runs.len(),
-            ctx.seeds.len(),
-            ctx.seeds
-                .iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            reasons
-                .iter()
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    );
+    prov("runs used", esc(&runs_line(ctx, runs)));
     let mut left: Vec<String> = o.left_out.clone();
     left.extend(o.selection.iter().map(|sel| format!("selected: {sel}")));
     prov(

@@ -447,20 +447,7 @@ fn one_chi(
         Scale::Log2,
     );
     bp.subtitle = format!("bars: 95% bootstrap CI over seeds · {}", ctx.seeds_note());
-    bp.series.push(Series {
-        label: "B*".into(),
-        points: b_star_rows
-            .iter()
-            .map(|(p, e)| Pt {
-                x: *p,
-                y: e.value,
-                lo: e.ci_low,
-                hi: e.ci_high,
-            })
-            .collect(),
-        bars: true,
-        ..Default::default()
-    });
+    bp.series.push(super::estimate_series("B*", &b_star_rows));
     let stars = |w: Option<&[u32]>| -> Vec<(f64, f64)> {
         per_p
             .iter()

@@ -335,6 +335,25 @@ impl Ctx<'_> {
     }
 }
 
+/// A series of estimates against x (T_c per P, T_opt per alpha, B* per P): each point at its
+/// value with its bootstrap interval drawn as a bar.
+pub(crate) fn estimate_series(label: impl Into<String>, pts: &[(f64, Estimate)]) -> Series {
+    Series {
+        label: label.into(),
+        points: pts
+            .iter()
+            .map(|(x, e)| Pt {
+                x: *x,
+                y: e.value,
+                lo: e.ci_low,
+                hi: e.ci_high,
+            })
+            .collect(),
+        bars: true,
+        ..Default::default()
+    }
+}
+
 /// A point of a figure: its seed statistics and what is drawn of it.
 ///
 /// On a log axis the figure draws the geometric mean over seeds with the band ×/÷ the

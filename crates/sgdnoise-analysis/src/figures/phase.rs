@@ -10,7 +10,7 @@ use crate::crossover::{optimal_temperature, OPTIMAL_TEMPERATURE_METHOD};
 use crate::fit::{bootstrap, fit_power_law, FitRange};
 use crate::options::FitUse;
 use crate::options::{Condition, Conds};
-use crate::plot::{Band, Cell, Heatmap, LinePlot, Pt, Scale, Series};
+use crate::plot::{Band, Cell, Heatmap, LinePlot, Scale};
 use crate::{group_by, values_of, Axis, Observable, SeedTable};
 use sgdnoise_core::rundir::Summary;
 
@@ -137,20 +137,7 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
         "T_{{opt}}: lowest seed-mean test error; bars: 95% bootstrap CI over seeds · {}",
         ctx.seeds_note()
     );
-    p.series.push(Series {
-        label: "T_{opt}".into(),
-        points: topt
-            .iter()
-            .map(|(a, e)| Pt {
-                x: *a,
-                y: e.value,
-                lo: e.ci_low,
-                hi: e.ci_high,
-            })
-            .collect(),
-        bars: true,
-        ..Default::default()
-    });
+    p.series.push(super::estimate_series("T_{opt}", &topt));
     let topt_of = |w: Option<&[u32]>| -> Vec<(f64, f64)> {
         err_tables
             .iter()

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::fit::{FitRange, PowerLaw};
 use crate::options::Condition;
-use crate::plot::{format_tick, Band, Format, LinePlot, Pt, Scale, Series};
+use crate::plot::{format_tick, Band, Format, LinePlot, Scale, Series};
 use crate::tc;
 use crate::{fmt_num, group_by, values_of, Axis, CurvePoint, Observable};
 use sgdnoise_core::rundir::Summary;
@@ -107,21 +107,7 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
     .filter_map(|(c, label)| c.map(|c| (c, label)))
     .collect();
     for (i, (c, label)) in main_curves.iter().enumerate() {
-        p_tc.series.push(Series {
-            label: (*label).into(),
-            points: c
-                .per_p
-                .iter()
-                .map(|(p, e)| Pt {
-                    x: *p,
-                    y: e.value,
-                    lo: e.ci_low,
-                    hi: e.ci_high,
-                })
-                .collect(),
-            bars: true,
-            ..Default::default()
-        });
+        p_tc.series.push(super::estimate_series(*label, &c.per_p));
         if let (Some(law), Some(e)) = (&c.law, &c.a) {
             let (x0, x1) = range_of(&c.per_p.iter().map(|v| v.0).collect::<Vec<_>>());
             p_tc.lines.push(law_line(
