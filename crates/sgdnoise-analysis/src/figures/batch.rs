@@ -314,6 +314,7 @@ fn one_chi(
                 log_values: log,
                 markers: Vec::new(),
                 marker_label: String::new(),
+                empty_label: "no finished run".into(),
             };
             ctx.save_heatmap(&stem, &h)?;
         }
@@ -365,7 +366,7 @@ fn one_chi(
         let h = Heatmap {
             title: format!("Regions of the (B, η) plane, {}", math(Axis::Ptr, *p)),
             subtitle: format!(
-                "1 gradient descent · 2 noise-dominated (set by T) · 3 first large step · grey: unresolved · rule on the {} · {}",
+                "1 gradient descent · 2 noise-dominated · 3 first large step · rule on the {} · {}",
                 obs.name(),
                 ctx.seeds_note()
             ),
@@ -378,6 +379,7 @@ fn one_chi(
             log_values: false,
             markers,
             marker_label: "B* (ratio to the T-only value reaches 2)".into(),
+            empty_label: "unresolved, or no finished majority".into(),
         };
         ctx.save_heatmap(&stem, &h)?;
         match (all.b_star, e) {

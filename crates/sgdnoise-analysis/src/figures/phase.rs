@@ -97,6 +97,7 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
                 Vec::new()
             },
             marker_label: "T_{opt} (lowest test error)".into(),
+            empty_label: "no finished run".into(),
         };
         ctx.save_heatmap(&stem, &h)?;
     }

@@ -64,7 +64,7 @@ impl Heatmap {
             ));
         }
         if cells.iter().any(|c| matches!(c, Cell::Missing)) {
-            e.push((Swatch::Empty, "no finished run".into()));
+            e.push((Swatch::Empty, self.empty_label.clone()));
         }
         e
     }

@@ -232,6 +232,8 @@ pub struct Heatmap {
     /// Points drawn on top (e.g. T_opt per alpha), in grid values.
     pub markers: Vec<(f64, f64)>,
     pub marker_label: String,
+    /// What an empty cell ([`Cell::Missing`]) means, for the legend.
+    pub empty_label: String,
 }
 
 /// Figure size in figure units (1/150 inch): 6.4 x 4.53 inches.
@@ -379,6 +381,7 @@ mod tests {
             log_values: false,
             markers: vec![(1.0, 0.7)],
             marker_label: "T_{opt}".into(),
+            empty_label: "no finished run".into(),
         };
         let more = h.save(&dir.join("heat")).unwrap();
         for f in files.iter().chain(&more) {
