@@ -66,6 +66,7 @@ impl SweepFile {
             max_rounds: DEFAULT_MAX_ROUNDS,
             rwc_level: None,
             warm: false,
+            ntk_level: None,
         });
         Ok(self)
     }

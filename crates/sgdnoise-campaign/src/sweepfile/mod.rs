@@ -396,7 +396,10 @@ impl SweepFile {
                 return None;
             }
             if let Some(t) = a.targets.iter().find(|t| {
-                matches!(t, target::Target::TcRwc | target::Target::TcPlateau) && a.axis != "temp"
+                matches!(
+                    t,
+                    target::Target::TcRwc | target::Target::TcPlateau | target::Target::TcNtk
+                ) && a.axis != "temp"
             }) {
                 errors.push(err(
                     "[adaptive].targets",

@@ -18,15 +18,19 @@ pub enum Target {
     Divergence,
     /// The optimal value: the minimum of the seed-mean test error, with both neighbours.
     TOpt,
+    /// T_c by method (e): where the seed-mean relative NTK change crosses its level (runs
+    /// with `ntk_points` > 0).
+    TcNtk,
 }
 
 impl Target {
     /// Every target, in the order of their names.
-    pub const ALL: [Target; 4] = [
+    pub const ALL: [Target; 5] = [
         Target::TcRwc,
         Target::TcPlateau,
         Target::Divergence,
         Target::TOpt,
+        Target::TcNtk,
     ];
 
     pub fn name(self) -> &'static str {
@@ -35,6 +39,7 @@ impl Target {
             Target::TcPlateau => "tc_plateau",
             Target::Divergence => "divergence",
             Target::TOpt => "t_opt",
+            Target::TcNtk => "tc_ntk",
         }
     }
 
@@ -61,6 +66,9 @@ pub struct Adaptive {
     /// Warm start: every cell after the first starts from the brackets the cell before it
     /// located (its round 0 waits for that cell) instead of from the coarse points.
     pub warm: bool,
+    /// Target `tc_ntk`: the level of the relative NTK change (default: the main level of
+    /// method (e) in the analysis, 1/2).
+    pub ntk_level: Option<f64>,
 }
 
 /// Default of `coarse`.
@@ -107,12 +115,13 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
             "max_rounds",
             "rwc_level",
             "warm",
+            "ntk_level",
         ]
         .contains(&k.as_str())
         {
             errors.push(err(
                 ctx(k),
-                "unknown key (known: axis, values, coarse, targets, max_rounds, rwc_level, warm)",
+                "unknown key (known: axis, values, coarse, targets, max_rounds, rwc_level, warm, ntk_level)",
             ));
         }
     }
@@ -215,6 +224,19 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
             }
         },
     };
+    let ntk_level = match table.get("ntk_level") {
+        None => None,
+        Some(v) => match number(v) {
+            Some(x) if x.is_finite() && x > 0.0 => Some(x),
+            _ => {
+                errors.push(err(
+                    ctx("ntk_level"),
+                    format!("{v}: must be a number above 0"),
+                ));
+                None
+            }
+        },
+    };
     let warm = match table.get("warm") {
         None => false,
         Some(Value::Boolean(b)) => *b,
@@ -231,5 +253,29 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
         max_rounds,
         rwc_level,
         warm,
+        ntk_level,
     })
+}
+
+/// Plan-time checks of the candidate runs against the targets (errors at
+/// `[adaptive].targets`): `tc_ntk` reads the NTK change, which only runs with `ntk_points`
+/// record, so every candidate must have it (found from the settings, before any run).
+pub(crate) fn check_runs(
+    adaptive: &Adaptive,
+    runs: &[sgdnoise_core::settings::RunSpec],
+) -> Vec<PlanError> {
+    let mut errors = Vec::new();
+    if adaptive.targets.contains(&Target::TcNtk) {
+        let without = runs.iter().filter(|r| r.ntk_points == 0).count();
+        if without > 0 {
+            errors.push(err(
+                "[adaptive].targets",
+                format!(
+                    "tc_ntk reads the NTK change, which {without} of the {} runs do not record: give ntk_points (e.g. ntk_points = 16 in [fixed])",
+                    runs.len()
+                ),
+            ));
+        }
+    }
+    errors
 }
