@@ -453,3 +453,28 @@ fn tc_ntk_without_ntk_points_exits_2_before_any_run() {
     }
     assert!(!Path::new(&store).join("runs").exists(), "a run started");
 }
+
+/// `reproduce NAME --adaptive --warm` searches the preset's cells one after the other: round 0
+/// of the fc-mnist paper T-sweep is the first P's coarse points only (25 runs: 5 values x 5
+/// seeds; the other P wait for it), against every P's at once without it (125); `--warm`
+/// without `--adaptive` is refused (exit 2).
+#[test]
+fn reproduce_adaptive_warm_starts_with_the_first_cell_alone() {
+    let (code, out, err) = sgdnoise(&[
+        "reproduce",
+        "fc-mnist",
+        "--scale",
+        "paper",
+        "--adaptive",
+        "--warm",
+        "--dry-run",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("fc-mnist-paper-adaptive (paper): 25 runs"),
+        "{out}"
+    );
+    let (code, _, err) = sgdnoise(&["reproduce", "fc-mnist", "--warm", "--dry-run"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--adaptive"), "{err}");
+}
