@@ -62,7 +62,7 @@ pub struct ReproduceArgs {
     /// and the divergence edge from the brackets the cell before located (`warm = true` of the
     /// [adaptive] table, SPEC §12). Off by default: with the T-sweeps' targets the plateau exit
     /// reads the coarse points in every cell anyway, and replayed on the fc-mnist paper store
-    /// warm took the same 200 of 400 runs as cold, in 8 rounds instead of 3 (in the phase
+    /// warm took the same 200 of 400 runs as cold, in 7 waves of runs instead of 3 (in the phase
     /// diagrams only the edge starts warm, and it moves too far between alphas to pay).
     #[arg(long, requires = "adaptive")]
     pub warm: bool,
