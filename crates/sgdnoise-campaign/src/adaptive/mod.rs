@@ -67,6 +67,7 @@ impl SweepFile {
             rwc_level: None,
             warm: false,
             ntk_level: None,
+            inner: Vec::new(),
         });
         Ok(self)
     }
@@ -237,7 +238,7 @@ pub fn plan(
             let k_ = k.replace('-', "_");
             if k_ == key {
                 at = lattice_text.iter().position(|t| t == v);
-            } else if !SEED_KEYS.contains(&k_.as_str()) {
+            } else if !SEED_KEYS.contains(&k_.as_str()) && !adaptive.inner.contains(&k_) {
                 rest.push(format!("{k}={v}"));
             }
         }
@@ -270,6 +271,7 @@ pub fn plan(
             });
             continue;
         };
+        within_cell(adaptive, &at, &mut selected);
         let mut rounds = vec![selected.clone()];
         let mut decisions = Vec::new();
         let status = loop {
@@ -373,6 +375,31 @@ fn next_point(lo: usize, hi: usize, selected: &[usize]) -> Option<usize> {
         _ => lo + (hi - lo) / 2,
     };
     (!selected.contains(&p)).then_some(p)
+}
+
+/// Round 0 of a cell whose [[part]] restricts the searched axis to some lattice points (`at`:
+/// the runs at each lattice point): every `coarse`-th point of its own and its last (the
+/// (B, eta) rule reads its smallest and largest B), with the warm points it has. A cell that
+/// has every lattice point keeps `selected` as it is.
+fn within_cell(adaptive: &Adaptive, at: &[Vec<usize>], selected: &mut Vec<usize>) {
+    if at.iter().all(|r| !r.is_empty()) {
+        return;
+    }
+    let own: Vec<usize> = (0..at.len()).filter(|&l| !at[l].is_empty()).collect();
+    let mut v: Vec<usize> = own
+        .iter()
+        .copied()
+        .step_by(adaptive.coarse.max(1))
+        .collect();
+    v.extend(own.last());
+    v.extend(
+        selected
+            .iter()
+            .filter(|&&l| adaptive.warm && own.contains(&l)),
+    );
+    v.sort_unstable();
+    v.dedup();
+    *selected = v;
 }
 
 /// Round 0 of a warm-started cell: for each target, the ends of the brackets the cell before

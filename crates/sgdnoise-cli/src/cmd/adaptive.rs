@@ -10,7 +10,7 @@
 use sgdnoise_analysis::crossover::{optimal_temperature, NoCrossover, ThresholdCrossing};
 use sgdnoise_analysis::options::AnalysisOptions;
 use sgdnoise_analysis::tc::NTK_LEVELS;
-use sgdnoise_analysis::{seeds_of, Axis, Observable, SeedTable};
+use sgdnoise_analysis::{b_star_of_columns, seeds_of, Axis, Observable, SeedTable, B_STAR_RATIO};
 use sgdnoise_campaign::adaptive::{Adaptive, Decision, Judge, Point, Target};
 use sgdnoise_core::rundir::Summary;
 
@@ -174,6 +174,41 @@ fn crossing(
     }
 }
 
+/// B*(P): each point is a whole column (every lr and seed at one batch size); the (B, eta)
+/// analysis' rule ([`b_star_of_columns`]) on the sampled columns gives r(B) at each, and the
+/// first crossing of 2 is bracketed by the two sampled columns around it (the smallest and
+/// the largest B, which fix the reference and O_GD, are in every round).
+fn b_star(points: &[Point]) -> Decision {
+    let columns: Vec<(f64, Vec<&Summary>)> = points
+        .iter()
+        .filter_map(|p| Some((Axis::Batch.of(p.runs.first()?), p.runs.clone())))
+        .collect();
+    let runs: Vec<&Summary> = points.iter().flat_map(|p| p.runs.iter().copied()).collect();
+    let r = b_star_of_columns(&columns, &seeds_of(&runs));
+    let lattice = |b: f64| {
+        points
+            .iter()
+            .find(|p| p.runs.first().is_some_and(|s| Axis::Batch.of(s) == b))
+            .map_or(0, |p| p.lattice)
+    };
+    if r.ratios.first().is_some_and(|q| q.1 >= B_STAR_RATIO) {
+        return absent("r(B) is above 2 already at the first B with a ratio (B* below the grid)");
+    }
+    match r
+        .ratios
+        .windows(2)
+        .find(|w| w[0].1 < B_STAR_RATIO && w[1].1 >= B_STAR_RATIO)
+    {
+        Some(w) => decide(
+            points,
+            vec![(lattice(w[0].0), lattice(w[1].0))],
+            r.b_star,
+            "r(B) reaches 2".into(),
+        ),
+        None => absent(r.why_none),
+    }
+}
+
 impl Judge for AnalysisJudge {
     fn judge(&self, target: Target, a: &Adaptive, points: &[Point]) -> Decision {
         let reach = Reach::new(a, points);
@@ -196,6 +231,7 @@ impl Judge for AnalysisJudge {
                 let level = a.ntk_level.unwrap_or(NTK_LEVELS[0]);
                 crossing(a, points, &reach, Observable::NtkRelChange, level)
             }
+            Target::BStar => b_star(points),
             Target::TcPlateau => {
                 let c = Curve::new(a, points, Observable::TestErr);
                 match self.opts.plateau.find_exit(&c.table, None) {
