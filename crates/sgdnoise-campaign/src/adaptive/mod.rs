@@ -45,15 +45,27 @@ impl SweepFile {
         if self.adaptive.is_some() {
             return Err(bad("the sweep is adaptive already".into()));
         }
-        let Some(pos) = self.axes.iter().position(|a| a.keys == [axis]) else {
-            return Err(bad(format!(
-                "`{axis}` is not a shared single axis of the sweep"
-            )));
+        let in_parts = |p: &Vec<crate::sweepfile::Axis>| p.iter().any(|a| a.keys == [axis]);
+        let mut values: Vec<toml::Value> = match self.axes.iter().position(|a| a.keys == [axis]) {
+            Some(pos) => self.axes.remove(pos).points.into_iter().flatten().collect(),
+            // An axis of every [[part]] (B = 1..P per P): the lattice is their union, and each
+            // part keeps its values as its own sub-lattice.
+            None if !self.parts.is_empty() && self.parts.iter().all(in_parts) => self
+                .parts
+                .iter()
+                .flatten()
+                .filter(|a| a.keys == [axis])
+                .flat_map(|a| a.points.iter().flatten().cloned())
+                .collect(),
+            None => {
+                return Err(bad(format!(
+                    "`{axis}` is not a shared single axis of the sweep, nor an axis of every part"
+                )))
+            }
         };
-        let lattice = self.axes.remove(pos);
-        let mut values: Vec<toml::Value> = lattice.points.into_iter().flatten().collect();
         let num = |v: &toml::Value| v.as_float().or(v.as_integer().map(|i| i as f64));
         values.sort_by(|a, b| num(a).unwrap_or(0.0).total_cmp(&num(b).unwrap_or(0.0)));
+        values.dedup_by(|a, b| num(a) == num(b));
         if values.len() < 2 {
             return Err(bad(format!("`{axis}` has fewer than two values")));
         }

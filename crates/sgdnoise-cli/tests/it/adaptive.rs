@@ -478,3 +478,105 @@ fn reproduce_adaptive_warm_starts_with_the_first_cell_alone() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--adaptive"), "{err}");
 }
+
+/// B*(P) of the (B, eta) analysis in an analysis' fits.csv, by `ptr=P`.
+fn fits_b_star(fits: &str) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    for l in fits.lines() {
+        let Some(rest) = l.strip_prefix("batch_B_star_vs_P,B_star,P,\"chi=1, P=") else {
+            continue;
+        };
+        let (p, rest) = rest.split_once("\",").unwrap();
+        out.insert(
+            format!("ptr={p}"),
+            rest.split(',').next().unwrap().parse::<f64>().unwrap(),
+        );
+    }
+    out
+}
+
+/// Target `b_star`: each point a whole column of the (B, eta) plane, the search locates at
+/// every P the B* that `analyze` reads from the dense grid, with fewer runs, and `analyze` on
+/// the adaptive store reads the same B*.
+#[test]
+fn b_star_locates_what_analyze_reads_on_the_dense_batch_grid() {
+    let dir = temp_dir("adaptive-bstar");
+    let text =
+        std::fs::read_to_string(repo_file("examples", "bp-perceptron-adaptive.toml")).unwrap();
+    let (dense_text, _) = text.split_once("\n[adaptive]\n").unwrap();
+    let (file, dense_file) = (
+        dir.path().join("adaptive.toml"),
+        dir.path().join("dense.toml"),
+    );
+    std::fs::write(&file, &text).unwrap();
+    std::fs::write(&dense_file, dense_text).unwrap();
+    let (file, dense_file) = (file.to_str().unwrap(), dense_file.to_str().unwrap());
+    let (store, dense) = (dir.sub("adaptive"), dir.sub("dense"));
+    let (code, out, err) = sgdnoise(&["sweep", "run", dense_file, "--out", &dense, "-q"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(raw_summaries(Path::new(&dense)).len(), 456);
+    let (code, out, err) = sgdnoise(&["sweep", "run", file, "--out", &store, "-q"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("every target located"), "{out}");
+    let ran = raw_summaries(Path::new(&store)).len();
+    assert!(ran < 456 * 3 / 4, "{ran} runs");
+    // Whole columns: every run count is a multiple of a column's 8 lr x 3 seeds.
+    assert_eq!(ran % 24, 0, "{ran}");
+
+    let (code, plan, err) = sgdnoise(&["sweep", "plan", file, "--out", &store, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let adaptive = estimates(&plan, "b_star");
+    let mut b_star = Vec::new();
+    for (name, store) in [("dense", &dense), ("adaptive", &store)] {
+        let out_dir = dir.sub(&format!("analysis-{name}"));
+        let (code, out, err) = sgdnoise(&[
+            "analyze",
+            store,
+            "--out",
+            &out_dir,
+            "--kind",
+            "batch",
+            "--resamples",
+            "20",
+        ]);
+        assert_eq!(code, 0, "{name}: {out}\n{err}");
+        let fits = std::fs::read_to_string(Path::new(&out_dir).join("fits.csv")).unwrap();
+        b_star.push(fits_b_star(&fits));
+    }
+    assert_eq!(b_star[0].len(), 2, "{:?}", b_star[0]);
+    assert_eq!(b_star[1], b_star[0], "analyze on the adaptive store");
+    assert_eq!(adaptive.len(), 2, "{plan}");
+    for (cell, b) in &b_star[0] {
+        let a = adaptive[cell];
+        assert!(
+            (a - b).abs() <= 1e-12 * b,
+            "{cell}: adaptive {a}, dense {b}"
+        );
+    }
+}
+
+/// `reproduce bp-perceptron-chi1 --adaptive`: round 0 is, per P, every 4th batch size and the
+/// largest (3 + 4 x 4 = 19 columns of 15 lr x 5 seeds), each run one of the dense preset's.
+#[test]
+fn reproduce_adaptive_plans_whole_columns_of_the_batch_presets() {
+    let (code, dense, err) = sgdnoise(&["reproduce", "bp-perceptron-chi1", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) =
+        sgdnoise(&["reproduce", "bp-perceptron-chi1", "--adaptive", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("bp-perceptron-chi1-quick-adaptive (quick): 1425 runs"),
+        "{out}"
+    );
+    let grid: std::collections::HashSet<&str> = dense.lines().skip(1).collect();
+    assert!(out.lines().skip(1).all(|id| grid.contains(id)), "{out}");
+    let (code, _, err) = sgdnoise(&[
+        "reproduce",
+        "bp-perceptron-chi1",
+        "--adaptive",
+        "--warm",
+        "--dry-run",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--warm"), "{err}");
+}
