@@ -1,5 +1,6 @@
 //! Adaptive sweeps: a sweep file whose `[adaptive]` table names one axis (the temperature or
-//! the learning rate) to search instead of to run densely, and the targets to locate on it
+//! the learning rate; the batch size for B*, each point then a whole column of learning rates,
+//! `inner`) to search instead of to run densely, and the targets to locate on it
 //! (SPEC §12).
 //!
 //! The axis' values are the *lattice*: every point the search may ask for (so the finest

@@ -5,7 +5,8 @@
 //! level [`NTK_LEVELS`]`[0]`), method (b) on the test error ([`PlateauExit`] with the analysis'
 //! defaults), the divergence edge (the lowest point where most seeds diverged, as the T_c
 //! report finds it) and the optimal value ([`optimal_temperature`] of the seed-mean test
-//! error), every curve under the analysis' censoring rule ([`SeedTable::means`]).
+//! error), every curve under the analysis' censoring rule ([`SeedTable::means`]); B*(P) by
+//! the (B, eta) analysis' rule on the sampled columns ([`b_star_of_columns`]).
 
 use sgdnoise_analysis::crossover::{optimal_temperature, NoCrossover, ThresholdCrossing};
 use sgdnoise_analysis::options::AnalysisOptions;
