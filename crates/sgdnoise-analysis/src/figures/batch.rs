@@ -348,6 +348,7 @@ fn one_chi(
                 markers: Vec::new(),
                 marker_label: String::new(),
                 empty_label: "no finished run".into(),
+                categories: Vec::new(),
             };
             ctx.save_heatmap(&stem, &h)?;
         }
@@ -399,7 +400,7 @@ fn one_chi(
         let h = Heatmap {
             title: format!("Regions of the (B, η) plane, {}", math(Axis::Ptr, *p)),
             subtitle: format!(
-                "1 gradient descent · 2 noise-dominated · 3 first large step · rule on the {} · {}",
+                "region of each cell by the rule of SPEC §11 on the {} · {}",
                 obs.name(),
                 ctx.seeds_note()
             ),
@@ -408,11 +409,16 @@ fn one_chi(
             xs: batches.clone(),
             ys: lrs.clone(),
             cells,
-            value_label: "region (1 GD, 2 noise, 3 first step)".into(),
+            value_label: "region".into(),
             log_values: false,
             markers,
             marker_label: "B* (ratio to the T-only value reaches 2)".into(),
             empty_label: "unresolved, or no finished majority".into(),
+            categories: vec![
+                "gradient descent".into(),
+                "noise-dominated".into(),
+                "first large step".into(),
+            ],
         };
         ctx.save_heatmap(&stem, &h)?;
         match (all.b_star, e) {
