@@ -517,4 +517,54 @@ mod tests {
         model.predict(&x, 2, &mut out);
         assert!(out.iter().all(|v| v.is_finite()));
     }
+
+    /// Blocks of a few images through each unit (`Arch::block_bytes`, `pass::block_images`)
+    /// give the bits of one block of the whole batch (the order before blocking): output,
+    /// gradient and predictions, in f32 and f64, with ReLU (fused passes) and GELU (every
+    /// pre-activation stored), with blocks of one image, uneven blocks, and a batch larger than
+    /// the workspace. Shapes where blocking is refused (`rows_split_exact`) run unblocked.
+    #[test]
+    fn image_blocks_give_the_bits_of_the_whole_batch() {
+        fn check<R: Real>(h: usize, act: Activation, batch: usize, n: usize) {
+            let x: Vec<R> = normal_weights(n * 32 * 32 * 3, &mut stream(5, Stream::Trainset));
+            let c: Vec<R> = (0..n).map(|i| R::from_f64(0.4 - 0.15 * i as f64)).collect();
+            let bits = |v: &[R]| v.iter().map(|a| a.to_f64().to_bits()).collect::<Vec<u64>>();
+            let run = |block_bytes: usize| {
+                let mut rng = stream(5, Stream::Init);
+                let mut m = Mnas::<R>::new([32, 32, 3], h, act, batch, 1, &mut rng);
+                m.arch.block_bytes = block_bytes;
+                let blocks: Vec<usize> = m
+                    .arch
+                    .units
+                    .iter()
+                    .map(|u| pass::block_images::<R>(&m.arch, u, n.min(m.train.cap)))
+                    .collect();
+                let mut out = vec![R::ZERO; n];
+                m.forward(&x, n, &mut out);
+                let mut grad = vec![R::ZERO; m.params().len()];
+                m.backward(&x, &c, Target::Gradient(&mut grad));
+                let mut pred = vec![R::ZERO; n];
+                m.predict(&x, n, &mut pred);
+                (bits(&out), bits(&grad), bits(&pred), blocks)
+            };
+            let (out0, grad0, pred0, whole) = run(usize::MAX);
+            assert!(whole.iter().all(|&q| q == n.min(batch)), "{whole:?}");
+            for block_bytes in [0, 150_000, arch::BLOCK_BYTES] {
+                let (out1, grad1, pred1, blocks) = run(block_bytes);
+                let case = format!("h = {h}, {act:?}, n = {n}, {block_bytes} bytes: {blocks:?}");
+                if block_bytes == 0 {
+                    // One image per block wherever the products allow it (the stem always).
+                    assert_eq!(blocks[0], 1, "{case}");
+                }
+                assert_eq!(out1, out0, "output, {case}");
+                assert_eq!(grad1, grad0, "gradient, {case}");
+                assert_eq!(pred1, pred0, "predictions, {case}");
+            }
+            assert!(grad0.iter().any(|&g| f64::from_bits(g).abs() > 1e-6));
+        }
+        check::<f32>(8, Activation::Relu, 5, 5);
+        check::<f64>(8, Activation::Relu, 5, 5);
+        check::<f32>(16, Activation::Gelu, 7, 7);
+        check::<f32>(4, Activation::Relu, 3, 7); // chunks of 3 + 3 + 1, recomputed
+    }
 }
