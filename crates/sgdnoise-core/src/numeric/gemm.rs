@@ -260,7 +260,7 @@ mod tests {
     fn row_parts_give_the_bits_of_the_whole_product() {
         fn check<R: Real>(m: usize, part: usize, n: usize, k: usize, transposed: bool) {
             // The smallest part is the last one.
-            let smallest = if m % part == 0 { part } else { m % part };
+            let smallest = if m.is_multiple_of(part) { part } else { m % part };
             assert!(rows_split_exact(m, smallest, n, k), "{m} {part} {n} {k}");
             let a: Vec<R> = (0..m * k)
                 .map(|i| R::from_f64((i as f64 * 0.37).sin()))
