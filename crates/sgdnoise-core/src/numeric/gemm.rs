@@ -193,31 +193,6 @@ impl Gemm for Cpu {
     }
 }
 
-/// Whether [`Cpu`] computes every element of an `m × n` product with `k` terms (a row-major
-/// destination, the only kind the passes use) with the same bits when its rows are computed in
-/// parts of `m_part` rows or more (at most `m`) as in one call: the condition for blocking a pass
-/// over a few images at a time without changing its results. `m_part` is the smallest part
-/// (the last one, where the parts do not divide `m`).
-///
-/// The `gemm` crate (0.19) sums each element over the depth in blocks of `kc` terms, one
-/// multiply-add after another in a register (its micro-kernels unroll the depth but keep one
-/// accumulator per element), and adds block after block into the destination; the rows of a
-/// call only decide how the work is tiled. What changes the sums is the path it takes:
-/// products with `m·n <= 256` may go to its "horizontal" dot-product kernels, `m <= 1`,
-/// `n <= 1` or `k <= 2` to its matrix-vector loops, and `kc` is `min(k, 512)` when
-/// `m <= 64 && n <= 64` but `k` split into equal blocks of at most its cache-derived size
-/// otherwise (the two agree for `k <= 512`). So a split is exact when neither size takes a
-/// special path and both sizes take the same `kc`. Pinned by
-/// `row_parts_give_the_bits_of_the_whole_product`.
-pub fn rows_split_exact(m: usize, m_part: usize, n: usize, k: usize) -> bool {
-    if m_part >= m {
-        return true;
-    }
-    let plain = m_part >= 2 && n >= 2 && k > 2 && m_part * n > 256;
-    let same_kc = k <= 512 || n > 64 || m_part > 64 || m <= 64;
-    plain && same_kc
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,78 +225,5 @@ mod tests {
             MatMut::rows(&mut d, m, n),
         );
         assert!(d.iter().all(|v| v.is_finite()));
-    }
-
-    /// The rows of a product computed in parts give the bits of the whole product wherever
-    /// [`rows_split_exact`] says so: the shapes of the mnas passes (1 × 1 convolutions: rows =
-    /// images × positions, in f32 and f64, depth above 512 too) and of their input gradients
-    /// (a transposed weight matrix).
-    #[test]
-    fn row_parts_give_the_bits_of_the_whole_product() {
-        fn check<R: Real>(m: usize, part: usize, n: usize, k: usize, transposed: bool) {
-            // The smallest part is the last one.
-            let smallest = if m.is_multiple_of(part) { part } else { m % part };
-            assert!(rows_split_exact(m, smallest, n, k), "{m} {part} {n} {k}");
-            let a: Vec<R> = (0..m * k)
-                .map(|i| R::from_f64((i as f64 * 0.37).sin()))
-                .collect();
-            let b: Vec<R> = (0..k * n)
-                .map(|i| R::from_f64((i as f64 * 0.11).cos()))
-                .collect();
-            let bm = if transposed {
-                MatRef::rows(&b, n, k).t()
-            } else {
-                MatRef::rows(&b, k, n)
-            };
-            let alpha = R::from_f64(0.3);
-            let mut whole = vec![R::ZERO; m * n];
-            let cpu = Cpu::default();
-            cpu.gemm(
-                alpha,
-                MatRef::rows(&a, m, k),
-                bm,
-                R::ZERO,
-                MatMut::rows(&mut whole, m, n),
-            );
-            let mut parts = vec![R::ZERO; m * n];
-            for r0 in (0..m).step_by(part) {
-                let rows = part.min(m - r0);
-                cpu.gemm(
-                    alpha,
-                    MatRef::rows(&a[r0 * k..(r0 + rows) * k], rows, k),
-                    bm,
-                    R::ZERO,
-                    MatMut::rows(&mut parts[r0 * n..(r0 + rows) * n], rows, n),
-                );
-            }
-            let bits = |v: &[R]| v.iter().map(|x| x.to_f64().to_bits()).collect::<Vec<u64>>();
-            assert!(
-                bits(&parts) == bits(&whole),
-                "{m} rows in parts of {part}, n = {n}, k = {k}, transposed {transposed}"
-            );
-        }
-        // (rows, rows per part, n, k): the stem's projection and block 1's expansion at h = 32
-        // (16 × 16 positions), block 4 at h = 64 (4 × 4 positions, depth 576 > 512, n = 192),
-        // a depth above 512 with small n and parts above 64 rows, a smaller last part, and parts
-        // of 16 rows with n = 17 (m·n just above 256).
-        let shapes = [
-            (4096, 256, 64, 128),
-            (4096, 768, 192, 64),
-            (256, 16, 192, 576),
-            (1040, 80, 32, 600),
-            (1000, 300, 48, 96),
-            (64, 16, 17, 40),
-        ];
-        for (m, part, n, k) in shapes {
-            for transposed in [false, true] {
-                check::<f32>(m, part, n, k, transposed);
-                check::<f64>(m, part, n, k, transposed);
-            }
-        }
-        // Paths whose sums may differ are refused.
-        assert!(!rows_split_exact(1000, 16, 32, 600)); // kc: 512 for 16 rows, 300 for 1000
-        assert!(!rows_split_exact(64, 8, 16, 40)); // 8 x 16 = 128 <= 256: horizontal kernels
-        assert!(!rows_split_exact(64, 1, 300, 40)); // one row: a matrix-vector product
-        assert!(rows_split_exact(64, 64, 1, 1)); // no split at all
     }
 }

@@ -158,8 +158,7 @@ impl Conv {
 
     /// Backward pass of the last [`Conv::forward`] on `x` (whose im2col is still in `patches`)
     /// with output gradient `dy`: overwrites `dw` with ∂/∂w and, when `dx` is given, overwrites
-    /// `dx.0` with ∂/∂x (`dx.1` is scratch of `n · patches_len()` numbers, unused when pointwise):
-    /// [`Conv::weight_grad`], then [`Conv::input_grad`].
+    /// `dx.0` with ∂/∂x (`dx.1` is scratch of `n · patches_len()` numbers, unused when pointwise).
     #[allow(clippy::too_many_arguments)]
     pub fn backward<R: Real, G: Gemm>(
         &self,
@@ -172,24 +171,6 @@ impl Conv {
         dw: &mut [R],
         dx: Option<(&mut [R], &mut [R])>,
     ) {
-        self.weight_grad(gemm, x, patches, n, dy, dw);
-        if let Some((dx, dpatches)) = dx {
-            self.input_grad(gemm, w, n, dy, dx, dpatches);
-        }
-    }
-
-    /// Overwrites `dw` with ∂/∂w = scale · Aᵀ · dY for the last [`Conv::forward`] of `n` images
-    /// on `x` (A: `x` itself when pointwise, else the im2col still in `patches`). The sum runs
-    /// over all `n` images' positions in one product.
-    pub fn weight_grad<R: Real, G: Gemm>(
-        &self,
-        gemm: &G,
-        x: &[R],
-        patches: &[R],
-        n: usize,
-        dy: &[R],
-        dw: &mut [R],
-    ) {
         let rows = n * self.geom.out_positions();
         let kdim = self.geom.k * self.geom.k * self.c_in;
         let scale = R::from_f64(self.scale());
@@ -198,54 +179,37 @@ impl Conv {
         } else {
             MatRef::rows(&patches[..rows * kdim], rows, kdim)
         };
+        let dy = MatRef::rows(&dy[..rows * self.c_out], rows, self.c_out);
+        let wm = MatRef::rows(&w[..kdim * self.c_out], kdim, self.c_out);
+        // dW = scale · Aᵀ · dY
         gemm.gemm(
             scale,
             a.t(),
-            MatRef::rows(&dy[..rows * self.c_out], rows, self.c_out),
+            dy,
             R::ZERO,
             MatMut::rows(&mut dw[..kdim * self.c_out], kdim, self.c_out),
         );
-    }
-
-    /// Overwrites `dx` with ∂/∂x = scale · dY · Wᵀ for `n` images with output gradient `dy`
-    /// (through the patch gradient in `dpatches`, `n · patches_len()` numbers of scratch, unless
-    /// pointwise). Each image's rows are its own: see [`rows_split_exact`] for when a call on a
-    /// few images at a time gives the bits of one call on all.
-    ///
-    /// [`rows_split_exact`]: crate::numeric::gemm::rows_split_exact
-    pub fn input_grad<R: Real, G: Gemm>(
-        &self,
-        gemm: &G,
-        w: &[R],
-        n: usize,
-        dy: &[R],
-        dx: &mut [R],
-        dpatches: &mut [R],
-    ) {
-        let rows = n * self.geom.out_positions();
-        let kdim = self.geom.k * self.geom.k * self.c_in;
-        let scale = R::from_f64(self.scale());
-        let dy = MatRef::rows(&dy[..rows * self.c_out], rows, self.c_out);
-        let wm = MatRef::rows(&w[..kdim * self.c_out], kdim, self.c_out);
-        if self.is_pointwise() {
-            gemm.gemm(
-                scale,
-                dy,
-                wm.t(),
-                R::ZERO,
-                MatMut::rows(&mut dx[..rows * kdim], rows, kdim),
-            );
-        } else {
-            gemm.gemm(
-                scale,
-                dy,
-                wm.t(),
-                R::ZERO,
-                MatMut::rows(&mut dpatches[..rows * kdim], rows, kdim),
-            );
-            let dx = &mut dx[..n * self.in_len()];
-            dx.fill(R::ZERO);
-            col2im_add(&self.geom, self.c_in, dpatches, n, dx);
+        if let Some((dx, dpatches)) = dx {
+            if self.is_pointwise() {
+                gemm.gemm(
+                    scale,
+                    dy,
+                    wm.t(),
+                    R::ZERO,
+                    MatMut::rows(&mut dx[..rows * kdim], rows, kdim),
+                );
+            } else {
+                gemm.gemm(
+                    scale,
+                    dy,
+                    wm.t(),
+                    R::ZERO,
+                    MatMut::rows(&mut dpatches[..rows * kdim], rows, kdim),
+                );
+                let dx = &mut dx[..n * self.in_len()];
+                dx.fill(R::ZERO);
+                col2im_add(&self.geom, self.c_in, dpatches, n, dx);
+            }
         }
     }
 }

@@ -233,40 +233,6 @@ impl DwConv {
         })
     }
 
-    /// Adds the unscaled sums of ∂/∂w over `n` images (`x` and `dy` start at the first) to
-    /// `dw`, image after image: calls on consecutive groups of images, from a zeroed `dw` and
-    /// followed by [`DwConv::weight_grad_finish`], give the bits of [`DwConv::backward`]'s
-    /// weight gradient on all of them (its sums run over the images in the same order).
-    pub fn weight_grad_add<R: Real>(&self, x: &[R], n: usize, dy: &[R], dw: &mut [R]) {
-        simd::dispatch(WeightGradAdd {
-            conv: self,
-            x,
-            n,
-            dy,
-            dw,
-        })
-    }
-
-    /// Scales the sums of [`DwConv::weight_grad_add`] into ∂/∂w.
-    pub fn weight_grad_finish<R: Real>(&self, dw: &mut [R]) {
-        let scale = R::from_f64(self.scale());
-        for v in dw[..self.weight_len()].iter_mut() {
-            *v *= scale;
-        }
-    }
-
-    /// Overwrites `dx` with ∂/∂x for `n` images with output gradient `dy` (each image's own:
-    /// the same bits whatever group of images a call covers).
-    pub fn input_grad<R: Real>(&self, w: &[R], n: usize, dy: &[R], dx: &mut [R]) {
-        simd::dispatch(InputGrad {
-            conv: self,
-            w,
-            n,
-            dy,
-            dx,
-        })
-    }
-
     /// The loops of [`DwConv::backward`], one copy per instruction set (the [`Backward`]
     /// kernel), like [`DwConv::forward_kernel`].
     #[inline(always)]
@@ -279,24 +245,14 @@ impl DwConv {
         dw: &mut [R],
         dx: Option<&mut [R]>,
     ) {
-        let dw = &mut dw[..self.weight_len()];
-        dw.fill(R::ZERO);
-        self.weight_grad_add_kernel(x, n, dy, dw);
-        self.weight_grad_finish(dw);
-        if let Some(dx) = dx {
-            self.input_grad_kernel(w, n, dy, dx);
-        }
-    }
-
-    /// The sums of [`DwConv::weight_grad_add`], inlined into its kernel.
-    #[inline(always)]
-    fn weight_grad_add_kernel<R: Real>(&self, x: &[R], n: usize, dy: &[R], dw: &mut [R]) {
         let (g, c) = (&self.geom, self.c);
+        let scale = R::from_f64(self.scale());
         // dw[ky][kx][c] = Σ over images and output pixels of dy · x, each in the order image,
         // output row, output column. Per image, channel block and pair of taps (ky, kx..kx+2),
         // the sums over the image's pixels run in registers, each dy vector loaded serving both
         // taps.
         let dw = &mut dw[..self.weight_len()];
+        dw.fill(R::ZERO);
         for img in 0..n {
             for (c0, cb) in channel_blocks(c) {
                 // Bands of output rows whose dy (about 8 KiB) and x rows stay in L1 over the
@@ -323,38 +279,42 @@ impl DwConv {
                 }
             }
         }
-    }
-
-    /// The loops of [`DwConv::input_grad`], inlined into its kernel.
-    #[inline(always)]
-    fn input_grad_kernel<R: Real>(&self, w: &[R], n: usize, dy: &[R], dx: &mut [R]) {
-        let (g, c) = (&self.geom, self.c);
-        let scale = R::from_f64(self.scale());
+        for v in dw.iter_mut() {
+            *v *= scale;
+        }
         // dx[iy][ix][c] = Σ over the taps that read input pixel (iy, ix) of dy · w (a gather:
         // each input pixel is written once).
-        let (in_img, out_img) = (self.in_len(), self.out_len());
-        for img in 0..n {
-            let gi = &dy[img * out_img..(img + 1) * out_img];
-            for iy in 0..g.in_h {
-                let mut ix = 0;
-                while ix < g.in_w {
-                    let run = if ix + PX <= g.in_w { PX } else { 1 };
-                    let d = &mut dx[img * in_img + (iy * g.in_w + ix) * c..][..run * c];
-                    for (c0, cb) in channel_blocks(c) {
-                        match (cb, run) {
-                            (64, PX) => {
-                                self.input_grad_run::<R, 64, PX>(w, gi, iy, ix, c0, d, scale)
+        if let Some(dx) = dx {
+            let (in_img, out_img) = (self.in_len(), self.out_len());
+            for img in 0..n {
+                let gi = &dy[img * out_img..(img + 1) * out_img];
+                for iy in 0..g.in_h {
+                    let mut ix = 0;
+                    while ix < g.in_w {
+                        let run = if ix + PX <= g.in_w { PX } else { 1 };
+                        let d = &mut dx[img * in_img + (iy * g.in_w + ix) * c..][..run * c];
+                        for (c0, cb) in channel_blocks(c) {
+                            match (cb, run) {
+                                (64, PX) => {
+                                    self.input_grad_run::<R, 64, PX>(w, gi, iy, ix, c0, d, scale)
+                                }
+                                (16, PX) => {
+                                    self.input_grad_run::<R, 16, PX>(w, gi, iy, ix, c0, d, scale)
+                                }
+                                (_, PX) => {
+                                    self.input_grad_run::<R, 1, PX>(w, gi, iy, ix, c0, d, scale)
+                                }
+                                (64, _) => {
+                                    self.input_grad_run::<R, 64, 1>(w, gi, iy, ix, c0, d, scale)
+                                }
+                                (16, _) => {
+                                    self.input_grad_run::<R, 16, 1>(w, gi, iy, ix, c0, d, scale)
+                                }
+                                _ => self.input_grad_run::<R, 1, 1>(w, gi, iy, ix, c0, d, scale),
                             }
-                            (16, PX) => {
-                                self.input_grad_run::<R, 16, PX>(w, gi, iy, ix, c0, d, scale)
-                            }
-                            (_, PX) => self.input_grad_run::<R, 1, PX>(w, gi, iy, ix, c0, d, scale),
-                            (64, _) => self.input_grad_run::<R, 64, 1>(w, gi, iy, ix, c0, d, scale),
-                            (16, _) => self.input_grad_run::<R, 16, 1>(w, gi, iy, ix, c0, d, scale),
-                            _ => self.input_grad_run::<R, 1, 1>(w, gi, iy, ix, c0, d, scale),
                         }
+                        ix += run;
                     }
-                    ix += run;
                 }
             }
         }
@@ -614,42 +574,6 @@ impl<R: Real> Kernel for Backward<'_, R> {
     fn run<S: Isa>(self, _isa: S) {
         let conv = *self.conv; // see `Forward::run`
         conv.backward_kernel(self.w, self.x, self.n, self.dy, self.dw, self.dx)
-    }
-}
-
-/// [`DwConv::weight_grad_add`] as a [`Kernel`].
-struct WeightGradAdd<'a, R> {
-    conv: &'a DwConv,
-    x: &'a [R],
-    n: usize,
-    dy: &'a [R],
-    dw: &'a mut [R],
-}
-
-impl<R: Real> Kernel for WeightGradAdd<'_, R> {
-    type Output = ();
-    #[inline(always)]
-    fn run<S: Isa>(self, _isa: S) {
-        let conv = *self.conv; // see `Forward::run`
-        conv.weight_grad_add_kernel(self.x, self.n, self.dy, self.dw)
-    }
-}
-
-/// [`DwConv::input_grad`] as a [`Kernel`].
-struct InputGrad<'a, R> {
-    conv: &'a DwConv,
-    w: &'a [R],
-    n: usize,
-    dy: &'a [R],
-    dx: &'a mut [R],
-}
-
-impl<R: Real> Kernel for InputGrad<'_, R> {
-    type Output = ();
-    #[inline(always)]
-    fn run<S: Isa>(self, _isa: S) {
-        let conv = *self.conv; // see `Forward::run`
-        conv.input_grad_kernel(self.w, self.n, self.dy, self.dx)
     }
 }
 
@@ -944,46 +868,5 @@ mod tests {
     fn dwconv_is_bitwise_the_same_at_every_simd_level() {
         levels_agree::<f32>();
         levels_agree::<f64>();
-    }
-
-    /// The weight gradient summed over groups of images (`weight_grad_add` from a zeroed
-    /// buffer, then `weight_grad_finish`) and the input gradient of each group give the bits of
-    /// one `backward` on all the images, f32 and f64.
-    #[test]
-    fn groups_of_images_give_the_bits_of_one_backward() {
-        fn check<R: Real>() {
-            let to = |v: &[f64]| v.iter().map(|&a| R::from_f64(a)).collect::<Vec<R>>();
-            let bits = |v: &[R]| v.iter().map(|a| a.to_f64().to_bits()).collect::<Vec<u64>>();
-            for &(h, w_, c, k, s) in &[(16, 16, 80, 5, 1), (8, 8, 96, 5, 2), (7, 9, 17, 3, 2)] {
-                let d = DwConv::new(h, w_, c, k, s);
-                let n = 5;
-                let w = to(&fill(d.weight_len(), 1.1));
-                let x = to(&fill(n * d.in_len(), 0.3));
-                let dy = to(&fill(n * d.out_len(), 2.3));
-                let (mut dw, mut dx) = (vec![R::ZERO; w.len()], vec![R::ZERO; x.len()]);
-                d.backward(&w, &x, n, &dy, &mut dw, Some(&mut dx));
-                let (mut dw2, mut dx2) = (vec![R::ZERO; w.len()], vec![R::ZERO; x.len()]);
-                for (i0, i1) in [(0, 2), (2, 3), (3, 5)] {
-                    let (xi, gi) = (&x[i0 * d.in_len()..], &dy[i0 * d.out_len()..]);
-                    d.weight_grad_add(xi, i1 - i0, gi, &mut dw2);
-                    d.input_grad(&w, i1 - i0, gi, &mut dx2[i0 * d.in_len()..]);
-                }
-                d.weight_grad_finish(&mut dw2);
-                assert_eq!(
-                    bits(&dw2),
-                    bits(&dw),
-                    "weight gradient {:?}",
-                    (h, w_, c, k, s)
-                );
-                assert_eq!(
-                    bits(&dx2),
-                    bits(&dx),
-                    "input gradient {:?}",
-                    (h, w_, c, k, s)
-                );
-            }
-        }
-        check::<f32>();
-        check::<f64>();
     }
 }

@@ -6,9 +6,6 @@ use crate::model::conv::{Conv, DwConv};
 use crate::model::Layer;
 use crate::settings::Activation;
 
-/// The default of `Arch::block_bytes`: half of a 1 MiB L2 cache.
-pub(super) const BLOCK_BYTES: usize = 512 << 10;
-
 /// What follows the second convolution of a unit.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(super) enum Post {
@@ -32,16 +29,6 @@ pub(super) struct Unit {
     pub(super) post: Post,
 }
 
-impl Unit {
-    /// Bytes of one image's tensors in the unit's forward pass (im2col patches, the expansion's
-    /// activation, the depthwise pre-activation and activation, the output), numbers of `size`
-    /// bytes.
-    pub(super) fn image_bytes(&self, size: usize) -> usize {
-        (self.a.patches_len() + self.a.out_len() + 2 * self.d.out_len() + self.b.out_len())
-            .saturating_mul(size)
-    }
-}
-
 #[derive(Clone, Debug)]
 pub(super) struct Head {
     pub(super) conv: Conv,
@@ -62,11 +49,6 @@ pub(super) struct Arch {
     /// With ReLU, run it in place on the matrix products' outputs and mask the backward pass by
     /// the activations (`pass::forward`); false only for the tests' unfused reference.
     pub(super) fuse_relu: bool,
-    /// Bytes of a unit's tensors the passes keep in cache at once: each unit's forward pass, and
-    /// the part of its backward pass that is per image, run on blocks of as many images
-    /// (`pass::block_images`; [`BLOCK_BYTES`], `usize::MAX` for one block of the whole batch,
-    /// the tests' reference). The results do not depend on it.
-    pub(super) block_bytes: usize,
     pub(super) input_dim: usize,
     pub(super) units: Vec<Unit>,
     pub(super) head: Head,
@@ -150,7 +132,6 @@ impl Arch {
         Arch {
             act: Activation::Relu,
             fuse_relu: true,
-            block_bytes: BLOCK_BYTES,
             input_dim: ih * iw * ic,
             units,
             head,

@@ -2,10 +2,10 @@
 //! fast ReLU loops), the units, the head and the read-out, and the gradient of a batch larger
 //! than the workspace, chunk by chunk with recomputation.
 
-use super::arch::{Arch, Post, Unit};
-use super::workspace::{BigBatch, UnitBufs, Workspace};
+use super::arch::{Arch, Post};
+use super::workspace::{BigBatch, Workspace};
 use crate::model::activation::{self, relu_scaled, relu_scaled_grad};
-use crate::numeric::gemm::{rows_split_exact, Cpu};
+use crate::numeric::gemm::Cpu;
 use crate::numeric::real::Real;
 use crate::numeric::simd::{self, Isa, Kernel};
 use crate::settings::Activation;
@@ -179,92 +179,6 @@ impl<R: Real> Kernel for HeadSum<'_, R> {
     }
 }
 
-/// Images per block of a unit's passes: about as many as `arch.block_bytes` holds (at least one,
-/// the blocks as even as they go), or all `n` at once unless every matrix product run on a block
-/// (the expansion and the projection, and the projection's input gradient) gives each element
-/// the bits of the product on the whole batch (`rows_split_exact`). The weight gradients, sums
-/// over the batch, always run on the whole batch.
-pub(super) fn block_images<R: Real>(arch: &Arch, u: &Unit, n: usize) -> usize {
-    let n = n.max(1);
-    let per_image = u.image_bytes(size_of::<R>()).max(1);
-    let q = (arch.block_bytes / per_image).clamp(1, n);
-    if q >= n {
-        return n;
-    }
-    let blocks = n.div_ceil(q);
-    let q = n.div_ceil(blocks);
-    let last = n - (blocks - 1) * q;
-    let (pa, pb) = (u.a.geom.out_positions(), u.b.geom.out_positions());
-    let ka = u.a.geom.k * u.a.geom.k * u.a.c_in;
-    let exact = rows_split_exact(n * pa, last * pa, u.a.c_out, ka)
-        && rows_split_exact(n * pb, last * pb, u.b.c_out, u.b.c_in)
-        && rows_split_exact(n * pb, last * pb, u.b.c_in, u.b.c_out);
-    if exact {
-        q
-    } else {
-        n
-    }
-}
-
-/// The forward pass of unit `u` on images s..s+m: `input` starts at image s, and the unit's
-/// buffers `b` are written from image s on.
-#[allow(clippy::too_many_arguments)]
-fn unit_forward<R: Real>(
-    arch: &Arch,
-    gemm: &Cpu,
-    w: &[R],
-    u: &Unit,
-    input: &[R],
-    b: &mut UnitBufs<R>,
-    s: usize,
-    m: usize,
-) {
-    let (pl, al, dl, bl) = (
-        u.a.patches_len(),
-        u.a.out_len(),
-        u.d.out_len(),
-        u.b.out_len(),
-    );
-    let patches = &mut b.patches[s * pl..];
-    let (za, aa) = (&mut b.za[s * al..], &mut b.aa[s * al..]);
-    let (zd, ad) = (&mut b.zd[s * dl..], &mut b.ad[s * dl..]);
-    let (zb, out) = (&mut b.zb[s * bl..], &mut b.out[s * bl..]);
-    let (la, ld, lb) = (m * al, m * dl, m * bl);
-    // ReLU: the matrix products write their pre-activations into the activation's buffer and
-    // the ReLU runs in place (one pass over the tensor fewer); the backward pass masks by the
-    // activations, so za and zb stay unwritten.
-    let relu = arch.fuse_relu && arch.act == Activation::Relu;
-    if relu {
-        u.a.forward(gemm, &w[u.a_off..], input, m, patches, aa);
-        relu_in_place(&mut aa[..la]);
-    } else {
-        u.a.forward(gemm, &w[u.a_off..], input, m, patches, za);
-        act_forward(arch.act, &za[..la], &mut aa[..la]);
-    }
-    u.d.forward(&w[u.d_off..], aa, m, zd);
-    act_forward(arch.act, &zd[..ld], &mut ad[..ld]);
-    match u.post {
-        Post::Act if relu => {
-            u.b.forward(gemm, &w[u.b_off..], ad, m, &mut [], out);
-            relu_in_place(&mut out[..lb]);
-        }
-        Post::Act => {
-            u.b.forward(gemm, &w[u.b_off..], ad, m, &mut [], zb);
-            act_forward(arch.act, &zb[..lb], &mut out[..lb]);
-        }
-        Post::Residual => {
-            u.b.forward(gemm, &w[u.b_off..], ad, m, &mut [], zb);
-            simd::dispatch(Residual {
-                z: &zb[..lb],
-                x: &input[..lb],
-                out: &mut out[..lb],
-            })
-        }
-        // No activation: straight into the output (no copy).
-        Post::Linear => u.b.forward(gemm, &w[u.b_off..], ad, m, &mut [], out),
-    }
-}
-
 /// Forward pass of `n <= ws.cap` images, keeping activations in `ws`.
 pub(super) fn forward<R: Real>(
     arch: &Arch,
@@ -285,21 +199,42 @@ pub(super) fn forward<R: Real>(
     for (i, u) in arch.units.iter().enumerate() {
         let (prev, rest) = ws.units.split_at_mut(i);
         let input: &[R] = if i == 0 { &ws.x } else { &prev[i - 1].out };
-        // A few images at a time, so that each block's tensors are still in cache for the next
-        // pass (`block_images`): every image's numbers are its own, the bits the same.
-        let q = block_images::<R>(arch, u, n);
-        for s in (0..n).step_by(q) {
-            let m = q.min(n - s);
-            unit_forward(
-                arch,
-                gemm,
-                w,
-                u,
-                &input[s * u.a.in_len()..],
-                &mut rest[0],
-                s,
-                m,
-            );
+        let b = &mut rest[0];
+        let (la, ld, lb) = (n * u.a.out_len(), n * u.d.out_len(), n * u.b.out_len());
+        // ReLU: the matrix products write their pre-activations into the activation's buffer
+        // and the ReLU runs in place (one pass over the tensor fewer); the backward pass masks by
+        // the activations, so za and zb stay unwritten.
+        let relu = arch.fuse_relu && arch.act == Activation::Relu;
+        if relu {
+            u.a.forward(gemm, &w[u.a_off..], input, n, &mut b.patches, &mut b.aa);
+            relu_in_place(&mut b.aa[..la]);
+        } else {
+            u.a.forward(gemm, &w[u.a_off..], input, n, &mut b.patches, &mut b.za);
+            act_forward(arch.act, &b.za[..la], &mut b.aa[..la]);
+        }
+        u.d.forward(&w[u.d_off..], &b.aa, n, &mut b.zd);
+        act_forward(arch.act, &b.zd[..ld], &mut b.ad[..ld]);
+        match u.post {
+            Post::Act if relu => {
+                u.b.forward(gemm, &w[u.b_off..], &b.ad, n, &mut [], &mut b.out);
+                relu_in_place(&mut b.out[..lb]);
+            }
+            Post::Act => {
+                u.b.forward(gemm, &w[u.b_off..], &b.ad, n, &mut [], &mut b.zb);
+                act_forward(arch.act, &b.zb[..lb], &mut b.out[..lb]);
+            }
+            Post::Residual => {
+                u.b.forward(gemm, &w[u.b_off..], &b.ad, n, &mut [], &mut b.zb);
+                simd::dispatch(Residual {
+                    z: &b.zb[..lb],
+                    x: input,
+                    out: &mut b.out[..lb],
+                })
+            }
+            // No activation: straight into the output (no copy).
+            Post::Linear => {
+                u.b.forward(gemm, &w[u.b_off..], &b.ad, n, &mut [], &mut b.out)
+            }
         }
     }
     let hd = &arch.head;
@@ -399,7 +334,7 @@ pub(super) fn backward<R: Real>(
         let input: &[R] = if i == 0 { &ws.x } else { &prev[i - 1].out };
         let b = &rest[0];
         let [g0, g1, g2] = &mut ws.g;
-        let lb = n * u.b.out_len();
+        let (la, ld, lb) = (n * u.a.out_len(), n * u.d.out_len(), n * u.b.out_len());
         let relu = arch.fuse_relu && arch.act == Activation::Relu;
         match u.post {
             Post::Act if relu => relu_backward(&b.out[..lb], &mut g0[..lb]),
@@ -411,31 +346,23 @@ pub(super) fn backward<R: Real>(
             }),
             Post::Linear => {}
         }
-        // The projection's weight gradient sums over the batch: one product on all of it.
-        u.b.weight_grad(gemm, &b.ad, &[], n, g0, &mut grad[u.b_off..]);
-        // Then, a block of images at a time (as in the forward pass), everything that is per
-        // image: the projection's input gradient, the depthwise passes (its weight gradient
-        // summed image after image, as on the whole batch) and the activations' derivatives.
-        let dwd = &mut grad[u.d_off..u.d_off + u.d.weight_len()];
-        dwd.fill(R::ZERO);
-        let (al, dl, bl) = (u.a.out_len(), u.d.out_len(), u.b.out_len());
-        let q = block_images::<R>(arch, u, n);
-        for s in (0..n).step_by(q) {
-            let m = q.min(n - s);
-            let (oa, od, ob) = (s * al, s * dl, s * bl);
-            let g1 = &mut g1[od..od + m * dl];
-            let g2 = &mut g2[oa..oa + m * al];
-            u.b.input_grad(gemm, &w[u.b_off..], m, &g0[ob..], g1, &mut []);
-            act_backward(arch.act, &b.zd[od..od + m * dl], g1);
-            u.d.weight_grad_add(&b.aa[oa..], m, g1, dwd);
-            u.d.input_grad(&w[u.d_off..], m, g1, g2);
-            if relu {
-                relu_backward(&b.aa[oa..oa + m * al], g2);
-            } else {
-                act_backward(arch.act, &b.za[oa..oa + m * al], g2);
-            }
+        u.b.backward(
+            gemm,
+            &w[u.b_off..],
+            &b.ad,
+            &[],
+            n,
+            g0,
+            &mut grad[u.b_off..],
+            Some((&mut g1[..], &mut [][..])),
+        );
+        act_backward(arch.act, &b.zd[..ld], &mut g1[..ld]);
+        u.d.backward(&w[u.d_off..], &b.aa, n, g1, &mut grad[u.d_off..], Some(g2));
+        if relu {
+            relu_backward(&b.aa[..la], &mut g2[..la]);
+        } else {
+            act_backward(arch.act, &b.za[..la], &mut g2[..la]);
         }
-        u.d.weight_grad_finish(dwd);
         let want_dx = i > 0;
         u.a.backward(
             gemm,
