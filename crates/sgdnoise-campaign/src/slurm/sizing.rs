@@ -194,15 +194,16 @@ fn step_cap_seconds(spec: &RunSpec) -> Option<f64> {
     // FLOPs per sample; records come `checkpoints_per_decade` per decade of steps.
     let forward = sgdnoise_core::bench::step_flops(spec)? / (3.0 * spec.batch.max(1) as f64);
     let records = spec.checkpoints_per_decade * steps.max(10.0).log10() + 2.0;
-    let mut record = forward * (spec.ptr + spec.pte) as f64;
+    let record = forward * (spec.ptr + spec.pte) as f64;
+    let mut flops = steps * step + records * record;
     if spec.ntk_points > 0 {
-        // The NTK at every record (and at init): a per-sample gradient for each of its n points
+        // The NTK at every record and at init: a per-sample gradient for each of its n points
         // (about a step's FLOPs per point) and the Gram matrix, 2 n^2 parameters.
         let n = spec.ntk_points as f64;
         let params = sgdnoise_core::model::param_count(spec) as f64;
-        record += n * 3.0 * forward + 2.0 * n * n * params;
+        flops += (records + 1.0) * (n * 3.0 * forward + 2.0 * n * n * params);
     }
-    Some((steps * step + (records + 1.0) * record) / NOMINAL_FLOPS)
+    Some(flops / NOMINAL_FLOPS)
 }
 
 /// The cost of each of `queued` (runs of `plan`), by the rules of the module doc.
