@@ -61,6 +61,9 @@ pub struct Adaptive {
     /// Warm start: every cell after the first starts from the brackets the cell before it
     /// located (its round 0 waits for that cell) instead of from the coarse points.
     pub warm: bool,
+    /// Seed combinations a newly sampled point starts with (the first ones of the point, in
+    /// candidate order); it gets the rest only when a decision needs them (None: all at once).
+    pub seeds: Option<usize>,
 }
 
 /// Default of `coarse`.
@@ -107,12 +110,13 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
             "max_rounds",
             "rwc_level",
             "warm",
+            "seeds",
         ]
         .contains(&k.as_str())
         {
             errors.push(err(
                 ctx(k),
-                "unknown key (known: axis, values, coarse, targets, max_rounds, rwc_level, warm)",
+                "unknown key (known: axis, values, coarse, targets, max_rounds, rwc_level, warm, seeds)",
             ));
         }
     }
@@ -223,6 +227,9 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
             false
         }
     };
+    let seeds = table
+        .contains_key("seeds")
+        .then(|| count("seeds", 0, 1, 1_000_000, errors));
     (errors.len() == before).then_some(Adaptive {
         axis,
         values,
@@ -231,5 +238,6 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
         max_rounds,
         rwc_level,
         warm,
+        seeds,
     })
 }
