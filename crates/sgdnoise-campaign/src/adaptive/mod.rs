@@ -18,6 +18,13 @@
 //! beyond them, the judge brackets it with the lattice's end and the search steps out from the
 //! sampled end with a doubling step before it bisects.
 //!
+//! With `seeds = N` a newly sampled point gets only its first N seed combinations (in
+//! candidate order); it gets the rest in a later round when a decision needs them: the ends of
+//! the brackets a target is located in (its decisive points: a target counts as located only
+//! once they are full, and is judged again then), and the points the judge finds ambiguous
+//! given the seed spread ([`Judge::needs_seeds`]; SPEC §12 has the rule). Without the key
+//! every point gets all its seeds at once (the plan of a file without it, bit for bit).
+//!
 //! The plan is a function of the store's finished (and failed) runs only, computed afresh each
 //! time ([`plan`]): a killed adaptive sweep resumes where it was, and nothing is ever run twice.
 //! The campaign crate knows nothing of figures: the command line hands in a judge built on
