@@ -386,7 +386,10 @@ pub fn plan(
             if add.is_empty() && fill.is_empty() {
                 break CellStatus::Resolved;
             }
-            if round >= adaptive.max_rounds {
+            // `max_rounds` counts the rounds that sample new points; a round that only gives
+            // points the rest of their seeds does not count (there are finitely many).
+            let refinements = rounds.iter().skip(1).filter(|r| !r.is_empty()).count();
+            if !add.is_empty() && refinements >= adaptive.max_rounds {
                 break CellStatus::Capped;
             }
             let mut runs: Vec<usize> = Vec::new();

@@ -535,3 +535,22 @@ fn a_partial_plan_resumes_from_any_set_of_ended_runs() {
     ids.dedup();
     assert_eq!(ids.len(), n, "a run planned twice");
 }
+
+#[test]
+fn rounds_that_only_fill_seeds_do_not_count_against_max_rounds() {
+    // Two bisections (10, 11) use up max_rounds = 2; the round that fills (10, 11) still runs
+    // (measured on the phase-diagram stand-in: cells capped one fill short of resolved).
+    let text = FILE.replace("coarse = 4", "coarse = 4\nmax_rounds = 2");
+    let f = SweepFile::parse(&format!("{text}seeds = 1\n"), "t").unwrap();
+    let (_tmp, store) = fresh_store();
+    let (p, _) = run_to_the_end(&f, &store, &DecisiveOnly(Step { edge: 11 }));
+    assert!(p.resolved(), "{:?}", p.cells[0].status);
+    assert_eq!(p.cells[0].filled.last(), Some(&vec![10, 11]));
+    // One bisection fewer allowed: capped with (10, 12) unresolved, nothing filled.
+    let text = FILE.replace("coarse = 4", "coarse = 4\nmax_rounds = 1");
+    let f = SweepFile::parse(&format!("{text}seeds = 1\n"), "t").unwrap();
+    let (_tmp, store) = fresh_store();
+    let (p, _) = run_to_the_end(&f, &store, &DecisiveOnly(Step { edge: 11 }));
+    assert_eq!(p.cells[0].status, CellStatus::Capped);
+    assert!(p.cells[0].filled.iter().all(Vec::is_empty));
+}
