@@ -388,7 +388,7 @@ fn partial_points_get_their_other_seeds_exactly_when_decisive() {
     assert_eq!(passes, vec![10, 12, 14, 22, 22]);
     // The first seed of a point is its first candidate: the runs of seed_init = 0.
     let e = p.expansion();
-    let seeds: Vec<i64> = e.plan.runs.iter().map(|r| r.seeds.init as i64).collect();
+    let seeds: Vec<i64> = e.plan.runs.iter().map(|r| r.seeds.init).collect();
     assert_eq!(seeds.iter().filter(|&&s| s == 0).count(), 14);
     assert_eq!(seeds.iter().filter(|&&s| s != 0).count(), 8);
 }
