@@ -79,9 +79,13 @@ pub(crate) fn fewer_seeds_note(runs: &[Summary]) -> String {
     for r in runs {
         let mut c = r.config.clone();
         (c.seed_init, c.seed_batch, c.seed_trainset, c.seed_testset) = (None, None, None, None);
-        *per_point
-            .entry(serde_json::to_string(&c).unwrap_or_default())
-            .or_default() += 1;
+        // The point's non-default settings (as in its run id), so that a setting written out
+        // at its default by one run and left out by another is one point.
+        let key = match c.resolve() {
+            Ok(spec) => serde_json::to_string(&spec.identity_settings()),
+            Err(_) => serde_json::to_string(&c),
+        };
+        *per_point.entry(key.unwrap_or_default()).or_default() += 1;
     }
     let most = per_point.values().copied().max().unwrap_or(0);
     let fewer: Vec<usize> = per_point.values().copied().filter(|&n| n < most).collect();
