@@ -43,5 +43,6 @@ mod shared_text;
 pub mod study;
 pub mod tc;
 
+pub use figures::{b_star_of_columns, BStar, B_STAR_RATIO};
 pub use kind::Kind;
 pub use seeds::*;

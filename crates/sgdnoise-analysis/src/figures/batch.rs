@@ -205,6 +205,39 @@ pub(crate) fn rule(cols: &Columns, w: Option<&[u32]>) -> RuleResult {
     res
 }
 
+/// B* of one P as the rule reads it (what an adaptive search for B* decides on).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BStar {
+    /// Where r(B) first reaches [`RATIO`] (None: `why_none`).
+    pub b_star: Option<f64>,
+    /// (B, r(B)) of the columns with cells well out of gradient descent, B ascending.
+    pub ratios: Vec<(f64, f64)>,
+    /// Why there is no B* (when there is none).
+    pub why_none: &'static str,
+}
+
+/// The rule of the module doc on the columns of one P, `columns` the runs of each batch size
+/// (any order; every lr and seed of the column), with `seeds` the seed list: the same
+/// observable, tables and rule as the (B, eta) analysis, on all seeds once.
+pub fn b_star_of_columns(columns: &[(f64, Vec<&Summary>)], seeds: &[i64]) -> BStar {
+    let all: Vec<&Summary> = columns
+        .iter()
+        .flat_map(|(_, g)| g.iter().copied())
+        .collect();
+    let obs = rule_observable(&all);
+    let mut cols: Columns = columns
+        .iter()
+        .map(|(b, g)| (*b, SeedTable::new(g, Axis::Lr, obs, seeds)))
+        .collect();
+    cols.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let r = rule(&cols, None);
+    BStar {
+        b_star: r.b_star,
+        ratios: r.ratios,
+        why_none: r.why_none,
+    }
+}
+
 /// The observable the rule reads: the perceptron's signal, else the relative weight change.
 fn rule_observable(runs: &[&Summary]) -> Observable {
     if runs.iter().all(|s| s.signal.is_some()) {
@@ -315,6 +348,7 @@ fn one_chi(
                 markers: Vec::new(),
                 marker_label: String::new(),
                 empty_label: "no finished run".into(),
+                categories: Vec::new(),
             };
             ctx.save_heatmap(&stem, &h)?;
         }
@@ -366,7 +400,7 @@ fn one_chi(
         let h = Heatmap {
             title: format!("Regions of the (B, η) plane, {}", math(Axis::Ptr, *p)),
             subtitle: format!(
-                "1 gradient descent · 2 noise-dominated · 3 first large step · rule on the {} · {}",
+                "region of each cell by the rule of SPEC §11 on the {} · {}",
                 obs.name(),
                 ctx.seeds_note()
             ),
@@ -375,11 +409,16 @@ fn one_chi(
             xs: batches.clone(),
             ys: lrs.clone(),
             cells,
-            value_label: "region (1 GD, 2 noise, 3 first step)".into(),
+            value_label: "region".into(),
             log_values: false,
             markers,
             marker_label: "B* (ratio to the T-only value reaches 2)".into(),
             empty_label: "unresolved, or no finished majority".into(),
+            categories: vec![
+                "gradient descent".into(),
+                "noise-dominated".into(),
+                "first large step".into(),
+            ],
         };
         ctx.save_heatmap(&stem, &h)?;
         match (all.b_star, e) {

@@ -9,6 +9,7 @@ mod phase;
 mod tsweep;
 
 pub(crate) use batch::batch;
+pub use batch::{b_star_of_columns, BStar, RATIO as B_STAR_RATIO};
 pub(crate) use perceptron::perceptron;
 pub(crate) use phase::phase;
 pub(crate) use tsweep::tsweep;

@@ -98,6 +98,7 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
             },
             marker_label: "T_{opt} (lowest test error)".into(),
             empty_label: "no finished run".into(),
+            categories: Vec::new(),
         };
         ctx.save_heatmap(&stem, &h)?;
     }

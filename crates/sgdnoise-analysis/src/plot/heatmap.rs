@@ -1,6 +1,7 @@
 //! Laying out a [`Heatmap`]: one cell per grid value coloured by viridis, diverged cells
 //! hatched, missing cells light grey, capped cells ringed, markers on top; the colour bar with
-//! its own ticks on the right, the legend under it.
+//! its own ticks on the right, the legend under it. A categorical map (regions) gives each
+//! category its own colour and names them in the legend, without a colour bar.
 
 use super::axis::{grid_ticks, AxisCoord};
 use super::canvas::{Canvas, Dash, Rect, H, V};
@@ -45,9 +46,36 @@ impl Heatmap {
         }
     }
 
+    /// The colour of category `k` (0-based) of a categorical map: evenly spread over viridis.
+    pub(super) fn category_color(&self, k: usize) -> Rgb {
+        let n = self.categories.len();
+        viridis(if n > 1 {
+            k as f64 / (n - 1) as f64
+        } else {
+            0.5
+        })
+    }
+
+    /// The colour of a finite cell value.
+    pub(super) fn color_of(&self, v: f64, range: (f64, f64)) -> Rgb {
+        if self.categories.is_empty() {
+            return viridis(self.fraction(v, range));
+        }
+        let k = (v.round().max(1.0) as usize - 1).min(self.categories.len() - 1);
+        self.category_color(k)
+    }
+
     fn legend_entries(&self) -> Vec<(Swatch, String)> {
         let cells: Vec<&Cell> = self.cells.iter().flatten().collect();
         let mut e = Vec::new();
+        for (k, name) in self.categories.iter().enumerate() {
+            e.push((
+                Swatch::Fill {
+                    color: self.category_color(k),
+                },
+                name.clone(),
+            ));
+        }
         if !self.markers.is_empty() {
             e.push((
                 Swatch::Marker { color: MARKER_RED },
@@ -100,7 +128,12 @@ impl Heatmap {
         let entries = self.legend_entries();
         let (lw, _) = legend_size(&entries);
         // Right column: the colour bar (22 wide), its ticks, labels and title.
-        let bar_w = 22.0 + MAJOR_TICK + 4.0 + tick_label_width(&ca, 8) + 10.0 + AXIS_LABEL + 12.0;
+        let categorical = !self.categories.is_empty();
+        let bar_w = if categorical {
+            0.0
+        } else {
+            22.0 + MAJOR_TICK + 4.0 + tick_label_width(&ca, 8) + 10.0 + AXIS_LABEL + 12.0
+        };
         let column = bar_w.max(lw + 12.0);
         let top = {
             let mut scratch = Canvas::new(w, h);
@@ -135,7 +168,7 @@ impl Heatmap {
                 let r = cell(ix as f64, iy as f64);
                 match v {
                     Cell::Value(v) | Cell::Capped(v) if v.is_finite() => {
-                        c.rect_fill(grown(r), viridis(self.fraction(*v, range)), 1.0);
+                        c.rect_fill(grown(r), self.color_of(*v, range), 1.0);
                     }
                     Cell::Diverged => {
                         c.rect_fill(grown(r), DIVERGED_FILL, 1.0);
@@ -189,6 +222,11 @@ impl Heatmap {
             for p in pts {
                 c.circle(p, 5.0, Some(MARKER_RED), Some((WHITE, 1.2)));
             }
+        }
+        if categorical {
+            // The categories name their colours in the legend: no colour bar.
+            draw_legend(&mut c, (w - 16.0 - lw, outer.y0), &entries, 1);
+            return c;
         }
         // Colour bar.
         let bx0 = outer.x1 + 14.0 + 12.0;

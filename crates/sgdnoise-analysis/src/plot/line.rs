@@ -243,6 +243,10 @@ pub(super) enum Swatch {
         alpha: f64,
     },
     Cross,
+    /// A cell of a categorical map: a box of its colour.
+    Fill {
+        color: Rgb,
+    },
     /// An open marker, with an arrow for lower bounds.
     Open {
         arrow: bool,
@@ -372,6 +376,11 @@ fn draw_swatch(c: &mut Canvas, sw: &Swatch, x0: f64, y: f64, mid: P) {
                 );
             }
             c.clip(None);
+        }
+        Swatch::Fill { color } => {
+            let r = Rect::new(x0 + 4.0, y - 7.0, x1 - 4.0, y + 7.0);
+            c.rect_fill(r, *color, 1.0);
+            c.rect_stroke(r, Rgb(160, 160, 160), 0.8);
         }
         Swatch::Empty => {
             let r = Rect::new(x0 + 4.0, y - 7.0, x1 - 4.0, y + 7.0);

@@ -234,6 +234,10 @@ pub struct Heatmap {
     pub marker_label: String,
     /// What an empty cell ([`Cell::Missing`]) means, for the legend.
     pub empty_label: String,
+    /// A categorical map: cell value k (1, 2, ...) is category `categories[k - 1]`, each drawn
+    /// in its own colour and named in the legend instead of a colour bar (empty: a continuous
+    /// map with a colour bar).
+    pub categories: Vec<String>,
 }
 
 /// Figure size in figure units (1/150 inch): 6.4 x 4.53 inches.
@@ -382,6 +386,7 @@ mod tests {
             markers: vec![(1.0, 0.7)],
             marker_label: "T_{opt}".into(),
             empty_label: "no finished run".into(),
+            categories: Vec::new(),
         };
         let more = h.save(&dir.join("heat")).unwrap();
         for f in files.iter().chain(&more) {
@@ -411,5 +416,44 @@ mod tests {
         if std::env::var_os("SGDNOISE_KEEP_PLOTS").is_none() {
             let _ = std::fs::remove_dir_all(&dir);
         }
+    }
+
+    /// Regression: the (B, eta) region map drew its three regions against a continuous colour
+    /// bar from 1.0 to 3.0 (ticks 1.5, 2.5 named nothing). A categorical map names each
+    /// category, in its own colour, in the legend and draws no colour bar.
+    #[test]
+    fn a_categorical_map_names_its_categories_instead_of_a_colour_bar() {
+        let map = |categories: Vec<String>| Heatmap {
+            title: "regions".into(),
+            subtitle: String::new(),
+            x_label: "B".into(),
+            y_label: "η".into(),
+            xs: vec![1.0, 2.0, 4.0],
+            ys: vec![0.5, 1.0],
+            cells: vec![
+                vec![Cell::Value(1.0), Cell::Value(2.0), Cell::Value(3.0)],
+                vec![Cell::Value(2.0), Cell::Missing, Cell::Value(3.0)],
+            ],
+            value_label: "region value".into(),
+            log_values: false,
+            markers: Vec::new(),
+            marker_label: String::new(),
+            empty_label: "unresolved".into(),
+            categories,
+        };
+        let cat = map(vec!["gd".into(), "noise".into(), "step".into()]);
+        let svg = svg::svg(&cat.render(), "regions", false);
+        for name in ["gd", "noise", "step", "unresolved"] {
+            assert!(svg.contains(&format!(">{name}<")), "{name} missing");
+        }
+        assert!(!svg.contains("region value"), "a colour bar was drawn");
+        assert!(!svg.contains(">2.5<"), "colour-bar ticks were drawn");
+        // Each category has its own colour, the same in the cells and in the legend.
+        let colors: Vec<Rgb> = (0..3).map(|k| cat.category_color(k)).collect();
+        assert!(colors[0] != colors[1] && colors[1] != colors[2]);
+        assert_eq!(cat.color_of(2.0, (1.0, 3.0)), colors[1]);
+        // The continuous map keeps its colour bar.
+        let svg = svg::svg(&map(Vec::new()).render(), "regions", false);
+        assert!(svg.contains("region value"));
     }
 }

@@ -1,5 +1,6 @@
 //! Adaptive sweeps: a sweep file whose `[adaptive]` table names one axis (the temperature or
-//! the learning rate) to search instead of to run densely, and the targets to locate on it
+//! the learning rate; the batch size for B*, each point then a whole column of learning rates,
+//! `inner`) to search instead of to run densely, and the targets to locate on it
 //! (SPEC §12).
 //!
 //! The axis' values are the *lattice*: every point the search may ask for (so the finest
@@ -52,15 +53,27 @@ impl SweepFile {
         if self.adaptive.is_some() {
             return Err(bad("the sweep is adaptive already".into()));
         }
-        let Some(pos) = self.axes.iter().position(|a| a.keys == [axis]) else {
-            return Err(bad(format!(
-                "`{axis}` is not a shared single axis of the sweep"
-            )));
+        let in_parts = |p: &Vec<crate::sweepfile::Axis>| p.iter().any(|a| a.keys == [axis]);
+        let mut values: Vec<toml::Value> = match self.axes.iter().position(|a| a.keys == [axis]) {
+            Some(pos) => self.axes.remove(pos).points.into_iter().flatten().collect(),
+            // An axis of every [[part]] (B = 1..P per P): the lattice is their union, and each
+            // part keeps its values as its own sub-lattice.
+            None if !self.parts.is_empty() && self.parts.iter().all(in_parts) => self
+                .parts
+                .iter()
+                .flatten()
+                .filter(|a| a.keys == [axis])
+                .flat_map(|a| a.points.iter().flatten().cloned())
+                .collect(),
+            None => {
+                return Err(bad(format!(
+                    "`{axis}` is not a shared single axis of the sweep, nor an axis of every part"
+                )))
+            }
         };
-        let lattice = self.axes.remove(pos);
-        let mut values: Vec<toml::Value> = lattice.points.into_iter().flatten().collect();
         let num = |v: &toml::Value| v.as_float().or(v.as_integer().map(|i| i as f64));
         values.sort_by(|a, b| num(a).unwrap_or(0.0).total_cmp(&num(b).unwrap_or(0.0)));
+        values.dedup_by(|a, b| num(a) == num(b));
         if values.len() < 2 {
             return Err(bad(format!("`{axis}` has fewer than two values")));
         }
@@ -73,6 +86,8 @@ impl SweepFile {
             max_rounds: DEFAULT_MAX_ROUNDS,
             rwc_level: None,
             warm: false,
+            ntk_level: None,
+            inner: Vec::new(),
             seeds: None,
         });
         Ok(self)
@@ -274,7 +289,7 @@ pub fn plan(
             let k_ = k.replace('-', "_");
             if k_ == key {
                 at = lattice_text.iter().position(|t| t == v);
-            } else if !SEED_KEYS.contains(&k_.as_str()) {
+            } else if !SEED_KEYS.contains(&k_.as_str()) && !adaptive.inner.contains(&k_) {
                 rest.push(format!("{k}={v}"));
             }
         }
@@ -310,6 +325,7 @@ pub fn plan(
             });
             continue;
         };
+        within_cell(adaptive, &at, &mut selected);
         // Seeds per point: a new point gets the first `seeds` of its seed combinations, a
         // filled one all of them; `round_runs[r]` are the runs round r added.
         let first = |l: usize| adaptive.seeds.map_or(at[l].len(), |n| n.min(at[l].len()));
@@ -461,6 +477,31 @@ fn next_point(lo: usize, hi: usize, selected: &[usize]) -> Option<usize> {
         _ => lo + (hi - lo) / 2,
     };
     (!selected.contains(&p)).then_some(p)
+}
+
+/// Round 0 of a cell whose [[part]] restricts the searched axis to some lattice points (`at`:
+/// the runs at each lattice point): every `coarse`-th point of its own and its last (the
+/// (B, eta) rule reads its smallest and largest B), with the warm points it has. A cell that
+/// has every lattice point keeps `selected` as it is.
+fn within_cell(adaptive: &Adaptive, at: &[Vec<usize>], selected: &mut Vec<usize>) {
+    if at.iter().all(|r| !r.is_empty()) {
+        return;
+    }
+    let own: Vec<usize> = (0..at.len()).filter(|&l| !at[l].is_empty()).collect();
+    let mut v: Vec<usize> = own
+        .iter()
+        .copied()
+        .step_by(adaptive.coarse.max(1))
+        .collect();
+    v.extend(own.last());
+    v.extend(
+        selected
+            .iter()
+            .filter(|&&l| adaptive.warm && own.contains(&l)),
+    );
+    v.sort_unstable();
+    v.dedup();
+    *selected = v;
 }
 
 /// Round 0 of a warm-started cell: for each target, the ends of the brackets the cell before

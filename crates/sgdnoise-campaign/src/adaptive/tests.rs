@@ -322,6 +322,14 @@ fn seeds_key_parses_and_defaults_to_all() {
     assert_eq!(f.adaptive.as_ref().unwrap().seeds, None);
     let f = SweepFile::parse(&format!("{FILE}seeds = 2\n"), "t").unwrap();
     assert_eq!(f.adaptive.as_ref().unwrap().seeds, Some(2));
+    // A point of an inner-axis search (b_star) is a whole column, not a set of seeds.
+    let e =
+        SweepFile::parse(&BP_FILE.replace("coarse = 4", "coarse = 4\nseeds = 1"), "t").unwrap_err();
+    assert!(
+        e.0.iter().any(|e| e.context == "[adaptive].seeds"),
+        "{:?}",
+        e.0
+    );
 }
 
 #[test]
@@ -553,4 +561,94 @@ fn rounds_that_only_fill_seeds_do_not_count_against_max_rounds() {
     let (p, _) = run_to_the_end(&f, &store, &DecisiveOnly(Step { edge: 11 }));
     assert_eq!(p.cells[0].status, CellStatus::Capped);
     assert!(p.cells[0].filled.iter().all(Vec::is_empty));
+}
+
+/// A (B, eta) sweep searched for B*: the batch axis, each [[part]] with its own sub-lattice
+/// (B = 1..P), lr folded into every point.
+const BP_FILE: &str = r#"
+[fixed]
+dataset = "depleted_sign"
+dim = 8
+[axes]
+lr = [0.5, 1.0, 2.0]
+seed_init = { range = [0, 1] }
+[[part]]
+ptr = 8
+batch = { log2 = [0, 3] }
+[[part]]
+ptr = 32
+batch = { log2 = [0, 5] }
+[adaptive]
+axis = "batch"
+values = { log2 = [0, 5] }
+inner = ["lr"]
+targets = ["b_star"]
+coarse = 4
+"#;
+
+#[test]
+fn b_star_points_are_whole_columns_and_round_0_holds_each_parts_largest_batch() {
+    let f = SweepFile::parse(BP_FILE, "t").unwrap();
+    let e = f.expand().unwrap();
+    // The candidates are the dense (B, eta) grid: the same file without [adaptive].
+    let (dense_text, _) = BP_FILE.split_once("[adaptive]").unwrap();
+    let dense = SweepFile::parse(dense_text, "t").unwrap().expand().unwrap();
+    let ids = |e: &Expansion| {
+        let mut v: Vec<String> = e.plan.runs.iter().map(|r| r.identity()).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids(&e), ids(&dense));
+    assert_eq!(e.plan.runs.len(), (4 + 6) * 3 * 2);
+    let p = plan(&f, e, None, &Step { edge: 2 }).unwrap();
+    // One cell per P (lr is inside the points), round 0: the part's own coarse points and
+    // its largest B (B = 8 for P = 8, lattice index 3; B = 16 and 32 for P = 32).
+    let labels: Vec<&str> = p.cells.iter().map(|c| c.label.as_str()).collect();
+    assert_eq!(labels, ["ptr=8", "ptr=32"]);
+    assert_eq!(p.cells[0].rounds, vec![vec![0, 3]]);
+    assert_eq!(p.cells[1].rounds, vec![vec![0, 4, 5]]);
+    // Every lr and seed of each sampled column.
+    assert_eq!(p.planned.len(), (2 + 3) * 3 * 2);
+}
+
+#[test]
+fn bad_b_star_tables_name_the_field() {
+    for (from, to, field) in [
+        ("axis = \"batch\"", "axis = \"temp\"", "[adaptive].targets"),
+        ("inner = [\"lr\"]\n", "", "[adaptive].inner"),
+        (
+            "inner = [\"lr\"]",
+            "inner = [\"lr\", \"nope\"]",
+            "[adaptive].inner",
+        ),
+        ("coarse = 4", "coarse = 4\nwarm = true", "[adaptive].warm"),
+        (
+            "targets = [\"b_star\"]",
+            "targets = [\"divergence\"]",
+            "[adaptive].axis",
+        ),
+        (
+            "targets = [\"b_star\"]",
+            "targets = [\"b_star\", \"t_opt\"]",
+            "[adaptive].targets",
+        ),
+        (
+            "ptr = 8\nbatch = { log2 = [0, 3] }",
+            "ptr = 8\nbatch = [3]",
+            "part #1.batch",
+        ),
+    ] {
+        let text = BP_FILE.replace(from, to);
+        assert_ne!(text, BP_FILE, "{from}");
+        let e = SweepFile::parse(&text, "t").unwrap_err();
+        assert!(e.0.iter().any(|e| e.context == field), "{to}: {:?}", e.0);
+    }
+    // An inner axis is for b_star only.
+    let text = FILE.replace("coarse = 4", "coarse = 4\ninner = [\"chi\"]");
+    let e = SweepFile::parse(&text, "t").unwrap_err();
+    assert!(
+        e.0.iter().any(|e| e.context == "[adaptive].inner"),
+        "{:?}",
+        e.0
+    );
 }

@@ -6,7 +6,8 @@
 //!    settings but seeds (its cell);
 //! 2. *given*: `run_seconds` (`[slurm]` or `--run-seconds`), the prior for unmeasured runs;
 //! 3. *capped*: the run's own caps, `max_wall` (an upper bound) and `max_steps` (its FLOPs at a
-//!    deliberately low [`NOMINAL_FLOPS`], plus its checkpoint records), the smaller of the two;
+//!    deliberately low [`NOMINAL_FLOPS`], a step priced under the run's dynamics, plus its
+//!    checkpoint records with their NTK kernels), the smaller of the two;
 //! 4. *unknown*: no measurement, no prior, no cap.
 //!
 //! Whatever the source, a cost never exceeds the bound of `max_wall` ([`CAP_OVERSHOOT`] more, for
@@ -160,6 +161,27 @@ fn partial_seconds(spec: &RunSpec, store: &Store) -> Option<f64> {
     records.last().map(|r| r.wall).filter(|w| w.is_finite())
 }
 
+/// FLOPs of one training step of `spec` under its dynamics (SPEC §11): an SGD step of B points;
+/// every other dynamics first predicts all P training points (a forward pass, about a third of
+/// a step per point); gd_sde* then takes the gradient (plus noise) over all of them, in chunks
+/// of B (P/B steps' worth; sgd_only_unfit's step is one batch again, and gd_sde_only_unfit's sum
+/// is bounded by P). The NTK of `ntk_points` is counted with the records.
+fn step_cost_flops(spec: &RunSpec) -> Option<f64> {
+    let step = sgdnoise_core::bench::step_flops(spec)?;
+    if !spec.dynamics.sees_all_points() {
+        return Some(step);
+    }
+    let b = spec.batch.max(1) as f64;
+    let p = spec.ptr as f64;
+    let predict_all = p * step / (3.0 * b);
+    let sum = if spec.dynamics.is_sde() {
+        (p / b).ceil() * step
+    } else {
+        step
+    };
+    Some(predict_all + sum)
+}
+
 /// Seconds of `spec` from its step cap, where the FLOPs of a step are known.
 fn step_cap_seconds(spec: &RunSpec) -> Option<f64> {
     // The default cap every run carries (10^12 steps, a safety net against runs that never end)
@@ -167,13 +189,20 @@ fn step_cap_seconds(spec: &RunSpec) -> Option<f64> {
     let steps =
         spec.max_steps
             .filter(|&s| s != sgdnoise_core::settings::limits::DEFAULT_MAX_STEPS)? as f64;
-    let step = sgdnoise_core::bench::step_flops(spec)?;
+    let step = step_cost_flops(spec)?;
     // A record evaluates the training and test sets: a forward pass is about a third of a step's
     // FLOPs per sample; records come `checkpoints_per_decade` per decade of steps.
-    let forward = step / (3.0 * spec.batch.max(1) as f64);
+    let forward = sgdnoise_core::bench::step_flops(spec)? / (3.0 * spec.batch.max(1) as f64);
     let records = spec.checkpoints_per_decade * steps.max(10.0).log10() + 2.0;
-    let record = forward * (spec.ptr + spec.pte) as f64;
-    Some((steps * step + records * record) / NOMINAL_FLOPS)
+    let mut record = forward * (spec.ptr + spec.pte) as f64;
+    if spec.ntk_points > 0 {
+        // The NTK at every record (and at init): a per-sample gradient for each of its n points
+        // (about a step's FLOPs per point) and the Gram matrix, 2 n^2 parameters.
+        let n = spec.ntk_points as f64;
+        let params = sgdnoise_core::model::param_count(spec) as f64;
+        record += n * 3.0 * forward + 2.0 * n * n * params;
+    }
+    Some((steps * step + (records + 1.0) * record) / NOMINAL_FLOPS)
 }
 
 /// The cost of each of `queued` (runs of `plan`), by the rules of the module doc.
@@ -369,5 +398,38 @@ mod tests {
         assert_eq!(p.limits[0], Some(40_140));
         assert_eq!(super::super::time::format(p.limits[0].unwrap()), "11:09:00");
         assert_eq!(p.limits[1], Some(20_100));
+    }
+
+    /// Regression: the step-cap estimate priced a gd_sde step as one SGD step of B points,
+    /// though it takes the gradient over all P (P/B times the work, plus predicting all P), so a
+    /// step-capped gd_sde sweep on SLURM got time limits P/B times too short; the NTK's kernels
+    /// at each record were not counted either.
+    #[test]
+    fn step_cap_cost_counts_the_dynamics_and_the_ntk() {
+        let ratio_of = |a: &f64, b: &f64| a / b;
+        let spec = |extra: &str| {
+            let text = format!(
+                "arch = \"mlp\"\nptr = 1024\nbatch = 16\ntemp = 0.01\nmax_steps = 10000\n{extra}"
+            );
+            sgdnoise_core::settings::RunConfig::from_toml_str(&text)
+                .unwrap()
+                .resolve()
+                .unwrap()
+        };
+        let sgd = step_cap_seconds(&spec("")).unwrap();
+        let unfit = step_cap_seconds(&spec("dynamics = \"sgd_only_unfit\"")).unwrap();
+        let sde = step_cap_seconds(&spec("dynamics = \"gd_sde\"")).unwrap();
+        let ntk = step_cap_seconds(&spec("ntk_points = 128")).unwrap();
+        // Per step, P/B = 64 batches' worth of gradient plus a forward pass over P (64/3 steps'
+        // worth); the records (the same for all three) dilute the ratio of the whole runs.
+        let ratio = sde / sgd;
+        assert!(ratio > 30.0 && ratio < 90.0, "gd_sde / sgd = {ratio}");
+        // sgd_only_unfit: one batch, plus the forward pass over all P.
+        let ratio = unfit / sgd;
+        assert!(
+            ratio > 5.0 && ratio < ratio_of(&sde, &sgd) / 2.0,
+            "sgd_only_unfit / sgd = {ratio}"
+        );
+        assert!(ntk > 1.5 * sgd, "ntk {ntk} vs sgd {sgd}");
     }
 }

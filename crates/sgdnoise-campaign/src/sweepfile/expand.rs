@@ -98,6 +98,9 @@ impl SweepFile {
                 }
             }
         }
+        if let Some(a) = &self.adaptive {
+            errors.extend(super::target::check_runs(a, &runs));
+        }
         if !errors.is_empty() {
             return Err(PlanErrors(errors));
         }

@@ -383,12 +383,7 @@ impl SweepFile {
         }
         let adaptive = raw.adaptive.as_ref().and_then(|t| {
             let a = target::parse(t, &mut errors)?;
-            if !shared.insert(a.axis.clone())
-                || raw
-                    .part
-                    .iter()
-                    .any(|p| p.keys().any(|k| k.replace('-', "_") == a.axis))
-            {
+            if !shared.insert(a.axis.clone()) {
                 errors.push(err(
                     "[adaptive].axis",
                     format!("`{}` is searched, so it cannot also be an axis", a.axis),
@@ -396,7 +391,10 @@ impl SweepFile {
                 return None;
             }
             if let Some(t) = a.targets.iter().find(|t| {
-                matches!(t, target::Target::TcRwc | target::Target::TcPlateau) && a.axis != "temp"
+                matches!(
+                    t,
+                    target::Target::TcRwc | target::Target::TcPlateau | target::Target::TcNtk
+                ) && a.axis != "temp"
             }) {
                 errors.push(err(
                     "[adaptive].targets",
@@ -404,6 +402,42 @@ impl SweepFile {
                         "{} is a crossover temperature: search axis = \"temp\"",
                         t.name()
                     ),
+                ));
+                return None;
+            }
+            // A [[part]] may restrict the searched axis to some lattice values (its own
+            // sub-lattice: B = 1..P per P in the (B, eta) presets); every inner axis is an axis.
+            let lattice: Vec<String> = a.values.iter().map(show_value).collect();
+            for (p, part) in parts.iter().enumerate() {
+                for axis in part
+                    .iter()
+                    .filter(|x| x.keys[0].replace('-', "_") == a.axis)
+                {
+                    if let Some(v) = axis
+                        .points
+                        .iter()
+                        .flatten()
+                        .map(show_value)
+                        .find(|v| !lattice.contains(v))
+                    {
+                        errors.push(err(
+                            format!("part #{}.{}", p + 1, axis.keys[0]),
+                            format!("{v} is not a value of the [adaptive] lattice"),
+                        ));
+                        return None;
+                    }
+                }
+            }
+            if let Some(k) = a.inner.iter().find(|k| {
+                !shared.contains(*k)
+                    && !parts
+                        .iter()
+                        .flatten()
+                        .any(|x| x.keys.iter().any(|y| y.replace('-', "_") == **k))
+            }) {
+                errors.push(err(
+                    "[adaptive].inner",
+                    format!("`{k}` is not an axis of the sweep"),
                 ));
                 return None;
             }
@@ -495,7 +529,10 @@ impl SweepFile {
             .map(|part| {
                 let mut grid: Vec<Axis> = part.iter().chain(&self.axes).cloned().collect();
                 if let Some(a) = &self.adaptive {
-                    grid.push(Axis::single(&a.axis, a.values.clone()));
+                    // Unless the part restricts it to its own sub-lattice.
+                    if !part.iter().any(|x| x.keys[0].replace('-', "_") == a.axis) {
+                        grid.push(Axis::single(&a.axis, a.values.clone()));
+                    }
                 }
                 grid.sort_by(|a, b| a.keys[0].cmp(&b.keys[0]));
                 grid.extend(self.zips.iter().cloned());

@@ -18,15 +18,23 @@ pub enum Target {
     Divergence,
     /// The optimal value: the minimum of the seed-mean test error, with both neighbours.
     TOpt,
+    /// T_c by method (e): where the seed-mean relative NTK change crosses its level (runs
+    /// with `ntk_points` > 0).
+    TcNtk,
+    /// B*(P) of the (B, eta) study: where the ratio r(B) of a whole column (every `inner`
+    /// value and seed at one batch size) to the smallest-B column first reaches 2.
+    BStar,
 }
 
 impl Target {
     /// Every target, in the order of their names.
-    pub const ALL: [Target; 4] = [
+    pub const ALL: [Target; 6] = [
         Target::TcRwc,
         Target::TcPlateau,
         Target::Divergence,
         Target::TOpt,
+        Target::TcNtk,
+        Target::BStar,
     ];
 
     pub fn name(self) -> &'static str {
@@ -35,6 +43,8 @@ impl Target {
             Target::TcPlateau => "tc_plateau",
             Target::Divergence => "divergence",
             Target::TOpt => "t_opt",
+            Target::TcNtk => "tc_ntk",
+            Target::BStar => "b_star",
         }
     }
 
@@ -61,6 +71,12 @@ pub struct Adaptive {
     /// Warm start: every cell after the first starts from the brackets the cell before it
     /// located (its round 0 waits for that cell) instead of from the coarse points.
     pub warm: bool,
+    /// Target `tc_ntk`: the level of the relative NTK change (default: the main level of
+    /// method (e) in the analysis, 1/2).
+    pub ntk_level: Option<f64>,
+    /// Axes folded into each point of the search instead of into the cell (`b_star`: `lr`,
+    /// so that a point is a whole column of the (B, eta) plane); empty for the other targets.
+    pub inner: Vec<String>,
     /// Seed combinations a newly sampled point starts with (the first ones of the point, in
     /// candidate order); it gets the rest only when a decision needs them (None: all at once).
     pub seeds: Option<usize>,
@@ -84,7 +100,7 @@ impl Adaptive {
 }
 
 /// Settings an adaptive sweep may search (the judges read curves against them).
-pub const SEARCHABLE: [&str; 2] = ["temp", "lr"];
+pub const SEARCHABLE: [&str; 3] = ["temp", "lr", "batch"];
 
 /// Most refinement rounds a sweep file may ask for.
 pub const MAX_ROUNDS: usize = 64;
@@ -111,12 +127,14 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
             "rwc_level",
             "warm",
             "seeds",
+            "ntk_level",
+            "inner",
         ]
         .contains(&k.as_str())
         {
             errors.push(err(
                 ctx(k),
-                "unknown key (known: axis, values, coarse, targets, max_rounds, rwc_level, warm, seeds)",
+                "unknown key (known: axis, values, coarse, targets, max_rounds, rwc_level, warm, ntk_level, inner, seeds)",
             ));
         }
     }
@@ -127,14 +145,14 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
         Some(v) => {
             errors.push(err(
                 ctx("axis"),
-                format!("{v}: the searched axis must be \"temp\" or \"lr\""),
+                format!("{v}: the searched axis must be \"temp\", \"lr\" or \"batch\""),
             ));
             String::new()
         }
         None => {
             errors.push(err(
                 ctx("axis"),
-                "missing: the setting to search (temp or lr)",
+                "missing: the setting to search (temp, lr or batch)",
             ));
             String::new()
         }
@@ -219,6 +237,19 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
             }
         },
     };
+    let ntk_level = match table.get("ntk_level") {
+        None => None,
+        Some(v) => match number(v) {
+            Some(x) if x.is_finite() && x > 0.0 => Some(x),
+            _ => {
+                errors.push(err(
+                    ctx("ntk_level"),
+                    format!("{v}: must be a number above 0"),
+                ));
+                None
+            }
+        },
+    };
     let warm = match table.get("warm") {
         None => false,
         Some(Value::Boolean(b)) => *b,
@@ -227,9 +258,78 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
             false
         }
     };
+    let mut inner = Vec::new();
+    match table.get("inner") {
+        None => {}
+        Some(Value::Array(a)) => {
+            for v in a {
+                match v.as_str().map(|k| k.replace('-', "_")) {
+                    Some(k) if k == axis => {
+                        errors.push(err(ctx("inner"), format!("{v} is the searched axis")))
+                    }
+                    Some(k) if !inner.contains(&k) => inner.push(k),
+                    _ => errors.push(err(
+                        ctx("inner"),
+                        format!("{v}: a list of distinct setting names, e.g. [\"lr\"]"),
+                    )),
+                }
+            }
+        }
+        Some(v) => errors.push(err(
+            ctx("inner"),
+            format!("{v}: a list of setting names, e.g. [\"lr\"]"),
+        )),
+    }
+    // b_star reads whole columns of the (B, eta) plane: the batch axis, lr folded into each
+    // point; the other targets read one curve per cell, which an inner axis would mix.
+    if targets.contains(&Target::BStar) {
+        if !axis.is_empty() && axis != "batch" {
+            errors.push(err(
+                ctx("targets"),
+                "b_star is a batch size: search axis = \"batch\"",
+            ));
+        }
+        if !inner.iter().any(|k| k == "lr") {
+            errors.push(err(
+                ctx("inner"),
+                "b_star reads whole columns of the (B, eta) plane: inner = [\"lr\"]",
+            ));
+        }
+        if warm {
+            errors.push(err(
+                ctx("warm"),
+                "b_star starts from the coarse columns (the smallest and largest B decide every ratio): no warm start",
+            ));
+        }
+        if let Some(t) = targets.iter().find(|t| **t != Target::BStar) {
+            errors.push(err(
+                ctx("targets"),
+                format!(
+                    "{} reads one curve per cell, b_star whole columns: search them in two sweeps",
+                    t.name()
+                ),
+            ));
+        }
+    } else if axis == "batch" {
+        errors.push(err(
+            ctx("axis"),
+            "the batch axis is searched for b_star only (targets = [\"b_star\"])",
+        ));
+    } else if !inner.is_empty() {
+        errors.push(err(
+            ctx("inner"),
+            "inner axes are for b_star only (the other targets read one curve per cell)",
+        ));
+    }
     let seeds = table
         .contains_key("seeds")
         .then(|| count("seeds", 0, 1, 1_000_000, errors));
+    if seeds.is_some() && !inner.is_empty() {
+        errors.push(err(
+            ctx("seeds"),
+            "a point of an inner-axis search (b_star) is a whole column: seeds on demand is for the one-curve targets",
+        ));
+    }
     (errors.len() == before).then_some(Adaptive {
         axis,
         values,
@@ -238,6 +338,31 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
         max_rounds,
         rwc_level,
         warm,
+        ntk_level,
+        inner,
         seeds,
     })
+}
+
+/// Plan-time checks of the candidate runs against the targets (errors at
+/// `[adaptive].targets`): `tc_ntk` reads the NTK change, which only runs with `ntk_points`
+/// record, so every candidate must have it (found from the settings, before any run).
+pub(crate) fn check_runs(
+    adaptive: &Adaptive,
+    runs: &[sgdnoise_core::settings::RunSpec],
+) -> Vec<PlanError> {
+    let mut errors = Vec::new();
+    if adaptive.targets.contains(&Target::TcNtk) {
+        let without = runs.iter().filter(|r| r.ntk_points == 0).count();
+        if without > 0 {
+            errors.push(err(
+                "[adaptive].targets",
+                format!(
+                    "tc_ntk reads the NTK change, which {without} of the {} runs do not record: give ntk_points (e.g. ntk_points = 16 in [fixed])",
+                    runs.len()
+                ),
+            ));
+        }
+    }
+    errors
 }

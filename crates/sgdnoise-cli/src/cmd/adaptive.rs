@@ -1,14 +1,17 @@
 //! The judge of adaptive sweeps (`sgdnoise_campaign::adaptive`), built on the analysis crate's
 //! estimators, so that the bracket an adaptive sweep refines is the one `analyze` reads:
 //! method (a) of T_c on the seed-mean weight change ([`ThresholdCrossing`] at the analysis'
-//! main level 1/√h), method (b) on the test error ([`PlateauExit`] with the analysis'
+//! main level 1/√h), method (e) on the seed-mean NTK change (the same, at method (e)'s main
+//! level [`NTK_LEVELS`]`[0]`), method (b) on the test error ([`PlateauExit`] with the analysis'
 //! defaults), the divergence edge (the lowest point where most seeds diverged, as the T_c
 //! report finds it) and the optimal value ([`optimal_temperature`] of the seed-mean test
-//! error), every curve under the analysis' censoring rule ([`SeedTable::means`]).
+//! error), every curve under the analysis' censoring rule ([`SeedTable::means`]); B*(P) by
+//! the (B, eta) analysis' rule on the sampled columns ([`b_star_of_columns`]).
 
 use sgdnoise_analysis::crossover::{optimal_temperature, NoCrossover, ThresholdCrossing};
 use sgdnoise_analysis::options::AnalysisOptions;
-use sgdnoise_analysis::{seeds_of, Axis, Observable, SeedTable};
+use sgdnoise_analysis::tc::NTK_LEVELS;
+use sgdnoise_analysis::{b_star_of_columns, seeds_of, Axis, Observable, SeedTable, B_STAR_RATIO};
 use sgdnoise_campaign::adaptive::{Adaptive, Decision, Judge, Point, Target};
 use sgdnoise_core::rundir::Summary;
 
@@ -133,40 +136,94 @@ fn absent(note: &str) -> Decision {
     }
 }
 
+/// A threshold target (methods (a) and (e) of T_c): where the seed-mean `obs` first reaches
+/// `level`, the analysis' [`ThresholdCrossing`] on the censored seed means, bracketed by the
+/// two sampled points around the crossing.
+fn crossing(
+    a: &Adaptive,
+    points: &[Point],
+    reach: &Reach,
+    obs: Observable,
+    level: f64,
+) -> Decision {
+    let c = Curve::new(a, points, obs);
+    let rows = c.entering();
+    let means = c.table.means(None);
+    if means.first().is_some_and(|m| m.1 >= level) {
+        return reach.absent_below("starts above the level");
+    }
+    let estimate = ThresholdCrossing { threshold: level }.find(&means);
+    for k in 1..means.len() {
+        if means[k - 1].1 < level && means[k].1 >= level {
+            let b = (c.lattice[rows[k - 1]], c.lattice[rows[k]]);
+            return decide(
+                points,
+                vec![b],
+                estimate,
+                format!("level {level:.4} crossed"),
+            );
+        }
+    }
+    match c.up_to_edge() {
+        Some(b) => decide(
+            points,
+            vec![b],
+            None,
+            format!("level {level:.4} not reached before divergence"),
+        ),
+        None => reach.absent_above("level not reached in the range"),
+    }
+}
+
+/// B*(P): each point is a whole column (every lr and seed at one batch size); the (B, eta)
+/// analysis' rule ([`b_star_of_columns`]) on the sampled columns gives r(B) at each, and the
+/// first crossing of 2 is bracketed by the two sampled columns around it (the smallest and
+/// the largest B, which fix the reference and O_GD, are in every round).
+fn b_star(points: &[Point]) -> Decision {
+    let columns: Vec<(f64, Vec<&Summary>)> = points
+        .iter()
+        .filter_map(|p| Some((Axis::Batch.of(p.runs.first()?), p.runs.clone())))
+        .collect();
+    let runs: Vec<&Summary> = points.iter().flat_map(|p| p.runs.iter().copied()).collect();
+    let r = b_star_of_columns(&columns, &seeds_of(&runs));
+    let lattice = |b: f64| {
+        points
+            .iter()
+            .find(|p| p.runs.first().is_some_and(|s| Axis::Batch.of(s) == b))
+            .map_or(0, |p| p.lattice)
+    };
+    if r.ratios.first().is_some_and(|q| q.1 >= B_STAR_RATIO) {
+        return absent("r(B) is above 2 already at the first B with a ratio (B* below the grid)");
+    }
+    match r
+        .ratios
+        .windows(2)
+        .find(|w| w[0].1 < B_STAR_RATIO && w[1].1 >= B_STAR_RATIO)
+    {
+        Some(w) => decide(
+            points,
+            vec![(lattice(w[0].0), lattice(w[1].0))],
+            r.b_star,
+            "r(B) reaches 2".into(),
+        ),
+        None => absent(r.why_none),
+    }
+}
+
 impl Judge for AnalysisJudge {
     fn judge(&self, target: Target, a: &Adaptive, points: &[Point]) -> Decision {
         let reach = Reach::new(a, points);
         match target {
             Target::TcRwc => {
-                let c = Curve::new(a, points, Observable::RelWeightChange);
                 let level = rwc_level(&self.opts, a, points);
-                let rows = c.entering();
-                let means = c.table.means(None);
-                if means.first().is_some_and(|m| m.1 >= level) {
-                    return reach.absent_below("starts above the level");
-                }
-                let estimate = ThresholdCrossing { threshold: level }.find(&means);
-                for k in 1..means.len() {
-                    if means[k - 1].1 < level && means[k].1 >= level {
-                        let b = (c.lattice[rows[k - 1]], c.lattice[rows[k]]);
-                        return decide(
-                            points,
-                            vec![b],
-                            estimate,
-                            format!("level {level:.4} crossed"),
-                        );
-                    }
-                }
-                match c.up_to_edge() {
-                    Some(b) => decide(
-                        points,
-                        vec![b],
-                        None,
-                        format!("level {level:.4} not reached before divergence"),
-                    ),
-                    None => reach.absent_above("level not reached in the range"),
-                }
+                crossing(a, points, &reach, Observable::RelWeightChange, level)
             }
+            Target::TcNtk => {
+                // Method (e) of the T_c analysis: its main level unless the sweep sets one.
+                let level = a.ntk_level.unwrap_or(NTK_LEVELS[0]);
+                crossing(a, points, &reach, Observable::NtkRelChange, level)
+            }
+            Target::BStar => b_star(points),
             Target::TcPlateau => {
                 let c = Curve::new(a, points, Observable::TestErr);
                 match self.opts.plateau.find_exit(&c.table, None) {

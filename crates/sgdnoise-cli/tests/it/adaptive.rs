@@ -129,6 +129,7 @@ fn a_bad_adaptive_table_exits_2_naming_the_field() {
         ("targets = [\"tc\"]", "[adaptive].targets"),
         ("coarse = -3", "[adaptive].coarse"),
         ("seeds = 0", "[adaptive].seeds"),
+        ("ntk_level = 0", "[adaptive].ntk_level"),
     ] {
         let key = bad.split(' ').next().unwrap();
         let text = std::fs::read_to_string(repo_file("examples", "perceptron-adaptive.toml"))
@@ -367,4 +368,260 @@ fn partial_seeds_locate_what_all_seeds_locate_with_fewer_runs() {
         "{plan}"
     );
     assert!(plan.contains(" partial with 2)"), "{plan}");
+}
+
+/// The estimate of every cell's located `target` in `sweep plan --json`, by cell label.
+fn estimates(plan_json: &str, target: &str) -> BTreeMap<String, f64> {
+    let j: serde_json::Value = serde_json::from_str(plan_json).unwrap();
+    let mut out = BTreeMap::new();
+    for c in j["adaptive"]["cells"].as_array().unwrap() {
+        for d in c["decisions"].as_array().unwrap() {
+            if d["target"] == target && d["located"] == true {
+                if let Some(e) = d["estimate"].as_f64() {
+                    out.insert(c["label"].as_str().unwrap().to_string(), e);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// T_c(P) of `method` ("(a)", "(e)", ...) at the main level in an analysis' fits.csv, by
+/// `ptr=P` (the cell labels of the adaptive plan).
+fn fits_tc(fits: &str, method: &str) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    for l in fits.lines() {
+        let Some(rest) = l.strip_prefix("T_c_vs_P,T_c,P,\"P=") else {
+            continue;
+        };
+        let Some((p, rest)) = rest.split_once(&format!(", method {method}\",")) else {
+            continue;
+        };
+        let value = rest.split(',').next().unwrap().parse::<f64>().unwrap();
+        out.insert(format!("ptr={p}"), value);
+    }
+    out
+}
+
+/// Target `tc_ntk` (T_c by method (e), the NTK change at level 1/2): on a tiny lazy mlp with
+/// `ntk_points = 16`, the adaptive search locates at every P the T_c that `analyze` reads by
+/// method (e) from the dense grid, with a fraction of its runs, and `analyze --sweep` on the
+/// adaptive store gives it too.
+#[test]
+fn tc_ntk_locates_what_analyze_method_e_reads_on_the_dense_grid() {
+    let dir = temp_dir("adaptive-ntk");
+    let text = std::fs::read_to_string(repo_file("examples", "mlp-ntk-adaptive.toml")).unwrap();
+    let (head, _) = text.split_once("[adaptive]").unwrap();
+    let dense_text = format!(
+        "{}\ntemp = {{ log2 = [-14, 0], step = 0.5 }}\n",
+        head.replace("mlp-ntk-adaptive", "mlp-ntk-dense").trim_end()
+    );
+    let (file, dense_file) = (
+        dir.path().join("adaptive.toml"),
+        dir.path().join("dense.toml"),
+    );
+    std::fs::write(&file, &text).unwrap();
+    std::fs::write(&dense_file, dense_text).unwrap();
+    let (file, dense_file) = (file.to_str().unwrap(), dense_file.to_str().unwrap());
+    let (store, dense) = (dir.sub("adaptive"), dir.sub("dense"));
+
+    let (code, out, err) = sgdnoise(&["sweep", "run", dense_file, "--out", &dense, "-q"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(raw_summaries(Path::new(&dense)).len(), 174);
+    let (code, out, err) = sgdnoise(&["sweep", "run", file, "--out", &store, "-q"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("every target located"), "{out}");
+    let ran = raw_summaries(Path::new(&store)).len();
+    assert!(ran < 174 / 2, "{ran} runs");
+
+    let (code, plan, err) = sgdnoise(&["sweep", "plan", file, "--out", &store, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let adaptive = estimates(&plan, "tc_ntk");
+    let mut dense_tc = BTreeMap::new();
+    for (name, store, sweep) in [
+        ("dense", dense.as_str(), None),
+        ("adaptive", store.as_str(), Some(file)),
+    ] {
+        let out_dir = dir.sub(&format!("analysis-{name}"));
+        let mut args = vec![
+            "analyze",
+            store,
+            "--out",
+            &out_dir,
+            "--kind",
+            "tsweep",
+            "--resamples",
+            "20",
+        ];
+        if let Some(f) = sweep {
+            args.extend(["--sweep", f]);
+        }
+        let (code, out, err) = sgdnoise(&args);
+        assert_eq!(code, 0, "{name}: {out}\n{err}");
+        let fits = std::fs::read_to_string(Path::new(&out_dir).join("fits.csv")).unwrap();
+        let tc = fits_tc(&fits, "(e)");
+        assert_eq!(tc.len(), 2, "{name}: {fits}");
+        if name == "dense" {
+            dense_tc = tc;
+        } else {
+            assert_eq!(tc, dense_tc, "analyze on the adaptive store");
+        }
+    }
+    assert_eq!(adaptive.len(), 2, "{plan}");
+    for (cell, tc) in &dense_tc {
+        let a = adaptive[cell];
+        assert!(
+            (a - tc).abs() <= 1e-12 * tc,
+            "{cell}: adaptive {a}, dense {tc}"
+        );
+    }
+}
+
+/// `tc_ntk` reads the NTK change, which only runs with `ntk_points` record: a sweep whose runs
+/// lack it is refused when it is planned (exit 2, naming `[adaptive].targets`), before any run.
+#[test]
+fn tc_ntk_without_ntk_points_exits_2_before_any_run() {
+    let dir = temp_dir("adaptive-ntk-bad");
+    let text = std::fs::read_to_string(repo_file("examples", "mlp-ntk-adaptive.toml"))
+        .unwrap()
+        .replace("ntk_points = 16\n", "");
+    let f = dir.path().join("bad.toml");
+    std::fs::write(&f, text).unwrap();
+    let store = dir.sub("store");
+    for cmd in ["plan", "run"] {
+        let (code, out, err) = sgdnoise(&["sweep", cmd, f.to_str().unwrap(), "--out", &store]);
+        assert_eq!(code, 2, "{cmd}: {out}\n{err}");
+        assert!(
+            err.contains("[adaptive].targets") && err.contains("ntk_points"),
+            "{cmd}: {err}"
+        );
+    }
+    assert!(!Path::new(&store).join("runs").exists(), "a run started");
+}
+
+/// `reproduce NAME --adaptive --warm` searches the preset's cells one after the other: round 0
+/// of the fc-mnist paper T-sweep is the first P's coarse points only (25 runs: 5 values x 5
+/// seeds; the other P wait for it), against every P's at once without it (125); `--warm`
+/// without `--adaptive` is refused (exit 2).
+#[test]
+fn reproduce_adaptive_warm_starts_with_the_first_cell_alone() {
+    let (code, out, err) = sgdnoise(&[
+        "reproduce",
+        "fc-mnist",
+        "--scale",
+        "paper",
+        "--adaptive",
+        "--warm",
+        "--dry-run",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("fc-mnist-paper-adaptive (paper): 25 runs"),
+        "{out}"
+    );
+    let (code, _, err) = sgdnoise(&["reproduce", "fc-mnist", "--warm", "--dry-run"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--adaptive"), "{err}");
+}
+
+/// B*(P) of the (B, eta) analysis in an analysis' fits.csv, by `ptr=P`.
+fn fits_b_star(fits: &str) -> BTreeMap<String, f64> {
+    let mut out = BTreeMap::new();
+    for l in fits.lines() {
+        let Some(rest) = l.strip_prefix("batch_B_star_vs_P,B_star,P,\"chi=1, P=") else {
+            continue;
+        };
+        let (p, rest) = rest.split_once("\",").unwrap();
+        out.insert(
+            format!("ptr={p}"),
+            rest.split(',').next().unwrap().parse::<f64>().unwrap(),
+        );
+    }
+    out
+}
+
+/// Target `b_star`: each point a whole column of the (B, eta) plane, the search locates at
+/// every P the B* that `analyze` reads from the dense grid, with fewer runs, and `analyze` on
+/// the adaptive store reads the same B*.
+#[test]
+fn b_star_locates_what_analyze_reads_on_the_dense_batch_grid() {
+    let dir = temp_dir("adaptive-bstar");
+    let text =
+        std::fs::read_to_string(repo_file("examples", "bp-perceptron-adaptive.toml")).unwrap();
+    let (dense_text, _) = text.split_once("\n[adaptive]\n").unwrap();
+    let (file, dense_file) = (
+        dir.path().join("adaptive.toml"),
+        dir.path().join("dense.toml"),
+    );
+    std::fs::write(&file, &text).unwrap();
+    std::fs::write(&dense_file, dense_text).unwrap();
+    let (file, dense_file) = (file.to_str().unwrap(), dense_file.to_str().unwrap());
+    let (store, dense) = (dir.sub("adaptive"), dir.sub("dense"));
+    let (code, out, err) = sgdnoise(&["sweep", "run", dense_file, "--out", &dense, "-q"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(raw_summaries(Path::new(&dense)).len(), 456);
+    let (code, out, err) = sgdnoise(&["sweep", "run", file, "--out", &store, "-q"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("every target located"), "{out}");
+    let ran = raw_summaries(Path::new(&store)).len();
+    assert!(ran < 456 * 3 / 4, "{ran} runs");
+    // Whole columns: every run count is a multiple of a column's 8 lr x 3 seeds.
+    assert_eq!(ran % 24, 0, "{ran}");
+
+    let (code, plan, err) = sgdnoise(&["sweep", "plan", file, "--out", &store, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let adaptive = estimates(&plan, "b_star");
+    let mut b_star = Vec::new();
+    for (name, store) in [("dense", &dense), ("adaptive", &store)] {
+        let out_dir = dir.sub(&format!("analysis-{name}"));
+        let (code, out, err) = sgdnoise(&[
+            "analyze",
+            store,
+            "--out",
+            &out_dir,
+            "--kind",
+            "batch",
+            "--resamples",
+            "20",
+        ]);
+        assert_eq!(code, 0, "{name}: {out}\n{err}");
+        let fits = std::fs::read_to_string(Path::new(&out_dir).join("fits.csv")).unwrap();
+        b_star.push(fits_b_star(&fits));
+    }
+    assert_eq!(b_star[0].len(), 2, "{:?}", b_star[0]);
+    assert_eq!(b_star[1], b_star[0], "analyze on the adaptive store");
+    assert_eq!(adaptive.len(), 2, "{plan}");
+    for (cell, b) in &b_star[0] {
+        let a = adaptive[cell];
+        assert!(
+            (a - b).abs() <= 1e-12 * b,
+            "{cell}: adaptive {a}, dense {b}"
+        );
+    }
+}
+
+/// `reproduce bp-perceptron-chi1 --adaptive`: round 0 is, per P, every 4th batch size and the
+/// largest (3 + 4 x 4 = 19 columns of 15 lr x 5 seeds), each run one of the dense preset's.
+#[test]
+fn reproduce_adaptive_plans_whole_columns_of_the_batch_presets() {
+    let (code, dense, err) = sgdnoise(&["reproduce", "bp-perceptron-chi1", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) =
+        sgdnoise(&["reproduce", "bp-perceptron-chi1", "--adaptive", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("bp-perceptron-chi1-quick-adaptive (quick): 1425 runs"),
+        "{out}"
+    );
+    let grid: std::collections::HashSet<&str> = dense.lines().skip(1).collect();
+    assert!(out.lines().skip(1).all(|id| grid.contains(id)), "{out}");
+    let (code, _, err) = sgdnoise(&[
+        "reproduce",
+        "bp-perceptron-chi1",
+        "--adaptive",
+        "--warm",
+        "--dry-run",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--warm"), "{err}");
 }

@@ -160,6 +160,7 @@ pub fn read_summary(dir: &Path) -> io::Result<Summary> {
         )
     })?;
     summary.unknown = unknown;
+    summary.fill_settings_older_versions_did_not_record();
     Ok(summary)
 }
 
@@ -348,6 +349,37 @@ mod tests {
             );
             assert!(!dir.path().join(CONFIG_FILE).exists());
         }
+    }
+
+    /// Regression: a store holding runs from before `dynamics` and `ntk_points` existed (their
+    /// summaries lack the keys) next to newer runs warned that the runs differ in dynamics
+    /// (none, sgd) and ntk_points (none, 0), and `--where dynamics=sgd` dropped the older
+    /// runs, though they ran exactly that. Such a summary reads as the defaults it ran with.
+    #[test]
+    fn a_summary_from_before_a_setting_existed_reads_as_its_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = crate::settings::RunConfig {
+            temp: Some(1.0),
+            ptr: Some(16),
+            pte: Some(16),
+            dim: Some(4),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        let summary = crate::run::execute(&spec, None, &mut |_| true).unwrap();
+        let mut json: serde_json::Value = serde_json::to_value(summary).unwrap();
+        let config = json["config"].as_object_mut().unwrap();
+        assert_eq!(config["dynamics"], "sgd", "this version records it");
+        assert_eq!(config["ntk_points"], 0, "this version records it");
+        config.remove("dynamics");
+        config.remove("ntk_points");
+        fs::write(dir.path().join(SUMMARY_FILE), json.to_string()).unwrap();
+        let s = read_summary(dir.path()).unwrap();
+        assert_eq!(s.config.dynamics, Some(crate::settings::Dynamics::Sgd));
+        assert_eq!(s.config.ntk_points, Some(0));
+        // A setting that newer versions leave unset where it does not apply stays unset.
+        assert_eq!(s.config.sde_noise, None);
     }
 
     #[test]

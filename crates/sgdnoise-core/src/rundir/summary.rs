@@ -152,6 +152,18 @@ fn unknown_version() -> String {
 }
 
 impl Summary {
+    /// Settings this version records for every run but older versions did not know: a summary
+    /// without them was written by a version that ran what is now their default (sgd, no NTK),
+    /// so it reads as that default, and tables, `--where` and the analysis' check for runs that
+    /// differ treat it like a run of this version. Settings that this version itself leaves
+    /// unset where they do not apply (`sde_noise`, `loss_convention`) are not filled.
+    pub(crate) fn fill_settings_older_versions_did_not_record(&mut self) {
+        self.config
+            .dynamics
+            .get_or_insert(crate::settings::Dynamics::Sgd);
+        self.config.ntk_points.get_or_insert(0);
+    }
+
     pub fn new(spec: &RunSpec, outcome: &Outcome) -> Self {
         let last = &outcome.last;
         let perceptron = last.perceptron.as_ref();
