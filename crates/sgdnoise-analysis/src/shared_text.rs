@@ -54,7 +54,7 @@ pub(crate) fn runs_line(ctx: &Ctx, runs: &[Summary]) -> String {
         *reasons.entry(r.stop_reason.name()).or_default() += 1;
     }
     format!(
-        "{} finished runs, {} seeds ({}); stop reasons: {}",
+        "{} finished runs, {} seeds ({}); stop reasons: {}{}",
         runs.len(),
         ctx.seeds.len(),
         ctx.seeds
@@ -66,6 +66,65 @@ pub(crate) fn runs_line(ctx: &Ctx, runs: &[Summary]) -> String {
             .iter()
             .map(|(k, v)| format!("{k} {v}"))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        fewer_seeds_note(runs)
     )
+}
+
+/// Where points (runs alike but for their seeds) rest on different numbers of seeds, as an
+/// adaptive sweep's partial points do (`[adaptive].seeds`, SPEC §12): how many points have
+/// fewer seeds than the most any point has, and how few; empty when every point has the same.
+pub(crate) fn fewer_seeds_note(runs: &[Summary]) -> String {
+    let mut per_point: std::collections::BTreeMap<String, usize> = Default::default();
+    for r in runs {
+        let mut c = r.config.clone();
+        (c.seed_init, c.seed_batch, c.seed_trainset, c.seed_testset) = (None, None, None, None);
+        // The point's non-default settings (as in its run id), so that a setting written out
+        // at its default by one run and left out by another is one point.
+        let key = match c.resolve() {
+            Ok(spec) => serde_json::to_string(&spec.identity_settings()),
+            Err(_) => serde_json::to_string(&c),
+        };
+        *per_point.entry(key.unwrap_or_default()).or_default() += 1;
+    }
+    let most = per_point.values().copied().max().unwrap_or(0);
+    let fewer: Vec<usize> = per_point.values().copied().filter(|&n| n < most).collect();
+    let (Some(&least), Some(&max)) = (fewer.iter().min(), fewer.iter().max()) else {
+        return String::new();
+    };
+    format!(
+        "; {} of {} points rest on fewer than {most} seeds ({}: an adaptive sweep's partial points, `n_seeds` in the CSVs); an interval that reads them rests on those seeds only",
+        fewer.len(),
+        per_point.len(),
+        if least == max {
+            format!("{least} each")
+        } else {
+            format!("{least} to {max}")
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fewer_seeds_note;
+    use crate::seeds::testing::summary;
+
+    #[test]
+    fn runs_line_says_which_points_rest_on_fewer_seeds() {
+        // Two temperatures with 5 seeds, one with 2 (an adaptive sweep's partial point).
+        let mut runs = Vec::new();
+        for (temp, seeds) in [(0.01, 5), (0.02, 2), (0.04, 5)] {
+            for s in 0..seeds {
+                runs.push(summary("mlp", 1024, temp, 1.0, s, 0.1, 0.01, 1.0));
+            }
+        }
+        let note = fewer_seeds_note(&runs);
+        assert!(
+            note.starts_with("; 1 of 3 points rest on fewer than 5 seeds (2 each"),
+            "{note}"
+        );
+        // Every point with the same seeds: nothing to say.
+        runs.retain(|r| r.temp != 0.02);
+        assert_eq!(fewer_seeds_note(&runs), "");
+    }
 }

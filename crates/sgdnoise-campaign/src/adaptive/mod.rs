@@ -19,6 +19,13 @@
 //! beyond them, the judge brackets it with the lattice's end and the search steps out from the
 //! sampled end with a doubling step before it bisects.
 //!
+//! With `seeds = N` a newly sampled point gets only its first N seed combinations (in
+//! candidate order); it gets the rest in a later round when a decision needs them: the ends of
+//! the brackets a target is located in (its decisive points: a target counts as located only
+//! once they are full, and is judged again then), and the points the judge finds ambiguous
+//! given the seed spread ([`Judge::needs_seeds`]; SPEC §12 has the rule). Without the key
+//! every point gets all its seeds at once (the plan of a file without it, bit for bit).
+//!
 //! The plan is a function of the store's finished (and failed) runs only, computed afresh each
 //! time ([`plan`]): a killed adaptive sweep resumes where it was, and nothing is ever run twice.
 //! The campaign crate knows nothing of figures: the command line hands in a judge built on
@@ -81,6 +88,7 @@ impl SweepFile {
             warm: false,
             ntk_level: None,
             inner: Vec::new(),
+            seeds: None,
         });
         Ok(self)
     }
@@ -120,6 +128,29 @@ pub enum Decision {
 pub trait Judge {
     /// `points` are the cell's sampled points, ascending along the axis, all ended.
     fn judge(&self, target: Target, adaptive: &Adaptive, points: &[Point]) -> Decision;
+
+    /// With `[adaptive].seeds`: the lattice indices of the points (`partial[k]`: `points[k]`
+    /// has only its first seeds) whose evidence on `target` is ambiguous given the seed spread,
+    /// so that `decision` could change with the rest of their seeds (SPEC §12). The plan fills
+    /// them (and, once a target is located, the ends of its brackets) and judges again. The
+    /// default fills every partial point: a judge that knows nothing of partial points gets
+    /// the answer of full points, in more rounds.
+    fn needs_seeds(
+        &self,
+        target: Target,
+        adaptive: &Adaptive,
+        points: &[Point],
+        partial: &[bool],
+        decision: &Decision,
+    ) -> Vec<usize> {
+        let _ = (target, adaptive, decision);
+        points
+            .iter()
+            .zip(partial)
+            .filter(|(_, &p)| p)
+            .map(|(p, _)| p.lattice)
+            .collect()
+    }
 }
 
 /// Where one cell stands.
@@ -143,6 +174,13 @@ pub struct Cell {
     pub label: String,
     /// Lattice indices added in each round (round 0: the coarse points).
     pub rounds: Vec<Vec<usize>>,
+    /// Lattice indices given the rest of their seeds in each round (`[adaptive].seeds`; empty
+    /// when every point gets all its seeds at once).
+    pub filled: Vec<Vec<usize>>,
+    /// Sampled lattice indices that have only the first `[adaptive].seeds` of their seeds.
+    pub partial: Vec<usize>,
+    /// Seed combinations of a full point.
+    pub seeds: usize,
     pub status: CellStatus,
     /// The last decision per target (empty while round 0 is not complete).
     pub decisions: Vec<TargetState>,
@@ -279,21 +317,29 @@ pub fn plan(
             cells.push(Cell {
                 label,
                 rounds: Vec::new(),
+                filled: Vec::new(),
+                partial: Vec::new(),
+                seeds: at.iter().map(Vec::len).max().unwrap_or(0),
                 status: CellStatus::Pending,
                 decisions: Vec::new(),
             });
             continue;
         };
         within_cell(adaptive, &at, &mut selected);
+        // Seeds per point: a new point gets the first `seeds` of its seed combinations, a
+        // filled one all of them; `round_runs[r]` are the runs round r added.
+        let first = |l: usize| adaptive.seeds.map_or(at[l].len(), |n| n.min(at[l].len()));
+        let mut n_of: BTreeMap<usize, usize> = selected.iter().map(|&l| (l, first(l))).collect();
+        let mut round_runs: Vec<Vec<usize>> = vec![selected
+            .iter()
+            .flat_map(|&l| at[l][..first(l)].to_vec())
+            .collect()];
         let mut rounds = vec![selected.clone()];
+        let mut filled: Vec<Vec<usize>> = vec![Vec::new()];
         let mut decisions = Vec::new();
         let status = loop {
             let round = rounds.len() - 1;
-            let not_ended = rounds[round]
-                .iter()
-                .flat_map(|&l| &at[l])
-                .filter(|&&i| !ended(i))
-                .count();
+            let not_ended = round_runs[round].iter().filter(|&&i| !ended(i)).count();
             if not_ended > 0 {
                 break CellStatus::Waiting { round, not_ended };
             }
@@ -301,53 +347,96 @@ pub fn plan(
                 .iter()
                 .map(|&l| Point {
                     lattice: l,
-                    runs: at[l]
+                    runs: at[l][..n_of[&l]]
                         .iter()
                         .filter_map(|&i| finished.get(&candidates.plan.runs[i].identity()))
                         .collect(),
                 })
                 .collect();
+            let partial: Vec<bool> = selected.iter().map(|&l| n_of[&l] < at[l].len()).collect();
+            let is_partial = |l: usize| n_of.get(&l).is_some_and(|&n| n < at[l].len());
             decisions.clear();
             let mut add = Vec::new();
+            let mut fill = Vec::new();
             for &t in &adaptive.targets {
-                match judge.judge(t, adaptive, &points) {
+                let decision = judge.judge(t, adaptive, &points);
+                // Partial points the decision needs all seeds of: the judge's ambiguous ones
+                // and, once located, the ends of its brackets (its decisive points).
+                let mut needs: Vec<usize> = if partial.iter().any(|&p| p) {
+                    judge.needs_seeds(t, adaptive, &points, &partial, &decision)
+                } else {
+                    Vec::new()
+                };
+                match decision {
                     Decision::Resolved {
                         estimate,
                         brackets,
                         note,
                     } => {
-                        decisions.push((t, note, estimate, true, brackets));
+                        needs.extend(brackets.iter().flat_map(|&(lo, hi)| [lo, hi]));
+                        needs.retain(|&l| is_partial(l));
+                        decisions.push((t, note, estimate, needs.is_empty(), brackets));
                     }
                     Decision::Refine { brackets, note } => {
+                        needs.retain(|&l| is_partial(l));
                         let mids: Vec<usize> = brackets
                             .iter()
                             .filter_map(|&(lo, hi)| next_point(lo, hi, &selected))
                             .collect();
-                        decisions.push((t, note, None, mids.is_empty(), brackets));
+                        decisions.push((
+                            t,
+                            note,
+                            None,
+                            mids.is_empty() && needs.is_empty(),
+                            brackets,
+                        ));
                         add.extend(mids);
                     }
                 }
+                fill.extend(needs);
             }
             add.sort_unstable();
             add.dedup();
-            if add.is_empty() {
+            fill.sort_unstable();
+            fill.dedup();
+            if add.is_empty() && fill.is_empty() {
                 break CellStatus::Resolved;
             }
-            if round >= adaptive.max_rounds {
+            // `max_rounds` counts the rounds that sample new points; a round that only gives
+            // points the rest of their seeds does not count (there are finitely many).
+            let refinements = rounds.iter().skip(1).filter(|r| !r.is_empty()).count();
+            if !add.is_empty() && refinements >= adaptive.max_rounds {
                 break CellStatus::Capped;
+            }
+            let mut runs: Vec<usize> = Vec::new();
+            for &l in &add {
+                n_of.insert(l, first(l));
+                runs.extend(&at[l][..first(l)]);
+            }
+            for &l in &fill {
+                runs.extend(&at[l][n_of[&l]..]);
+                n_of.insert(l, at[l].len());
             }
             selected.extend(&add);
             selected.sort_unstable();
             rounds.push(add);
+            filled.push(fill);
+            round_runs.push(runs);
         };
-        for (r, ls) in rounds.iter().enumerate() {
-            for &l in ls {
-                planned.extend(at[l].iter().map(|&i| (r, i)));
-            }
+        for (r, runs) in round_runs.iter().enumerate() {
+            planned.extend(runs.iter().map(|&i| (r, i)));
         }
+        let partial: Vec<usize> = n_of
+            .iter()
+            .filter(|&(&l, &n)| n < at[l].len())
+            .map(|(&l, _)| l)
+            .collect();
         cells.push(Cell {
             label,
             rounds,
+            filled,
+            partial,
+            seeds: at.iter().map(Vec::len).max().unwrap_or(0),
             status,
             decisions: decisions
                 .into_iter()

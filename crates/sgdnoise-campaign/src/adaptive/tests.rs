@@ -84,6 +84,8 @@ fn bad_adaptive_tables_name_the_field() {
         ("values = { log2 = [1, 1] }", "[adaptive].values"),
         ("rwc_level = -1", "[adaptive].rwc_level"),
         ("warm = 1", "[adaptive].warm"),
+        ("seeds = 0", "[adaptive].seeds"),
+        ("seeds = \"all\"", "[adaptive].seeds"),
         ("frobnicate = 1", "[adaptive].frobnicate"),
     ] {
         let key = bad.split(' ').next().unwrap();
@@ -285,6 +287,280 @@ fn warm_start_finds_a_target_that_moved_far_from_the_cell_before() {
     // bisection: 1, 2.
     assert_eq!(all, vec![0, 1, 2, 3, 7, 9, 10, 11]);
     assert_eq!(p.cells[1].decisions[0].brackets, vec![(2, 3)]);
+}
+
+/// [`Step`] with a seed rule that finds nothing ambiguous: partial points get their other seeds
+/// only as the ends of a located bracket (the decisive points).
+struct DecisiveOnly(Step);
+
+impl Judge for DecisiveOnly {
+    fn judge(&self, t: Target, a: &Adaptive, points: &[Point]) -> Decision {
+        self.0.judge(t, a, points)
+    }
+    fn needs_seeds(
+        &self,
+        _t: Target,
+        _a: &Adaptive,
+        _points: &[Point],
+        _partial: &[bool],
+        _d: &Decision,
+    ) -> Vec<usize> {
+        Vec::new()
+    }
+}
+
+fn fresh_store() -> (tempfile::TempDir, Store) {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::new(tmp.path());
+    store.create().unwrap();
+    (tmp, store)
+}
+
+#[test]
+fn seeds_key_parses_and_defaults_to_all() {
+    let f = SweepFile::parse(FILE, "t").unwrap();
+    assert_eq!(f.adaptive.as_ref().unwrap().seeds, None);
+    let f = SweepFile::parse(&format!("{FILE}seeds = 2\n"), "t").unwrap();
+    assert_eq!(f.adaptive.as_ref().unwrap().seeds, Some(2));
+    // A point of an inner-axis search (b_star) is a whole column, not a set of seeds.
+    let e =
+        SweepFile::parse(&BP_FILE.replace("coarse = 4", "coarse = 4\nseeds = 1"), "t").unwrap_err();
+    assert!(
+        e.0.iter().any(|e| e.context == "[adaptive].seeds"),
+        "{:?}",
+        e.0
+    );
+}
+
+#[test]
+fn seeds_all_reproduces_the_plan_without_the_key_round_by_round() {
+    // FILE has 3 seeds: `seeds = 3` and `seeds = 50` are "all", and must give the plan of a
+    // file without the key, bit for bit, after every pass (cold and warm).
+    for warm in ["", "warm = true\n"] {
+        let mut seen = Vec::new();
+        let mut finals = Vec::new();
+        for key in ["", "seeds = 3\n", "seeds = 50\n"] {
+            let f = SweepFile::parse(&format!("{FILE}{warm}{key}"), "t").unwrap();
+            let (_tmp, store) = fresh_store();
+            let (p, passes) = run_to_the_end(&f, &store, &OpenStep { edge: 11, last: 16 });
+            assert!(p.resolved());
+            assert!(p
+                .cells
+                .iter()
+                .all(|c| c.partial.is_empty() && c.filled.iter().all(Vec::is_empty)));
+            seen.push(passes);
+            finals.push((p.planned.clone(), p.round_of.clone()));
+        }
+        assert_eq!(seen[0], seen[1], "{warm}");
+        assert_eq!(seen[0], seen[2], "{warm}");
+        assert_eq!(finals[0], finals[1], "{warm}");
+        assert_eq!(finals[0], finals[2], "{warm}");
+    }
+}
+
+#[test]
+fn partial_points_get_their_other_seeds_exactly_when_decisive() {
+    let f = SweepFile::parse(&format!("{FILE}seeds = 1\n"), "t").unwrap();
+    let (_tmp, store) = fresh_store();
+    // Round 0: the coarse points with their first seed only.
+    let p = plan(
+        &f,
+        f.expand().unwrap(),
+        Some(&store),
+        &DecisiveOnly(Step { edge: 11 }),
+    )
+    .unwrap();
+    assert_eq!(p.planned.len(), 2 * 5);
+    let (p, passes) = run_to_the_end(&f, &store, &DecisiveOnly(Step { edge: 11 }));
+    assert!(p.resolved());
+    // Bisection on one seed: 10, then 11; (10, 11) located: both get the other two seeds, and
+    // nothing else does.
+    for c in &p.cells {
+        assert_eq!(
+            c.rounds,
+            vec![vec![0, 4, 8, 12, 16], vec![10], vec![11], vec![]]
+        );
+        assert_eq!(
+            c.filled,
+            vec![vec![], vec![], vec![], vec![10, 11]],
+            "{}",
+            c.label
+        );
+        assert_eq!(c.partial, vec![0, 4, 8, 12, 16]);
+        assert_eq!(c.seeds, 3);
+        assert!(c.decisions.iter().all(|d| d.located));
+        assert_eq!(c.decisions[0].brackets, vec![(10, 11)]);
+    }
+    // 2 cells x (7 points x 1 seed + 2 points x 2 more seeds), against 2 x 7 x 3 with all seeds.
+    assert_eq!(p.planned.len(), 2 * (7 + 4));
+    assert_eq!(passes, vec![10, 12, 14, 22, 22]);
+    // The first seed of a point is its first candidate: the runs of seed_init = 0.
+    let e = p.expansion();
+    let seeds: Vec<i64> = e.plan.runs.iter().map(|r| r.seeds.init).collect();
+    assert_eq!(seeds.iter().filter(|&&s| s == 0).count(), 14);
+    assert_eq!(seeds.iter().filter(|&&s| s != 0).count(), 8);
+}
+
+#[test]
+fn a_filled_point_that_moves_the_answer_sends_the_search_on() {
+    // On its first seed alone a point at 11 or 12 looks above the target; with all three it is
+    // below, so the dense grid's bracket is (12, 13).
+    struct Noisy;
+    impl Judge for Noisy {
+        fn judge(&self, _t: Target, _a: &Adaptive, points: &[Point]) -> Decision {
+            let above = |p: &Point| p.lattice >= 13 || (p.lattice >= 11 && p.runs.len() < 3);
+            let below = points.iter().rev().find(|p| !above(p));
+            let first_above = points.iter().find(|p| above(p));
+            match (below, first_above) {
+                (Some(b), Some(a)) if a.lattice > b.lattice + 1 => Decision::Refine {
+                    brackets: vec![(b.lattice, a.lattice)],
+                    note: "bracketed".into(),
+                },
+                (Some(b), Some(a)) => Decision::Resolved {
+                    estimate: Some(a.lattice as f64),
+                    brackets: vec![(b.lattice, a.lattice)],
+                    note: "located".into(),
+                },
+                _ => Decision::Resolved {
+                    estimate: None,
+                    brackets: vec![],
+                    note: "absent".into(),
+                },
+            }
+        }
+        fn needs_seeds(
+            &self,
+            _t: Target,
+            _a: &Adaptive,
+            _p: &[Point],
+            _q: &[bool],
+            _d: &Decision,
+        ) -> Vec<usize> {
+            Vec::new()
+        }
+    }
+    let dense = SweepFile::parse(FILE, "t").unwrap();
+    let (_tmp, store) = fresh_store();
+    let (d, _) = run_to_the_end(&dense, &store, &Noisy);
+    assert_eq!(d.cells[0].decisions[0].brackets, vec![(12, 13)]);
+    let f = SweepFile::parse(&format!("{FILE}seeds = 1\n"), "t").unwrap();
+    let (_tmp2, store) = fresh_store();
+    let (p, _) = run_to_the_end(&f, &store, &Noisy);
+    assert!(p.resolved());
+    for c in &p.cells {
+        assert_eq!(c.decisions[0].brackets, vec![(12, 13)], "{}", c.label);
+        assert_eq!(c.decisions[0].estimate, Some(13.0));
+        // (10, 11) on one seed, filled; 11 then is below: (11, 12), 12 filled; then 14 and
+        // 13 on one seed, and (12, 13) filled (12 already full).
+        assert_eq!(
+            c.filled.iter().flatten().copied().collect::<Vec<_>>(),
+            vec![10, 11, 12, 13]
+        );
+        assert_eq!(c.partial, vec![0, 4, 8, 14, 16]);
+    }
+}
+
+#[test]
+fn a_judge_without_a_seed_rule_fills_every_point_and_gets_the_dense_answer() {
+    // The default `needs_seeds` fills every partial point the round after it is sampled: the
+    // same points and runs as with all seeds at once, in more rounds.
+    let (_tmp, store) = fresh_store();
+    let all = SweepFile::parse(FILE, "t").unwrap();
+    let (a, _) = run_to_the_end(&all, &store, &Step { edge: 11 });
+    let f = SweepFile::parse(&format!("{FILE}seeds = 1\n"), "t").unwrap();
+    let (_tmp2, store) = fresh_store();
+    let (p, _) = run_to_the_end(&f, &store, &Step { edge: 11 });
+    let sorted = |v: &[usize]| {
+        let mut v = v.to_vec();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(sorted(&p.planned), sorted(&a.planned));
+    assert!(p.rounds() > a.rounds());
+    assert_eq!(p.cells[0].decisions, a.cells[0].decisions);
+}
+
+#[test]
+fn a_partial_plan_resumes_from_any_set_of_ended_runs() {
+    // Kill in the middle of the fill round: the plan waits for exactly the runs not ended, and
+    // a second plan over the same store (a resumed process) is the same.
+    let f = SweepFile::parse(&format!("{FILE}seeds = 1\n"), "t").unwrap();
+    let (_tmp, store) = fresh_store();
+    let judge = DecisiveOnly(Step { edge: 11 });
+    for _ in 0..3 {
+        let p = plan(&f, f.expand().unwrap(), Some(&store), &judge).unwrap();
+        for r in p
+            .expansion()
+            .plan
+            .runs
+            .iter()
+            .filter(|r| !store.is_finished(&r.identity()))
+        {
+            finish(&store, r);
+        }
+    }
+    let p = plan(&f, f.expand().unwrap(), Some(&store), &judge).unwrap();
+    assert_eq!(p.cells[0].filled.last(), Some(&vec![10, 11]));
+    let todo: Vec<_> = p
+        .expansion()
+        .plan
+        .runs
+        .into_iter()
+        .filter(|r| !store.is_finished(&r.identity()))
+        .collect();
+    assert_eq!(todo.len(), 8);
+    for r in &todo[..3] {
+        finish(&store, r);
+    }
+    let a = plan(&f, f.expand().unwrap(), Some(&store), &judge).unwrap();
+    let b = plan(
+        &f,
+        f.expand().unwrap(),
+        Some(&Store::new(store.root())),
+        &judge,
+    )
+    .unwrap();
+    assert_eq!(a.planned, b.planned);
+    assert_eq!(a.planned, p.planned);
+    let waiting: usize = a
+        .cells
+        .iter()
+        .map(|c| match c.status {
+            CellStatus::Waiting { not_ended, .. } => not_ended,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(waiting, 5);
+    let mut ids: Vec<String> = a
+        .expansion()
+        .plan
+        .runs
+        .iter()
+        .map(|r| r.identity())
+        .collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "a run planned twice");
+}
+
+#[test]
+fn rounds_that_only_fill_seeds_do_not_count_against_max_rounds() {
+    // Two bisections (10, 11) use up max_rounds = 2; the round that fills (10, 11) still runs
+    // (measured on the phase-diagram stand-in: cells capped one fill short of resolved).
+    let text = FILE.replace("coarse = 4", "coarse = 4\nmax_rounds = 2");
+    let f = SweepFile::parse(&format!("{text}seeds = 1\n"), "t").unwrap();
+    let (_tmp, store) = fresh_store();
+    let (p, _) = run_to_the_end(&f, &store, &DecisiveOnly(Step { edge: 11 }));
+    assert!(p.resolved(), "{:?}", p.cells[0].status);
+    assert_eq!(p.cells[0].filled.last(), Some(&vec![10, 11]));
+    // One bisection fewer allowed: capped with (10, 12) unresolved, nothing filled.
+    let text = FILE.replace("coarse = 4", "coarse = 4\nmax_rounds = 1");
+    let f = SweepFile::parse(&format!("{text}seeds = 1\n"), "t").unwrap();
+    let (_tmp, store) = fresh_store();
+    let (p, _) = run_to_the_end(&f, &store, &DecisiveOnly(Step { edge: 11 }));
+    assert_eq!(p.cells[0].status, CellStatus::Capped);
+    assert!(p.cells[0].filled.iter().all(Vec::is_empty));
 }
 
 /// A (B, eta) sweep searched for B*: the batch axis, each [[part]] with its own sub-lattice

@@ -77,6 +77,9 @@ pub struct Adaptive {
     /// Axes folded into each point of the search instead of into the cell (`b_star`: `lr`,
     /// so that a point is a whole column of the (B, eta) plane); empty for the other targets.
     pub inner: Vec<String>,
+    /// Seed combinations a newly sampled point starts with (the first ones of the point, in
+    /// candidate order); it gets the rest only when a decision needs them (None: all at once).
+    pub seeds: Option<usize>,
 }
 
 /// Default of `coarse`.
@@ -123,6 +126,7 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
             "max_rounds",
             "rwc_level",
             "warm",
+            "seeds",
             "ntk_level",
             "inner",
         ]
@@ -130,7 +134,7 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
         {
             errors.push(err(
                 ctx(k),
-                "unknown key (known: axis, values, coarse, targets, max_rounds, rwc_level, warm, ntk_level, inner)",
+                "unknown key (known: axis, values, coarse, targets, max_rounds, rwc_level, warm, ntk_level, inner, seeds)",
             ));
         }
     }
@@ -317,6 +321,15 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
             "inner axes are for b_star only (the other targets read one curve per cell)",
         ));
     }
+    let seeds = table
+        .contains_key("seeds")
+        .then(|| count("seeds", 0, 1, 1_000_000, errors));
+    if seeds.is_some() && !inner.is_empty() {
+        errors.push(err(
+            ctx("seeds"),
+            "a point of an inner-axis search (b_star) is a whole column: seeds on demand is for the one-curve targets",
+        ));
+    }
     (errors.len() == before).then_some(Adaptive {
         axis,
         values,
@@ -327,6 +340,7 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
         warm,
         ntk_level,
         inner,
+        seeds,
     })
 }
 

@@ -215,16 +215,7 @@ impl Judge for AnalysisJudge {
         let reach = Reach::new(a, points);
         match target {
             Target::TcRwc => {
-                let width = points
-                    .iter()
-                    .flat_map(|p| p.runs.first())
-                    .next()
-                    .and_then(|s| s.config.width)
-                    .unwrap_or(1) as f64;
-                let level = a
-                    .rwc_level
-                    .or(self.opts.rwc_threshold)
-                    .unwrap_or(self.opts.rwc_levels.first().copied().unwrap_or(1.0) / width.sqrt());
+                let level = rwc_level(&self.opts, a, points);
                 crossing(a, points, &reach, Observable::RelWeightChange, level)
             }
             Target::TcNtk => {
@@ -316,4 +307,145 @@ impl Judge for AnalysisJudge {
             }
         }
     }
+
+    fn needs_seeds(
+        &self,
+        target: Target,
+        a: &Adaptive,
+        points: &[Point],
+        partial: &[bool],
+        decision: &Decision,
+    ) -> Vec<usize> {
+        seeds_needed(&self.opts, target, a, points, partial, decision)
+    }
+}
+
+/// Target `tc_rwc`'s level: `rwc_level`, else the analysis' threshold, else its main level 1/√h.
+fn rwc_level(opts: &AnalysisOptions, a: &Adaptive, points: &[Point]) -> f64 {
+    let width = points
+        .iter()
+        .flat_map(|p| p.runs.first())
+        .next()
+        .and_then(|s| s.config.width)
+        .unwrap_or(1) as f64;
+    a.rwc_level
+        .or(opts.rwc_threshold)
+        .unwrap_or(opts.rwc_levels.first().copied().unwrap_or(1.0) / width.sqrt())
+}
+
+/// Standard errors by which a partial point's seed mean must clear the decisive value (the
+/// minimum of `t_opt`, the level of `tc_rwc`) for its other seeds to be left unrun (SPEC §12).
+pub const SEPARATION_SE: f64 = 3.0;
+
+/// The partial points whose evidence is ambiguous given the seed spread (SPEC §12; the plan
+/// adds the ends of a located target's brackets itself):
+/// - `t_opt`: the minimum while its spread is unknown (fewer than 2 finished seeds there), then
+///   every point with a finished seed whose mean is within [`SEPARATION_SE`] standard errors
+///   of the minimum's (two-sample, with the minimum's seed spread for both);
+/// - `divergence`: every point below the edge where a seed diverged (with all its seeds most
+///   may), and the end that decides an absent edge (the highest point; the lowest when it
+///   diverges there);
+/// - `tc_rwc`: every point with a finished seed whose mean is within [`SEPARATION_SE`]
+///   standard errors of the level (its own spread, else the largest of the full points'),
+///   every point whose seeds ended differently, and the end that decides an absent crossing;
+///   while no spread is known, the ends of the bracket;
+/// - `tc_plateau` and any other target: every partial point (the plateau's mean and spread
+///   read the whole curve).
+fn seeds_needed(
+    opts: &AnalysisOptions,
+    target: Target,
+    a: &Adaptive,
+    points: &[Point],
+    partial: &[bool],
+    decision: &Decision,
+) -> Vec<usize> {
+    let all_partial = || {
+        points
+            .iter()
+            .zip(partial)
+            .filter(|(_, &q)| q)
+            .map(|(p, _)| p.lattice)
+            .collect::<Vec<usize>>()
+    };
+    let is_partial = |l: usize| {
+        points
+            .iter()
+            .zip(partial)
+            .any(|(p, &q)| q && p.lattice == l)
+    };
+    let absent = matches!(decision, Decision::Resolved { brackets, .. } if brackets.is_empty());
+    let mut v = Vec::new();
+    match target {
+        Target::Divergence => {
+            let c = Curve::new(a, points, Observable::TestErr);
+            let pts = c.table.points();
+            let edge = pts.iter().position(|q| q.is_diverged());
+            match edge {
+                None => v.extend(c.lattice.last()),
+                Some(0) => v.push(c.lattice[0]),
+                Some(_) => {}
+            }
+            for (i, q) in pts.iter().enumerate().take(edge.unwrap_or(pts.len())) {
+                if q.n_diverged > 0 {
+                    v.push(c.lattice[i]);
+                }
+            }
+        }
+        Target::TOpt => {
+            let c = Curve::new(a, points, Observable::TestErr);
+            let pts = c.table.points();
+            let Some(m) = c
+                .entering()
+                .into_iter()
+                .min_by(|&i, &j| pts[i].mean.total_cmp(&pts[j].mean))
+            else {
+                return all_partial();
+            };
+            let min = pts[m];
+            if min.n < 2 || !min.sd.is_finite() {
+                return vec![c.lattice[m]];
+            }
+            for (i, q) in pts.iter().enumerate() {
+                let se = min.sd * (1.0 / q.n as f64 + 1.0 / min.n as f64).sqrt();
+                if q.n > 0 && q.mean - min.mean < SEPARATION_SE * se {
+                    v.push(c.lattice[i]);
+                }
+            }
+        }
+        Target::TcRwc => {
+            let c = Curve::new(a, points, Observable::RelWeightChange);
+            let pts = c.table.points();
+            let level = rwc_level(opts, a, points);
+            let full_sd = pts
+                .iter()
+                .zip(&c.lattice)
+                .filter(|(q, &l)| q.n >= 2 && !is_partial(l))
+                .map(|(q, _)| q.sd)
+                .fold(f64::NAN, f64::max);
+            for (i, q) in pts.iter().enumerate() {
+                let sd = if q.n >= 2 { q.sd.max(full_sd) } else { full_sd };
+                if q.n > 0 && q.n < q.n_runs {
+                    v.push(c.lattice[i]);
+                } else if q.n > 0 && !sd.is_finite() {
+                    // No spread known yet: the bracket's ends first.
+                    let (Decision::Refine { brackets, .. } | Decision::Resolved { brackets, .. }) =
+                        decision;
+                    v.extend(brackets.iter().flat_map(|&(lo, hi)| [lo, hi]));
+                } else if q.n > 0
+                    && (q.mean - level).abs() < SEPARATION_SE * sd / (q.n as f64).sqrt()
+                {
+                    v.push(c.lattice[i]);
+                }
+            }
+            if absent {
+                v.extend(c.lattice.first());
+                v.extend(c.entering().last().map(|&i| c.lattice[i]));
+            }
+        }
+        _ => return all_partial(),
+    }
+    v.retain(|&l| is_partial(l));
+    v.sort_unstable();
+    v.dedup();
+    v
 }

@@ -418,8 +418,19 @@ fn cell_line(a: &adaptive::Adaptive, c: &adaptive::Cell) -> String {
             )
         })
         .collect();
+    // With `[adaptive].seeds`: how many points have all their seeds and how many the first few.
+    let seeds = match a.seeds {
+        Some(n) if n < c.seeds => format!(
+            " ({} full with {} seeds, {} partial with {})",
+            points.len() - c.partial.len(),
+            c.seeds,
+            c.partial.len(),
+            n
+        ),
+        _ => String::new(),
+    };
     format!(
-        "{}: {state}; {} at {} = {}{}",
+        "{}: {state}; {} at {} = {}{seeds}{}",
         if c.label.is_empty() {
             "(one cell)"
         } else {
@@ -440,7 +451,7 @@ fn cell_line(a: &adaptive::Adaptive, c: &adaptive::Cell) -> String {
 fn print_adaptive(a: &adaptive::Adaptive, p: &adaptive::AdaptivePlan, store: Option<&Path>) {
     let names: Vec<&str> = a.targets.iter().map(|t| t.name()).collect();
     outln!(
-        "adaptive: search {} over {} values ({} .. {}), round 0 every {}{} value, then bisection to the lattice step; targets {}; at most {} rounds after round 0",
+        "adaptive: search {} over {} values ({} .. {}), round 0 every {}{} value, then bisection to the lattice step; targets {}; at most {} rounds after round 0{}",
         a.axis,
         a.values.len(),
         sweep::sweepfile::show_value(&a.values[0]),
@@ -448,7 +459,10 @@ fn print_adaptive(a: &adaptive::Adaptive, p: &adaptive::AdaptivePlan, store: Opt
         a.coarse,
         match a.coarse { 1 => "st", 2 => "nd", 3 => "rd", _ => "th" },
         names.join(", "),
-        a.max_rounds
+        a.max_rounds,
+        a.seeds
+            .map(|n| format!("; a new point gets its first {n} seeds, the rest when a decision needs them"))
+            .unwrap_or_default()
     );
     outln!(
         "  {} of {} candidate runs planned so far{}",
