@@ -1,7 +1,7 @@
 //! Adaptive sweeps end to end: rounds until resolved, `sweep plan` over a store, a kill in the
 //! middle of a round, and bad `[adaptive]` tables.
 
-use crate::util::{repo_file, sgdnoise, temp_dir, EXE};
+use crate::util::{repo_file, sgdnoise, temp_dir, TempDir, EXE};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -403,6 +403,33 @@ fn fits_tc(fits: &str, method: &str) -> BTreeMap<String, f64> {
     out
 }
 
+/// A dense sweep and its adaptive form, both run to the end in `dir`: writes the two files,
+/// runs the dense one (`dense_runs` runs expected) and then the adaptive one (which must locate
+/// every target); returns (adaptive file, adaptive store, dense store, runs the search made).
+fn run_dense_and_adaptive(
+    dir: &TempDir,
+    text: &str,
+    dense_text: &str,
+    dense_runs: usize,
+) -> (String, String, String, usize) {
+    let (file, dense_file) = (
+        dir.path().join("adaptive.toml"),
+        dir.path().join("dense.toml"),
+    );
+    std::fs::write(&file, text).unwrap();
+    std::fs::write(&dense_file, dense_text).unwrap();
+    let (file, dense_file) = (file.to_str().unwrap(), dense_file.to_str().unwrap());
+    let (store, dense) = (dir.sub("adaptive"), dir.sub("dense"));
+    let (code, out, err) = sgdnoise(&["sweep", "run", dense_file, "--out", &dense, "-q"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(raw_summaries(Path::new(&dense)).len(), dense_runs);
+    let (code, out, err) = sgdnoise(&["sweep", "run", file, "--out", &store, "-q"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("every target located"), "{out}");
+    let ran = raw_summaries(Path::new(&store)).len();
+    (file.to_string(), store, dense, ran)
+}
+
 /// Target `tc_ntk` (T_c by method (e), the NTK change at level 1/2): on a tiny lazy mlp with
 /// `ntk_points = 16`, the adaptive search locates at every P the T_c that `analyze` reads by
 /// method (e) from the dense grid, with a fraction of its runs, and `analyze --sweep` on the
@@ -416,22 +443,8 @@ fn tc_ntk_locates_what_analyze_method_e_reads_on_the_dense_grid() {
         "{}\ntemp = {{ log2 = [-14, 0], step = 0.5 }}\n",
         head.replace("mlp-ntk-adaptive", "mlp-ntk-dense").trim_end()
     );
-    let (file, dense_file) = (
-        dir.path().join("adaptive.toml"),
-        dir.path().join("dense.toml"),
-    );
-    std::fs::write(&file, &text).unwrap();
-    std::fs::write(&dense_file, dense_text).unwrap();
-    let (file, dense_file) = (file.to_str().unwrap(), dense_file.to_str().unwrap());
-    let (store, dense) = (dir.sub("adaptive"), dir.sub("dense"));
-
-    let (code, out, err) = sgdnoise(&["sweep", "run", dense_file, "--out", &dense, "-q"]);
-    assert_eq!(code, 0, "{out}\n{err}");
-    assert_eq!(raw_summaries(Path::new(&dense)).len(), 174);
-    let (code, out, err) = sgdnoise(&["sweep", "run", file, "--out", &store, "-q"]);
-    assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("every target located"), "{out}");
-    let ran = raw_summaries(Path::new(&store)).len();
+    let (file, store, dense, ran) = run_dense_and_adaptive(&dir, &text, &dense_text, 174);
+    let file = file.as_str();
     assert!(ran < 174 / 2, "{ran} runs");
 
     let (code, plan, err) = sgdnoise(&["sweep", "plan", file, "--out", &store, "--json"]);
@@ -549,21 +562,8 @@ fn b_star_locates_what_analyze_reads_on_the_dense_batch_grid() {
     let text =
         std::fs::read_to_string(repo_file("examples", "bp-perceptron-adaptive.toml")).unwrap();
     let (dense_text, _) = text.split_once("\n[adaptive]\n").unwrap();
-    let (file, dense_file) = (
-        dir.path().join("adaptive.toml"),
-        dir.path().join("dense.toml"),
-    );
-    std::fs::write(&file, &text).unwrap();
-    std::fs::write(&dense_file, dense_text).unwrap();
-    let (file, dense_file) = (file.to_str().unwrap(), dense_file.to_str().unwrap());
-    let (store, dense) = (dir.sub("adaptive"), dir.sub("dense"));
-    let (code, out, err) = sgdnoise(&["sweep", "run", dense_file, "--out", &dense, "-q"]);
-    assert_eq!(code, 0, "{out}\n{err}");
-    assert_eq!(raw_summaries(Path::new(&dense)).len(), 456);
-    let (code, out, err) = sgdnoise(&["sweep", "run", file, "--out", &store, "-q"]);
-    assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("every target located"), "{out}");
-    let ran = raw_summaries(Path::new(&store)).len();
+    let (file, store, dense, ran) = run_dense_and_adaptive(&dir, &text, dense_text, 456);
+    let file = file.as_str();
     assert!(ran < 456 * 3 / 4, "{ran} runs");
     // Whole columns: every run count is a multiple of a column's 8 lr x 3 seeds.
     assert_eq!(ran % 24, 0, "{ran}");
