@@ -1,17 +1,8 @@
 //! CPU time of the depthwise passes of mnas at B = 16, f32 (forward, weight gradient with the
 //! input gradient, per layer), for profiling the kernels.
+use sgdnoise_core::bench::thread_cpu_seconds;
 use sgdnoise_core::model::conv::DwConv;
 use std::time::Instant;
-
-fn cpu() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: a valid, writable timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
 
 fn main() {
     let h: usize = std::env::args()
@@ -47,13 +38,13 @@ fn main() {
         let flops = 2.0 * (n * d.out_len() * d.geom.k * d.geom.k) as f64;
         let mut best = [f64::MAX; 3];
         for _ in 0..reps {
-            let t = cpu();
+            let t = thread_cpu_seconds();
             d.forward(&w, &x, n, &mut out);
-            let t1 = cpu();
+            let t1 = thread_cpu_seconds();
             d.backward(&w, &x, n, &dy, &mut dw, None);
-            let t2 = cpu();
+            let t2 = thread_cpu_seconds();
             d.backward(&w, &x, n, &dy, &mut dw, Some(&mut dx));
-            let t3 = cpu();
+            let t3 = thread_cpu_seconds();
             best[0] = best[0].min(t1 - t);
             best[1] = best[1].min(t2 - t1);
             best[2] = best[2].min((t3 - t2) - (t2 - t1));

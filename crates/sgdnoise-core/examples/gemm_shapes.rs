@@ -6,17 +6,8 @@
 //! cargo build --release -p sgdnoise-core --example gemm_shapes
 //! target/release/examples/gemm_shapes [PEAK_GFLOPS]    # default 117.1 (`sgdnoise bench --peak`)
 //! ```
+use sgdnoise_core::bench::thread_cpu_seconds;
 use sgdnoise_core::numeric::gemm::{Cpu, Gemm, MatMut, MatRef};
-
-fn cpu() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: a valid, writable timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
-}
 
 fn main() {
     let peak: f64 = std::env::args()
@@ -48,7 +39,7 @@ fn main() {
         let mut c = vec![0f32; m * n];
         let mut best = f64::MAX;
         for _ in 0..30 {
-            let t = cpu();
+            let t = thread_cpu_seconds();
             for _ in 0..5 {
                 let am = if how == "dW" {
                     MatRef::rows(&a, k, m).t()
@@ -62,7 +53,7 @@ fn main() {
                 };
                 g.gemm(0.5, am, bm, 0.0, MatMut::rows(&mut c, m, n));
             }
-            best = best.min((cpu() - t) / 5.0);
+            best = best.min((thread_cpu_seconds() - t) / 5.0);
         }
         let gflops = 2.0 * (m * n * k) as f64 / best / 1e9;
         println!(

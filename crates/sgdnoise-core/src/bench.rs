@@ -153,8 +153,9 @@ fn bench_steps_as<R: Real>(spec: &RunSpec, seconds: f64, repeats: usize) -> Step
     }
 }
 
-/// CPU time of the calling thread, seconds (wall time where the clock is unavailable).
-fn thread_cpu_seconds() -> f64 {
+/// CPU time of the calling thread, seconds (wall time where the clock is unavailable); also
+/// the clock of the kernel-profiling examples.
+pub fn thread_cpu_seconds() -> f64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
