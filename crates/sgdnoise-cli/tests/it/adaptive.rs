@@ -290,33 +290,42 @@ fn located(plan: &str) -> Vec<String> {
         .collect()
 }
 
+/// The perceptron example with `tc_rwc` alone, run to the end as it is and with `extra` added
+/// to its `[adaptive]` table: per variant, the runs made, the targets located and the plan.
+fn tc_rwc_example_with_and_without(
+    dir: &TempDir,
+    extra: &str,
+) -> [(usize, Vec<String>, String); 2] {
+    let text = std::fs::read_to_string(repo_file("examples", "perceptron-adaptive.toml")).unwrap();
+    let text = text.replace(
+        r#"targets = ["tc_rwc", "t_opt"]"#,
+        r#"targets = ["tc_rwc"]"#,
+    );
+    [
+        ("base", text.clone()),
+        ("variant", format!("{text}{extra}\n")),
+    ]
+    .map(|(name, text)| {
+        let file = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&file, text).unwrap();
+        let (file, store) = (file.to_str().unwrap(), dir.sub(name));
+        let (code, out, err) = sgdnoise(&["sweep", "run", file, "--out", &store, "-q"]);
+        assert_eq!(code, 0, "{out}\n{err}");
+        assert!(out.contains("every target located"), "{out}");
+        let (code, plan, err) = sgdnoise(&["sweep", "plan", file, "--out", &store]);
+        assert_eq!(code, 0, "{plan}\n{err}");
+        (raw_summaries(Path::new(&store)).len(), located(&plan), plan)
+    })
+}
+
 /// `warm = true`: each cell after the first starts from the brackets the cell before located,
 /// and steps out where its target moved; on the perceptron sweep (T_c by method (a)) it
 /// locates exactly what the search from the coarse grid locates, with fewer runs.
 #[test]
 fn warm_start_locates_what_the_cold_search_locates_with_fewer_runs() {
     let dir = temp_dir("adaptive-warm");
-    let text = std::fs::read_to_string(repo_file("examples", "perceptron-adaptive.toml")).unwrap();
-    let warm_file = dir.path().join("warm.toml");
     // tc_rwc only: t_opt starts from the coarse points in a warm sweep too.
-    let text = text.replace(
-        r#"targets = ["tc_rwc", "t_opt"]"#,
-        r#"targets = ["tc_rwc"]"#,
-    );
-    let cold_file = dir.path().join("cold.toml");
-    std::fs::write(&cold_file, &text).unwrap();
-    std::fs::write(&warm_file, format!("{text}warm = true\n")).unwrap();
-    let mut answers = Vec::new();
-    for (file, store) in [(cold_file.as_path(), "cold"), (warm_file.as_path(), "warm")] {
-        let (file, store) = (file.to_str().unwrap(), dir.path().join(store));
-        let store = store.to_str().unwrap();
-        let (code, out, err) = sgdnoise(&["sweep", "run", file, "--out", store, "-q"]);
-        assert_eq!(code, 0, "{out}\n{err}");
-        assert!(out.contains("every target located"), "{out}");
-        let (code, plan, err) = sgdnoise(&["sweep", "plan", file, "--out", store]);
-        assert_eq!(code, 0, "{plan}\n{err}");
-        answers.push((raw_summaries(Path::new(store)).len(), located(&plan), plan));
-    }
+    let answers = tc_rwc_example_with_and_without(&dir, "warm = true");
     let ((cold_runs, cold, _), (warm_runs, warm, plan)) = (&answers[0], &answers[1]);
     assert_eq!(cold.len(), 3, "{cold:?}");
     assert_eq!(warm, cold, "{plan}");
@@ -333,29 +342,10 @@ fn warm_start_locates_what_the_cold_search_locates_with_fewer_runs() {
 #[test]
 fn partial_seeds_locate_what_all_seeds_locate_with_fewer_runs() {
     let dir = temp_dir("adaptive-seeds");
-    let text = std::fs::read_to_string(repo_file("examples", "perceptron-adaptive.toml")).unwrap();
     // tc_rwc only: the perceptron's test error is flat to within its seed spread over most of
     // the range, so t_opt finds every point near its minimum and fills them all (measured:
     // 225 runs against 200 with all seeds at once, the same answers).
-    let text = text.replace(
-        r#"targets = ["tc_rwc", "t_opt"]"#,
-        r#"targets = ["tc_rwc"]"#,
-    );
-    let all_file = dir.path().join("all.toml");
-    let part_file = dir.path().join("part.toml");
-    std::fs::write(&all_file, &text).unwrap();
-    std::fs::write(&part_file, format!("{text}seeds = 2\n")).unwrap();
-    let mut answers = Vec::new();
-    for (file, store) in [(all_file.as_path(), "all"), (part_file.as_path(), "part")] {
-        let (file, store) = (file.to_str().unwrap(), dir.path().join(store));
-        let store = store.to_str().unwrap();
-        let (code, out, err) = sgdnoise(&["sweep", "run", file, "--out", store, "-q"]);
-        assert_eq!(code, 0, "{out}\n{err}");
-        assert!(out.contains("every target located"), "{out}");
-        let (code, plan, err) = sgdnoise(&["sweep", "plan", file, "--out", store]);
-        assert_eq!(code, 0, "{plan}\n{err}");
-        answers.push((raw_summaries(Path::new(store)).len(), located(&plan), plan));
-    }
+    let answers = tc_rwc_example_with_and_without(&dir, "seeds = 2");
     let ((all_runs, all, _), (part_runs, part, plan)) = (&answers[0], &answers[1]);
     assert_eq!(all.len(), 3, "{all:?}");
     assert_eq!(part, all, "{plan}");
