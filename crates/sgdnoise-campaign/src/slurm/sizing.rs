@@ -161,27 +161,6 @@ fn partial_seconds(spec: &RunSpec, store: &Store) -> Option<f64> {
     records.last().map(|r| r.wall).filter(|w| w.is_finite())
 }
 
-/// FLOPs of one training step of `spec` under its dynamics (SPEC §11): an SGD step of B points;
-/// every other dynamics first predicts all P training points (a forward pass, about a third of
-/// a step per point); gd_sde* then takes the gradient (plus noise) over all of them, in chunks
-/// of B (P/B steps' worth; sgd_only_unfit's step is one batch again, and gd_sde_only_unfit's sum
-/// is bounded by P). The NTK of `ntk_points` is counted with the records.
-fn step_cost_flops(spec: &RunSpec) -> Option<f64> {
-    let step = sgdnoise_core::bench::step_flops(spec)?;
-    if !spec.dynamics.sees_all_points() {
-        return Some(step);
-    }
-    let b = spec.batch.max(1) as f64;
-    let p = spec.ptr as f64;
-    let predict_all = p * step / (3.0 * b);
-    let sum = if spec.dynamics.is_sde() {
-        (p / b).ceil() * step
-    } else {
-        step
-    };
-    Some(predict_all + sum)
-}
-
 /// Seconds of `spec` from its step cap, where the FLOPs of a step are known.
 fn step_cap_seconds(spec: &RunSpec) -> Option<f64> {
     // The default cap every run carries (10^12 steps, a safety net against runs that never end)
@@ -189,10 +168,23 @@ fn step_cap_seconds(spec: &RunSpec) -> Option<f64> {
     let steps =
         spec.max_steps
             .filter(|&s| s != sgdnoise_core::settings::limits::DEFAULT_MAX_STEPS)? as f64;
-    let step = step_cost_flops(spec)?;
-    // A record evaluates the training and test sets: a forward pass is about a third of a step's
-    // FLOPs per sample; records come `checkpoints_per_decade` per decade of steps.
-    let forward = sgdnoise_core::bench::step_flops(spec)? / (3.0 * spec.batch.max(1) as f64);
+    let sgd_step = sgdnoise_core::bench::step_flops(spec)?;
+    // A forward pass is about a third of a step's FLOPs per sample.
+    let forward = sgd_step / (3.0 * spec.batch.max(1) as f64);
+    // A step under the run's dynamics (SPEC §11): an SGD step of B points; every other dynamics
+    // first predicts all P training points; gd_sde* then takes the gradient (plus noise) over
+    // all of them in chunks of B, P/B steps' worth (gd_sde_only_unfit's sum is bounded by P),
+    // while sgd_only_unfit's step is one batch again.
+    let p = spec.ptr as f64;
+    let step = if !spec.dynamics.sees_all_points() {
+        sgd_step
+    } else if spec.dynamics.is_sde() {
+        p * forward + (p / spec.batch.max(1) as f64).ceil() * sgd_step
+    } else {
+        p * forward + sgd_step
+    };
+    // A record evaluates the training and test sets; records come `checkpoints_per_decade` per
+    // decade of steps.
     let records = spec.checkpoints_per_decade * steps.max(10.0).log10() + 2.0;
     let record = forward * (spec.ptr + spec.pte) as f64;
     let mut flops = steps * step + records * record;
