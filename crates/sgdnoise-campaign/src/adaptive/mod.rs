@@ -144,13 +144,19 @@ pub trait Judge {
         decision: &Decision,
     ) -> Vec<usize> {
         let _ = (target, adaptive, decision);
-        points
-            .iter()
-            .zip(partial)
-            .filter(|(_, &p)| p)
-            .map(|(p, _)| p.lattice)
-            .collect()
+        partial_points(points, partial)
     }
+}
+
+/// The lattice indices of the partial points (`partial[k]`: `points[k]` has only its first
+/// seeds): what [`Judge::needs_seeds`] fills by default.
+pub fn partial_points(points: &[Point], partial: &[bool]) -> Vec<usize> {
+    points
+        .iter()
+        .zip(partial)
+        .filter(|(_, &p)| p)
+        .map(|(p, _)| p.lattice)
+        .collect()
 }
 
 /// Where one cell stands.
@@ -304,6 +310,8 @@ pub fn plan(
     let mut planned: Vec<(usize, usize)> = Vec::new(); // (round, candidate index)
     let mut cells: Vec<Cell> = Vec::new();
     for (label, at) in cells_runs {
+        // Seed combinations of a full point.
+        let full_seeds = at.iter().map(Vec::len).max().unwrap_or(0);
         // Round 0: the coarse points, or (warm start) what the cell before located.
         let start = match cells.last() {
             Some(prev) if adaptive.warm => match prev.status {
@@ -319,7 +327,7 @@ pub fn plan(
                 rounds: Vec::new(),
                 filled: Vec::new(),
                 partial: Vec::new(),
-                seeds: at.iter().map(Vec::len).max().unwrap_or(0),
+                seeds: full_seeds,
                 status: CellStatus::Pending,
                 decisions: Vec::new(),
             });
@@ -436,7 +444,7 @@ pub fn plan(
             rounds,
             filled,
             partial,
-            seeds: at.iter().map(Vec::len).max().unwrap_or(0),
+            seeds: full_seeds,
             status,
             decisions: decisions
                 .into_iter()
@@ -488,12 +496,7 @@ fn within_cell(adaptive: &Adaptive, at: &[Vec<usize>], selected: &mut Vec<usize>
         return;
     }
     let own: Vec<usize> = (0..at.len()).filter(|&l| !at[l].is_empty()).collect();
-    let mut v: Vec<usize> = own
-        .iter()
-        .copied()
-        .step_by(adaptive.coarse.max(1))
-        .collect();
-    v.extend(own.last());
+    let mut v = adaptive.coarse_of(&own);
     v.extend(
         selected
             .iter()

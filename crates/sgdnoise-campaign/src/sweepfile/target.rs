@@ -90,10 +90,18 @@ pub const DEFAULT_MAX_ROUNDS: usize = 8;
 impl Adaptive {
     /// The lattice indices of round 0.
     pub fn coarse_points(&self) -> Vec<usize> {
-        let n = self.values.len();
-        let mut v: Vec<usize> = (0..n).step_by(self.coarse.max(1)).collect();
-        if v.last() != Some(&(n - 1)) {
-            v.push(n - 1);
+        let all: Vec<usize> = (0..self.values.len()).collect();
+        self.coarse_of(&all)
+    }
+
+    /// Every `coarse`-th of the lattice indices `own` (ascending) and the last: round 0 over
+    /// the whole lattice, or over a part's own sub-lattice.
+    pub fn coarse_of(&self, own: &[usize]) -> Vec<usize> {
+        let mut v: Vec<usize> = own.iter().copied().step_by(self.coarse.max(1)).collect();
+        if let Some(&last) = own.last() {
+            if v.last() != Some(&last) {
+                v.push(last);
+            }
         }
         v
     }

@@ -12,7 +12,7 @@ use sgdnoise_analysis::crossover::{optimal_temperature, NoCrossover, ThresholdCr
 use sgdnoise_analysis::options::AnalysisOptions;
 use sgdnoise_analysis::tc::NTK_LEVELS;
 use sgdnoise_analysis::{b_star_of_columns, seeds_of, Axis, Observable, SeedTable, B_STAR_RATIO};
-use sgdnoise_campaign::adaptive::{Adaptive, Decision, Judge, Point, Target};
+use sgdnoise_campaign::adaptive::{partial_points, Adaptive, Decision, Judge, Point, Target};
 use sgdnoise_core::rundir::Summary;
 
 /// The judge of `sweep plan|run|status|slurm` and `reproduce --adaptive`.
@@ -359,14 +359,6 @@ fn seeds_needed(
     partial: &[bool],
     decision: &Decision,
 ) -> Vec<usize> {
-    let all_partial = || {
-        points
-            .iter()
-            .zip(partial)
-            .filter(|(_, &q)| q)
-            .map(|(p, _)| p.lattice)
-            .collect::<Vec<usize>>()
-    };
     let is_partial = |l: usize| {
         points
             .iter()
@@ -399,7 +391,7 @@ fn seeds_needed(
                 .into_iter()
                 .min_by(|&i, &j| pts[i].mean.total_cmp(&pts[j].mean))
             else {
-                return all_partial();
+                return partial_points(points, partial);
             };
             let min = pts[m];
             if min.n < 2 || !min.sd.is_finite() {
@@ -442,7 +434,7 @@ fn seeds_needed(
                 v.extend(c.entering().last().map(|&i| c.lattice[i]));
             }
         }
-        _ => return all_partial(),
+        _ => return partial_points(points, partial),
     }
     v.retain(|&l| is_partial(l));
     v.sort_unstable();
