@@ -30,7 +30,9 @@ use crate::figures::{self, csv_err, num, Ctx};
 use crate::options::{cond_cell, cond_columns, FITS_COLUMNS, RELIABLE_SEEDS};
 pub use crate::options::{AnalysisOptions, FitRow};
 use crate::seeds_of;
-use crate::shared_text::{identical_rows, methods_text, runs_line};
+use crate::shared_text::{
+    fit_cells, identical_rows, method_number, methods_text, runs_line, FIT_HEADS,
+};
 use crate::Kind;
 use sgdnoise_core::rundir::Summary;
 use std::fmt::Write as _;
@@ -200,42 +202,12 @@ fn fit_table(s: &mut String, ctx: &Ctx, rows: &[usize], kind: Kind) {
         return;
     }
     let mut methods: Vec<&str> = Vec::new();
-    let _ = writeln!(
-        s,
-        "| quantity | against | condition | value | 95% CI | theory | seeds | points | left out | method |"
-    );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "| {} |", FIT_HEADS.join(" | "));
+    let _ = writeln!(s, "|{}", "---|".repeat(FIT_HEADS.len()));
     for &i in rows {
         let r = &ctx.fits[i];
-        let m = match methods.iter().position(|m| *m == r.method) {
-            Some(k) => k,
-            None => {
-                methods.push(&r.method);
-                methods.len() - 1
-            }
-        };
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {:.4} | {} | {} | {} | {} | {} | ({}) |",
-            r.quantity,
-            r.against,
-            r.condition,
-            r.value,
-            if r.ci_low.is_finite() {
-                format!("[{:.4}, {:.4}]", r.ci_low, r.ci_high)
-            } else {
-                "-".into()
-            },
-            r.theory.map(|t| format!("{t:.4}")).unwrap_or_default(),
-            r.n_seeds,
-            r.n_points,
-            if r.n_left_out == 0 {
-                "0".to_string()
-            } else {
-                format!("{}: {}", r.n_left_out, r.left_out_why)
-            },
-            m + 1
-        );
+        let m = method_number(&mut methods, &r.method);
+        let _ = writeln!(s, "| {} |", fit_cells(r, m).join(" | "));
     }
     let _ = writeln!(s);
     for (k, m) in methods.iter().enumerate() {

@@ -8,7 +8,9 @@
 //! were used and what was left out. No script, no external style sheet, font or image.
 
 use crate::figures::Ctx;
-use crate::shared_text::{identical_rows, methods_text, runs_line};
+use crate::shared_text::{
+    fit_cells, identical_rows, method_number, methods_text, runs_line, FIT_HEADS,
+};
 use crate::Kind;
 use sgdnoise_core::rundir::Summary;
 use std::fmt::Write as _;
@@ -148,38 +150,25 @@ fn fit_table(s: &mut String, ctx: &Ctx, rows: &[usize], kind: Kind) {
         return;
     }
     let mut methods: Vec<&str> = Vec::new();
-    s.push_str("<table class=\"fits\">\n<thead><tr><th>quantity</th><th>against</th><th>condition</th><th>value</th><th>95% CI</th><th>theory</th><th>seeds</th><th>points</th><th>left out</th><th>method</th></tr></thead>\n<tbody>\n");
+    s.push_str("<table class=\"fits\">\n<thead><tr>");
+    for h in FIT_HEADS {
+        let _ = write!(s, "<th>{}</th>", esc(h));
+    }
+    s.push_str("</tr></thead>\n<tbody>\n");
     for &i in rows {
         let r = &ctx.fits[i];
-        let m = methods
-            .iter()
-            .position(|m| *m == r.method)
-            .unwrap_or_else(|| {
-                methods.push(&r.method);
-                methods.len() - 1
-            });
-        let _ = writeln!(
-            s,
-            "<tr class=\"fit\"><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{:.4}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>({})</td></tr>",
-            esc(&r.quantity),
-            esc(&r.against),
-            esc(&r.condition),
-            r.value,
-            if r.ci_low.is_finite() {
-                format!("[{:.4}, {:.4}]", r.ci_low, r.ci_high)
+        let m = method_number(&mut methods, &r.method);
+        s.push_str("<tr class=\"fit\">");
+        for (k, cell) in fit_cells(r, m).iter().enumerate() {
+            // value, interval, theory, seeds and points are numbers: right-aligned.
+            let class = if (3..8).contains(&k) {
+                " class=\"num\""
             } else {
-                "-".into()
-            },
-            r.theory.map(|t| format!("{t:.4}")).unwrap_or_default(),
-            r.n_seeds,
-            r.n_points,
-            if r.n_left_out == 0 {
-                "0".to_string()
-            } else {
-                esc(&format!("{}: {}", r.n_left_out, r.left_out_why))
-            },
-            m + 1
-        );
+                ""
+            };
+            let _ = write!(s, "<td{class}>{}</td>", esc(cell));
+        }
+        s.push_str("</tr>\n");
     }
     s.push_str("</tbody>\n</table>\n<ol class=\"methods\">\n");
     for m in &methods {

@@ -3,7 +3,7 @@
 //! twice, and the line on the runs an analysis used.
 
 use crate::figures::Ctx;
-use crate::options::seeds_note;
+use crate::options::{seeds_note, FitRow};
 use sgdnoise_core::rundir::Summary;
 
 /// How the curves, points, fits and intervals were made (report.md and report.html).
@@ -14,6 +14,56 @@ pub(crate) fn methods_text(ctx: &Ctx) -> String {
         ctx.seeds.len(),
         seeds_note(ctx.seeds.len())
     )
+}
+
+/// The column heads of a table of fitted rows (report.md and report.html).
+pub(crate) const FIT_HEADS: [&str; 10] = [
+    "quantity",
+    "against",
+    "condition",
+    "value",
+    "95% CI",
+    "theory",
+    "seeds",
+    "points",
+    "left out",
+    "method",
+];
+
+/// The cells of fitted row `r` under [`FIT_HEADS`], as both reports print them (unescaped);
+/// `method` is the number of its method among the footnotes under the table.
+pub(crate) fn fit_cells(r: &FitRow, method: usize) -> [String; 10] {
+    [
+        r.quantity.clone(),
+        r.against.clone(),
+        r.condition.clone(),
+        format!("{:.4}", r.value),
+        if r.ci_low.is_finite() {
+            format!("[{:.4}, {:.4}]", r.ci_low, r.ci_high)
+        } else {
+            "-".into()
+        },
+        r.theory.map(|t| format!("{t:.4}")).unwrap_or_default(),
+        r.n_seeds.to_string(),
+        r.n_points.to_string(),
+        if r.n_left_out == 0 {
+            "0".to_string()
+        } else {
+            format!("{}: {}", r.n_left_out, r.left_out_why)
+        },
+        format!("({method})"),
+    ]
+}
+
+/// The footnote number (from 1) of `method` among `methods`, which it joins when new.
+pub(crate) fn method_number<'a>(methods: &mut Vec<&'a str>, method: &'a str) -> usize {
+    match methods.iter().position(|m| *m == method) {
+        Some(k) => k + 1,
+        None => {
+            methods.push(method);
+            methods.len()
+        }
+    }
 }
 
 /// Groups (of two or more) among `rows` with the same quantity, value and interval to a
