@@ -124,33 +124,9 @@ fn every_dynamics_stops_exactly_at_zero_loss_on_the_perceptron_and_the_mlp() {
 /// The mnas net on synthetic 8x8x3 images (as tests/it/model_training.rs), through the loop.
 fn mnas_outcome(config: &RunConfig) -> Outcome {
     let spec = config.resolve().unwrap();
-    let images = |n: usize, s: Stream| {
-        let mut rng = stream(1, s);
-        let dim = 8 * 8 * 3;
-        let x: Vec<f64> = (0..n * dim)
-            .map(|_| rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng))
-            .collect();
-        let y = (0..n)
-            .map(|i| {
-                let img = &x[i * dim..(i + 1) * dim];
-                let d: f64 = (0..64)
-                    .map(|p| if p % 8 < 4 { img[p * 3] } else { -img[p * 3] })
-                    .sum();
-                if d > 0.0 {
-                    1.0
-                } else {
-                    -1.0
-                }
-            })
-            .collect();
-        sgdnoise_core::data::Dataset {
-            x,
-            y,
-            dim,
-            image_shape: Some([8, 8, 3]),
-            teacher: None,
-        }
-    };
+    // The synthetic images of the mnas training tests, one stream per set.
+    let images =
+        |n: usize, s: Stream| crate::model_training::synthetic_images(n, &mut stream(1, s));
     let split = sgdnoise_core::data::Split {
         train: images(spec.ptr, Stream::Trainset),
         test: images(spec.pte, Stream::Testset),

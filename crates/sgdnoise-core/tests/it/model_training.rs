@@ -46,7 +46,7 @@ fn end_to_end_run_on_random_sign_784_reaches_zero_loss() {
 
 /// n synthetic 8×8×3 images (N(0,1) pixels from `stream`) labelled by a fixed rule: +1 when
 /// the left half of channel 0 is brighter than its right half.
-fn synthetic_images(n: usize, rng: &mut StreamRng) -> sgdnoise_core::data::Dataset<f64> {
+pub(crate) fn synthetic_images(n: usize, rng: &mut StreamRng) -> sgdnoise_core::data::Dataset<f64> {
     let dim = 8 * 8 * 3;
     let x: Vec<f64> = normal(n * dim, rng);
     let y = (0..n)
