@@ -139,6 +139,15 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
         "T_{{opt}}: lowest seed-mean test error; bars: 95% bootstrap CI over seeds · {}",
         ctx.seeds_note()
     );
+    // An alpha without a point is not a point lost: say how many, and why (fits.csv and the
+    // report give the same count for the fit).
+    let without = err_tables.len() - topt.len();
+    if without > 0 {
+        p.subtitle.push_str(&format!(
+            " · {without} of {} α without T_{{opt}} (lowest at an end of the T range)",
+            err_tables.len()
+        ));
+    }
     p.series.push(super::estimate_series("T_{opt}", &topt));
     let topt_of = |w: Option<&[u32]>| -> Vec<(f64, f64)> {
         err_tables
@@ -259,6 +268,17 @@ mod tests {
                 }
             }
         }
+        // One more alpha (outside the feature range) whose test error falls all the way to the
+        // largest T: no T_opt there, which the figure must say rather than just leave a gap.
+        for kt in -14..=0 {
+            let t = 2f64.powi(kt);
+            for seed in 1..=3 {
+                let err = 0.2 - 0.005 * (kt + 14) as f64 + 0.001 * seed as f64;
+                let mut s = summary("mlp", 1024, t, 8.0, seed, err, 0.1, 10.0);
+                s.config.depth = Some(5);
+                runs.push(s);
+            }
+        }
         assert_eq!(Kind::detect(&runs), Kind::Phase);
         let out = tmp("phase");
         let opts = AnalysisOptions {
@@ -282,6 +302,11 @@ mod tests {
         }
         let svg = std::fs::read_to_string(out.join("phase_test_err.svg")).unwrap();
         assert!(svg.contains("diverged (most seeds)"));
+        let svg = std::fs::read_to_string(out.join("T_opt_vs_alpha.svg")).unwrap();
+        assert!(
+            svg.contains("1 of 12 α without T"),
+            "the alpha without T_opt is not named"
+        );
         // The heatmaps can be drawn over the learning rate instead of T.
         let by_lr = AnalysisOptions {
             phase_y: Axis::Lr,
