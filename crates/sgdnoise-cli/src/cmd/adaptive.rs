@@ -11,7 +11,9 @@
 use sgdnoise_analysis::crossover::{optimal_temperature, NoCrossover, ThresholdCrossing};
 use sgdnoise_analysis::options::AnalysisOptions;
 use sgdnoise_analysis::tc::NTK_LEVELS;
-use sgdnoise_analysis::{b_star_of_columns, seeds_of, Axis, Observable, SeedTable, B_STAR_RATIO};
+use sgdnoise_analysis::{
+    b_star_of_columns, seeds_of, Axis, CurvePoint, Observable, SeedTable, B_STAR_RATIO,
+};
 use sgdnoise_campaign::adaptive::{partial_points, Adaptive, Decision, Judge, Point, Target};
 use sgdnoise_core::rundir::Summary;
 
@@ -341,7 +343,7 @@ pub const SEPARATION_SE: f64 = 3.0;
 /// adds the ends of a located target's brackets itself):
 /// - `t_opt`: the minimum while its spread is unknown (fewer than 2 finished seeds there), then
 ///   every point with a finished seed whose mean is within [`SEPARATION_SE`] standard errors
-///   of the minimum's (two-sample, with the minimum's seed spread for both);
+///   of the minimum's (two-sample, with the seed spread pooled over the curve: [`t_opt_ambiguous`]);
 /// - `divergence`: every point below the edge where a seed diverged (with all its seeds most
 ///   may), and the end that decides an absent edge (the highest point; the lowest when it
 ///   diverges there);
@@ -385,23 +387,9 @@ fn seeds_needed(
         }
         Target::TOpt => {
             let c = Curve::new(a, points, Observable::TestErr);
-            let pts = c.table.points();
-            let Some(m) = c
-                .entering()
-                .into_iter()
-                .min_by(|&i, &j| pts[i].mean.total_cmp(&pts[j].mean))
-            else {
-                return partial_points(points, partial);
-            };
-            let min = pts[m];
-            if min.n < 2 || !min.sd.is_finite() {
-                return vec![c.lattice[m]];
-            }
-            for (i, q) in pts.iter().enumerate() {
-                let se = min.sd * (1.0 / q.n as f64 + 1.0 / min.n as f64).sqrt();
-                if q.n > 0 && q.mean - min.mean < SEPARATION_SE * se {
-                    v.push(c.lattice[i]);
-                }
+            match t_opt_ambiguous(&c.table.points(), &c.entering()) {
+                Some(rows) => v.extend(rows.into_iter().map(|i| c.lattice[i])),
+                None => return partial_points(points, partial),
             }
         }
         Target::TcRwc => {
@@ -440,4 +428,98 @@ fn seeds_needed(
     v.sort_unstable();
     v.dedup();
     v
+}
+
+/// `t_opt`'s ambiguous points (indices into `pts`; None when no point enters): the minimum
+/// while fewer than 2 of its seeds finished, then every point with a finished seed whose mean
+/// is within [`SEPARATION_SE`] standard errors of the minimum's (two-sample), with the seed
+/// spread pooled over the entering points (variances weighted by their degrees of freedom),
+/// not the minimum's own: a minimum resting on two seeds has one degree of freedom, so its
+/// spread is often far too wide (every point looks ambiguous and is filled) or far too narrow
+/// (two equal test errors, which come in steps of 1/pte, give 0: every other point looks
+/// separated).
+fn t_opt_ambiguous(pts: &[CurvePoint], rows: &[usize]) -> Option<Vec<usize>> {
+    let &m = rows
+        .iter()
+        .min_by(|&&i, &&j| pts[i].mean.total_cmp(&pts[j].mean))?;
+    let min = pts[m];
+    if min.n < 2 || !min.sd.is_finite() {
+        return Some(vec![m]);
+    }
+    let (mut ss, mut dof) = (0.0, 0usize);
+    for &i in rows {
+        let q = pts[i];
+        if q.n >= 2 && q.sd.is_finite() {
+            ss += (q.n - 1) as f64 * q.sd * q.sd;
+            dof += q.n - 1;
+        }
+    }
+    let sd = if dof > 0 {
+        (ss / dof as f64).sqrt()
+    } else {
+        min.sd
+    };
+    Some(
+        (0..pts.len())
+            .filter(|&i| {
+                let q = pts[i];
+                let se = sd * (1.0 / q.n as f64 + 1.0 / min.n as f64).sqrt();
+                q.n > 0 && q.mean - min.mean < SEPARATION_SE * se
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(mean: f64, sd: f64, n: usize) -> CurvePoint {
+        CurvePoint {
+            x: 0.0,
+            mean,
+            sd,
+            sem: sd / (n as f64).sqrt(),
+            n,
+            n_runs: n,
+            n_diverged: 0,
+            n_capped: 0,
+            in_fit: true,
+            capped_mean: f64::NAN,
+        }
+    }
+
+    #[test]
+    fn a_two_seed_minimum_with_equal_test_errors_does_not_make_the_others_look_separated() {
+        // The minimum's two seeds have the same test error (sd 0); the other points' seeds
+        // spread by 0.01 as seeds do (pooled over the four: 0.0087). A point 0.01 above the
+        // minimum with 2 seeds is within 3 standard errors (3 x 0.0087 x 1 = 0.026) and must
+        // get its other seeds; one 0.1 above is not. With the minimum's own spread alone (0),
+        // no point at all was ambiguous, not even the minimum.
+        let pts = [
+            point(0.20, 0.01, 2),
+            point(0.11, 0.01, 2),
+            point(0.10, 0.0, 2),
+            point(0.30, 0.01, 2),
+        ];
+        assert_eq!(t_opt_ambiguous(&pts, &[0, 1, 2, 3]), Some(vec![1, 2]));
+        // A two-seed minimum whose seeds came out far apart (sd 0.05) against points that
+        // spread by 0.01: pooled over the four, 0.0265; the point 0.1 above is separated
+        // (3 x 0.0265 = 0.08), where the minimum's own spread (3 x 0.05 = 0.15) would fill it.
+        let pts = [
+            point(0.20, 0.01, 2),
+            point(0.11, 0.01, 2),
+            point(0.10, 0.05, 2),
+            point(0.30, 0.01, 2),
+        ];
+        assert_eq!(t_opt_ambiguous(&pts, &[0, 1, 2, 3]), Some(vec![1, 2]));
+        // A full minimum dominates the pool with its 8 degrees of freedom: spread 0.019 from
+        // (8 x 0.02^2 + 0.01^2) / 9; se = 0.019 x sqrt(1/2 + 1/9) = 0.0148: 0.04 is within 3 se.
+        let pts = [point(0.14, 0.01, 2), point(0.10, 0.02, 9)];
+        assert_eq!(t_opt_ambiguous(&pts, &[0, 1]), Some(vec![0, 1]));
+        // The minimum with fewer than 2 finished seeds: only it, until its spread is known.
+        let pts = [point(0.12, 0.01, 2), point(0.10, 0.0, 1)];
+        assert_eq!(t_opt_ambiguous(&pts, &[0, 1]), Some(vec![1]));
+        assert_eq!(t_opt_ambiguous(&pts, &[]), None);
+    }
 }
