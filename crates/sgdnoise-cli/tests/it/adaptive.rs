@@ -170,23 +170,19 @@ rwc_level = 0.3
 time = "00:05:00"
 "#;
 
-/// On SLURM no process stays alive between rounds: each round is a job array followed
-/// (afterany) by a next-round job that plans and submits the next round from the finished
-/// runs, until the search settles; then the analysis job runs. The result is the local one.
-#[test]
-#[ignore = "needs a SLURM cluster (ci/slurm-local.sh); scripts/test.sh starts one"]
-fn slurm_rounds_chain_by_next_round_jobs_until_the_adaptive_sweep_settles() {
+/// Runs `sweep` locally and on SLURM (`sweep slurm --analyze`), waits for the chain of rounds to
+/// settle (the analysis job's report), and returns the kinds of the submissions in order, the
+/// SLURM store's run ids and the local one's, and `sweep plan --out` of the SLURM store.
+fn slurm_chain(name: &str, sweep: &str) -> (Vec<String>, Vec<String>, Vec<String>, String) {
     crate::util::require_slurm();
-    let dir = temp_dir("adaptive-slurm");
+    let dir = temp_dir(name);
     let file = dir.path().join("sweep.toml");
-    std::fs::write(&file, SLURM_SWEEP).unwrap();
+    std::fs::write(&file, sweep).unwrap();
     let file = file.to_str().unwrap();
     let (local, store) = (dir.path().join("local"), dir.path().join("store"));
     let (code, out, err) =
         sgdnoise(&["sweep", "run", file, "--out", local.to_str().unwrap(), "-q"]);
     assert_eq!(code, 0, "{out}\n{err}");
-    let reference = raw_summaries(&local);
-
     let (code, out, err) = sgdnoise(&[
         "sweep",
         "slurm",
@@ -212,7 +208,7 @@ fn slurm_rounds_chain_by_next_round_jobs_until_the_adaptive_sweep_settles() {
         std::thread::sleep(Duration::from_millis(500));
     }
     let records = std::fs::read_to_string(store.join("slurm/submissions.jsonl")).unwrap();
-    let kinds: Vec<String> = records
+    let kinds = records
         .lines()
         .map(|l| {
             serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"]
@@ -221,30 +217,52 @@ fn slurm_rounds_chain_by_next_round_jobs_until_the_adaptive_sweep_settles() {
                 .to_string()
         })
         .collect();
+    let ids = |d: &Path| raw_summaries(d).keys().cloned().collect::<Vec<String>>();
+    let (code, plan, _) = sgdnoise(&["sweep", "plan", file, "--out", store.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    (kinds, ids(&store), ids(&local), plan)
+}
+
+/// `n` rounds (an array and its next-round job each), then the analysis job.
+fn rounds_then_analysis(n: usize) -> Vec<String> {
+    let mut v: Vec<String> = (0..n)
+        .flat_map(|_| ["array".to_string(), "next_round".to_string()])
+        .collect();
+    v.push("analysis".into());
+    v
+}
+
+/// On SLURM no process stays alive between rounds: each round is a job array followed
+/// (afterany) by a next-round job that plans and submits the next round from the finished
+/// runs, until the search settles; then the analysis job runs. The result is the local one.
+#[test]
+#[ignore = "needs a SLURM cluster (ci/slurm-local.sh); scripts/test.sh starts one"]
+fn slurm_rounds_chain_by_next_round_jobs_until_the_adaptive_sweep_settles() {
+    let (kinds, runs, reference, plan) = slurm_chain("adaptive-slurm", SLURM_SWEEP);
     // Three rounds: three arrays, each followed by its next-round job; the third finds the
     // search settled and submits the analysis.
-    assert_eq!(
-        kinds,
-        [
-            "array",
-            "next_round",
-            "array",
-            "next_round",
-            "array",
-            "next_round",
-            "analysis"
-        ],
-        "{records}"
-    );
-    let runs = raw_summaries(&store);
-    assert_eq!(
-        runs.keys().collect::<Vec<_>>(),
-        reference.keys().collect::<Vec<_>>()
-    );
+    assert_eq!(kinds, rounds_then_analysis(3));
+    assert_eq!(runs, reference);
     assert_eq!(runs.len(), 21);
-    let (code, out, _) = sgdnoise(&["sweep", "plan", file, "--out", store.to_str().unwrap()]);
-    assert_eq!(code, 0);
-    assert!(out.contains("every target located"), "{out}");
+    assert!(plan.contains("every target located"), "{plan}");
+}
+
+/// With seeds on demand the chain also carries the rounds that only give points the rest of
+/// their seeds (they do not count against `max_rounds`): the same 17 runs as locally (of the
+/// 21 with every seed at once), in 4 rounds, two points left with their first seed.
+#[test]
+#[ignore = "needs a SLURM cluster (ci/slurm-local.sh); scripts/test.sh starts one"]
+fn slurm_chain_carries_the_rounds_that_fill_seeds() {
+    let sweep = SLURM_SWEEP.replace("rwc_level = 0.3", "rwc_level = 0.3\nseeds = 1");
+    let (kinds, runs, reference, plan) = slurm_chain("adaptive-slurm-seeds", &sweep);
+    assert_eq!(kinds, rounds_then_analysis(4));
+    assert_eq!(runs, reference);
+    assert_eq!(runs.len(), 17);
+    assert!(plan.contains("every target located"), "{plan}");
+    assert!(
+        plan.contains("5 full with 3 seeds, 2 partial with 1"),
+        "{plan}"
+    );
 }
 
 /// `reproduce NAME --adaptive` searches the preset's own grid: round 0 of the fc-mnist paper
