@@ -27,7 +27,7 @@
 
 use super::{
     axis_name, ci_text, drawn_points, law_line, math, obs_name, obs_short, range_of, theory_line,
-    Ctx, Drawn,
+    Ctx, Drawn, HeatGrid,
 };
 use crate::fit::{bootstrap, fit_power_law, FitRange, PowerLaw};
 use crate::options::{Condition, FitUse};
@@ -305,22 +305,12 @@ fn one_chi(
             Observable::RelWeightChange,
         ] {
             let log = o != Observable::TestErr;
-            let mut cells = vec![vec![Cell::Missing; batches.len()]; lrs.len()];
+            let mut grid = HeatGrid::new(&batches, &lrs);
             let mut rows = Vec::new();
-            for (ib, (b, g)) in by_b.iter().enumerate() {
+            for (b, g) in &by_b {
                 let t = ctx.table(g, Axis::Lr, o);
                 for d in drawn_points(&t, log) {
-                    let q = d.p;
-                    let il = lrs.iter().position(|v| *v == q.x).unwrap_or(0);
-                    cells[il][ib] = if q.is_diverged() {
-                        Cell::Diverged
-                    } else if q.n > 0 && q.n_capped > 0 {
-                        Cell::Capped(d.y)
-                    } else if q.n > 0 {
-                        Cell::Value(d.y)
-                    } else {
-                        Cell::Missing
-                    };
+                    grid.set_drawn(*b, &d);
                     rows.push((*b, d));
                 }
             }
@@ -334,15 +324,16 @@ fn one_chi(
             let h = Heatmap {
                 title: format!("{} over (B, η), {}", obs_short(o), math(Axis::Ptr, *p)),
                 subtitle: format!(
-                    "cells: {} over seeds · {}",
+                    "cells: {} over seeds · {}{}",
                     if log { "geometric mean" } else { "mean" },
-                    ctx.seeds_note()
+                    ctx.seeds_note(),
+                    grid.not_run_note()
                 ),
                 x_label: axis_name(Axis::Batch).into(),
                 y_label: axis_name(Axis::Lr).into(),
-                xs: batches.clone(),
-                ys: lrs.clone(),
-                cells,
+                xs: grid.xs,
+                ys: grid.ys,
+                cells: grid.cells,
                 value_label: obs_name(o).into(),
                 log_values: log,
                 markers: Vec::new(),
@@ -371,12 +362,16 @@ fn one_chi(
                 c.region.name().to_string(),
             ]);
         }
-        let mut cells = vec![vec![Cell::Missing; batches.len()]; lrs.len()];
+        // Cells with runs start unresolved; the rule names the region of those it resolves.
+        let mut grid = HeatGrid::new(&batches, &lrs);
+        for (b, t) in &cols {
+            for q in t.points() {
+                grid.set(*b, q.x, Cell::Missing);
+            }
+        }
         for c in &all.cells {
-            let ib = batches.iter().position(|v| *v == c.batch).unwrap_or(0);
-            let il = lrs.iter().position(|v| *v == c.lr).unwrap_or(0);
             if let Some(code) = c.region.code() {
-                cells[il][ib] = Cell::Value(code);
+                grid.set(c.batch, c.lr, Cell::Value(code));
             }
         }
         let mut usage = FitUse {
@@ -400,15 +395,16 @@ fn one_chi(
         let h = Heatmap {
             title: format!("Regions of the (B, η) plane, {}", math(Axis::Ptr, *p)),
             subtitle: format!(
-                "region of each cell by the rule of SPEC §11 on the {} · {}",
+                "region of each cell by the rule of SPEC §11 on the {} · {}{}",
                 obs.name(),
-                ctx.seeds_note()
+                ctx.seeds_note(),
+                grid.not_run_note()
             ),
             x_label: axis_name(Axis::Batch).into(),
             y_label: axis_name(Axis::Lr).into(),
-            xs: batches.clone(),
-            ys: lrs.clone(),
-            cells,
+            xs: grid.xs,
+            ys: grid.ys,
+            cells: grid.cells,
             value_label: "region".into(),
             log_values: false,
             markers,

@@ -412,6 +412,70 @@ impl Drawn {
     }
 }
 
+/// The cells of a heatmap over two settings, each axis on the log lattice its values lie on
+/// ([`crate::plot::log_lattice`]): an adaptive search samples some lattice values only, and its
+/// rows must sit where they belong, not evenly one under the other. Every cell starts
+/// [`Cell::NotRun`]; a cell with runs is set from its drawn point.
+pub(crate) struct HeatGrid {
+    pub(crate) xs: Vec<f64>,
+    pub(crate) ys: Vec<f64>,
+    pub(crate) cells: Vec<Vec<crate::plot::Cell>>,
+}
+
+impl HeatGrid {
+    pub(crate) fn new(xs: &[f64], ys: &[f64]) -> HeatGrid {
+        let xs = crate::plot::log_lattice(xs);
+        let ys = crate::plot::log_lattice(ys);
+        let cells = vec![vec![crate::plot::Cell::NotRun; xs.len()]; ys.len()];
+        HeatGrid { xs, ys, cells }
+    }
+
+    fn index(vals: &[f64], v: f64) -> Option<usize> {
+        vals.iter()
+            .position(|g| *g == v)
+            .or_else(|| vals.iter().position(|g| (g - v).abs() <= 1e-9 * g.abs()))
+    }
+
+    /// Sets the cell at (x, y); a value on neither lattice is ignored (it cannot happen: the
+    /// lattices hold every value they were made from).
+    pub(crate) fn set(&mut self, x: f64, y: f64, cell: crate::plot::Cell) {
+        if let (Some(ix), Some(iy)) = (Self::index(&self.xs, x), Self::index(&self.ys, y)) {
+            self.cells[iy][ix] = cell;
+        }
+    }
+
+    /// Sets the cell at (x, d's setting) from a drawn point: diverged, capped, a value, or
+    /// runs without a finished one.
+    pub(crate) fn set_drawn(&mut self, x: f64, d: &Drawn) {
+        use crate::plot::Cell;
+        let p = d.p;
+        let cell = if p.is_diverged() {
+            Cell::Diverged
+        } else if p.n > 0 && p.n_capped > 0 {
+            Cell::Capped(d.y)
+        } else if p.n > 0 {
+            Cell::Value(d.y)
+        } else {
+            Cell::Missing
+        };
+        self.set(x, p.x, cell);
+    }
+
+    /// " · k of n cells not run" when the sweep left cells of the lattice out, else "".
+    pub(crate) fn not_run_note(&self) -> String {
+        let k = self
+            .cells
+            .iter()
+            .flatten()
+            .filter(|c| matches!(c, crate::plot::Cell::NotRun))
+            .count();
+        if k == 0 {
+            return String::new();
+        }
+        format!(" · {k} of {} cells not run", self.xs.len() * self.ys.len())
+    }
+}
+
 /// The points of a seed table as drawn on a log (`log`) or linear axis.
 ///
 /// A point that enters fits ([`CurvePoint::in_fit`]) is drawn from its finished seeds, the

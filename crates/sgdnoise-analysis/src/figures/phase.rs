@@ -4,13 +4,13 @@
 
 use super::{
     axis_name, ci_text, cond_of, curves, drawn_points, law_line, obs_name, obs_short, range_of,
-    setting_name, theory_line, Ctx, Drawn,
+    setting_name, theory_line, Ctx, Drawn, HeatGrid,
 };
 use crate::crossover::{optimal_temperature, OPTIMAL_TEMPERATURE_METHOD};
 use crate::fit::{bootstrap, fit_power_law, FitRange};
 use crate::options::FitUse;
 use crate::options::{Condition, Conds};
-use crate::plot::{Band, Cell, Heatmap, LinePlot, Scale};
+use crate::plot::{Band, Heatmap, LinePlot, Scale};
 use crate::{group_by, values_of, Axis, Observable, SeedTable};
 use sgdnoise_core::rundir::Summary;
 
@@ -56,23 +56,13 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
         Observable::Steps,
     ] {
         let stem = format!("phase_{}", obs.name());
-        let mut cells = vec![vec![Cell::Missing; alphas.len()]; temps.len()];
+        let mut grid = HeatGrid::new(&alphas, &temps);
         let mut rows = Vec::new();
         let log = obs != Observable::TestErr;
-        for (ia, (a, g)) in by_alpha.iter().enumerate() {
+        for (a, g) in &by_alpha {
             let t = ctx.table(g, y_axis, obs);
             for d in drawn_points(&t, log) {
-                let p = d.p;
-                let it = temps.iter().position(|v| *v == p.x).unwrap_or(0);
-                cells[it][ia] = if p.is_diverged() {
-                    Cell::Diverged
-                } else if p.n > 0 && p.n_capped > 0 {
-                    Cell::Capped(d.y)
-                } else if p.n > 0 {
-                    Cell::Value(d.y)
-                } else {
-                    Cell::Missing
-                };
+                grid.set_drawn(*a, &d);
                 rows.push((*a, d));
             }
         }
@@ -80,15 +70,16 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
         let h = Heatmap {
             title: format!("Phase diagram: {}", obs_short(obs)),
             subtitle: format!(
-                "cells: {} over seeds · {}",
+                "cells: {} over seeds · {}{}",
                 if log { "geometric mean" } else { "mean" },
-                ctx.seeds_note()
+                ctx.seeds_note(),
+                grid.not_run_note()
             ),
             x_label: axis_name(Axis::Alpha).into(),
             y_label: axis_name(y_axis).into(),
-            xs: alphas.clone(),
-            ys: temps.clone(),
-            cells,
+            xs: grid.xs,
+            ys: grid.ys,
+            cells: grid.cells,
             value_label: obs_name(obs).into(),
             log_values: obs != Observable::TestErr,
             markers: if obs == Observable::TestErr && y_axis == Axis::Temp {
@@ -319,6 +310,64 @@ mod tests {
             "{}",
             &csv[..40]
         );
+        if std::env::var_os("SGDNOISE_KEEP_PLOTS").is_none() {
+            let _ = std::fs::remove_dir_all(&out);
+        }
+    }
+    /// Regression: on an adaptive search's store the heatmap's rows were the eta values present,
+    /// evenly spaced (2^-15 right under 2^-11), and cells the search never ran looked like cells
+    /// whose runs did not finish. Rows now sit on the lattice, and the two are told apart.
+    #[test]
+    fn a_phase_heatmap_of_an_adaptive_store_keeps_the_lattice_and_says_what_was_not_run() {
+        let mut runs = Vec::new();
+        for (ka, kts) in [
+            (-3, vec![-11, -10]),
+            (-2, vec![-15, -11, -10, -9]),
+            (0, vec![-11, -10, -9, -8]),
+        ] {
+            for kt in kts {
+                for seed in 1..=2 {
+                    let mut s = summary(
+                        "mlp",
+                        1024,
+                        2f64.powi(kt),
+                        2f64.powi(ka),
+                        seed,
+                        0.1 + 0.001 * (kt + 15) as f64,
+                        0.1,
+                        10.0,
+                    );
+                    s.config.depth = Some(5);
+                    runs.push(s);
+                }
+            }
+        }
+        let refs: Vec<&sgdnoise_core::rundir::Summary> = runs.iter().collect();
+        let temps = crate::values_of(&refs, Axis::Temp);
+        assert_eq!(temps.len(), 5);
+        let grid = crate::figures::HeatGrid::new(&crate::values_of(&refs, Axis::Alpha), &temps);
+        // alpha: 2^-3, 2^-2, 2^-1 (never run), 2^0; T: 2^-15..2^-8, 8 rows.
+        assert_eq!(grid.xs.len(), 4);
+        assert_eq!(grid.ys.len(), 8);
+        let out = tmp("phase-adaptive");
+        let opts = AnalysisOptions {
+            bootstrap: BootstrapOptions {
+                resamples: 20,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        analyze(&runs, Kind::Phase, &opts, &out).unwrap();
+        let svg = std::fs::read_to_string(out.join("phase_test_err.svg")).unwrap();
+        // 32 cells, 10 with runs.
+        assert!(svg.contains("22 of 32 cells not run"), "subtitle");
+        assert!(svg.contains(">not run<"), "legend");
+        for k in [-14, -13, -12] {
+            assert!(
+                svg.contains(&format!("2^{{−{}}}", -k)) || svg.contains(&format!("−{}<", -k)),
+                "no row label 2^{k}"
+            );
+        }
         if std::env::var_os("SGDNOISE_KEEP_PLOTS").is_none() {
             let _ = std::fs::remove_dir_all(&out);
         }

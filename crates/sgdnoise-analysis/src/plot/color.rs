@@ -80,6 +80,9 @@ pub(super) const DIVERGED_FILL: Rgb = Rgb(200, 200, 200);
 pub(super) const HATCH: Rgb = Rgb(90, 90, 90);
 /// Fill of a heatmap cell with no finished run.
 pub(super) const MISSING_FILL: Rgb = Rgb(245, 245, 245);
+/// The dot on a blank heatmap cell where no run was made, and its radius.
+pub(super) const NOT_RUN_INK: Rgb = Rgb(150, 150, 150);
+pub(super) const NOT_RUN_DOT: f64 = 1.8;
 
 #[cfg(test)]
 mod tests {

@@ -1,11 +1,14 @@
 //! Laying out a [`Heatmap`]: one cell per grid value coloured by viridis, diverged cells
-//! hatched, missing cells light grey, capped cells ringed, markers on top; the colour bar with
+//! hatched, cells without a finished run light grey, cells never run blank with a dot, capped
+//! cells ringed, markers on top; the colour bar with
 //! its own ticks on the right, the legend under it. A categorical map (regions) gives each
 //! category its own colour and names them in the legend, without a colour bar.
 
 use super::axis::{grid_ticks, AxisCoord};
 use super::canvas::{Canvas, Dash, Rect, H, V};
-use super::color::{viridis, Rgb, DIVERGED_FILL, HATCH, INK, MISSING_FILL, WHITE};
+use super::color::{
+    viridis, Rgb, DIVERGED_FILL, HATCH, INK, MISSING_FILL, NOT_RUN_DOT, NOT_RUN_INK, WHITE,
+};
 use super::line::{
     draw_axes, draw_legend, draw_title, legend_size, tick_label_width, Frame, Swatch, AXIS_LABEL,
     MAJOR_TICK, MINOR_TICK, TICK_LABEL,
@@ -93,6 +96,9 @@ impl Heatmap {
         }
         if cells.iter().any(|c| matches!(c, Cell::Missing)) {
             e.push((Swatch::Empty, self.empty_label.clone()));
+        }
+        if cells.iter().any(|c| matches!(c, Cell::NotRun)) {
+            e.push((Swatch::NotRun, "not run".into()));
         }
         e
     }
@@ -188,6 +194,11 @@ impl Heatmap {
                             );
                         }
                         c.clip(None);
+                    }
+                    // Blank paper with a dot: told apart from a cell whose runs did not finish.
+                    Cell::NotRun => {
+                        let m = ((r.x0 + r.x1) / 2.0, (r.y0 + r.y1) / 2.0);
+                        c.circle(m, NOT_RUN_DOT, Some(NOT_RUN_INK), None);
                     }
                     _ => c.rect_fill(grown(r), MISSING_FILL, 1.0),
                 }

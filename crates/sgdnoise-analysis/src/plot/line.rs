@@ -259,6 +259,8 @@ pub(super) enum Swatch {
     Hatched,
     /// A light grey cell with a border.
     Empty,
+    /// A blank cell with a border and a dot (no run made).
+    NotRun,
 }
 
 /// The width of one legend column.
@@ -386,6 +388,16 @@ fn draw_swatch(c: &mut Canvas, sw: &Swatch, x0: f64, y: f64, mid: P) {
             let r = Rect::new(x0 + 4.0, y - 7.0, x1 - 4.0, y + 7.0);
             c.rect_fill(r, super::color::MISSING_FILL, 1.0);
             c.rect_stroke(r, Rgb(160, 160, 160), 0.8);
+        }
+        Swatch::NotRun => {
+            let r = Rect::new(x0 + 4.0, y - 7.0, x1 - 4.0, y + 7.0);
+            c.rect_stroke(r, Rgb(160, 160, 160), 0.8);
+            c.circle(
+                ((r.x0 + r.x1) / 2.0, y),
+                super::color::NOT_RUN_DOT,
+                Some(super::color::NOT_RUN_INK),
+                None,
+            );
         }
     }
 }

@@ -211,8 +211,49 @@ pub enum Cell {
     Capped(f64),
     /// Most runs of the cell diverged.
     Diverged,
-    /// No finished run.
+    /// Runs were made but none finished (or none has a value).
     Missing,
+    /// No run was made at this cell: a value of the lattice the sweep (an adaptive search, or
+    /// a grid with holes) never sampled. Drawn blank with a dot, named "not run".
+    NotRun,
+}
+
+/// The log-spaced lattice that ascending positive `values` lie on, holes filled: the values from
+/// the first to the last in steps of the smallest ratio between neighbours, when every ratio is
+/// a whole power of that step (within 1e-6 of an octave's share) and the lattice has at most
+/// `max(4 n, 64)` values. A value present is kept exactly (cells are found by equality); `values`
+/// come back unchanged when they lie on no such lattice (1, 3, 10, ...) or would fill too many.
+pub fn log_lattice(values: &[f64]) -> Vec<f64> {
+    let n = values.len();
+    if n < 2 || values.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+        return values.to_vec();
+    }
+    let l: Vec<f64> = values.iter().map(|v| v.log2()).collect();
+    let gaps: Vec<f64> = l.windows(2).map(|w| w[1] - w[0]).collect();
+    let g = gaps.iter().copied().fold(f64::INFINITY, f64::min);
+    if g.is_nan() || g <= 1e-9 {
+        return values.to_vec();
+    }
+    let whole = |x: f64| (x - x.round()).abs() < 1e-6 * x.round().max(1.0);
+    if !gaps.iter().all(|d| whole(d / g)) {
+        return values.to_vec();
+    }
+    let total = ((l[n - 1] - l[0]) / g).round() as usize + 1;
+    if total == n || total > (4 * n).max(64) {
+        return values.to_vec();
+    }
+    let mut out = Vec::with_capacity(total);
+    let mut next = 0;
+    for k in 0..total {
+        let lk = l[0] + k as f64 * g;
+        if next < n && ((l[next] - lk) / g).abs() < 1e-3 {
+            out.push(values[next]);
+            next += 1;
+        } else {
+            out.push(lk.exp2());
+        }
+    }
+    out
 }
 
 /// An observable over two settings on grids (log-spaced, one cell per grid value).
@@ -416,6 +457,35 @@ mod tests {
         if std::env::var_os("SGDNOISE_KEEP_PLOTS").is_none() {
             let _ = std::fs::remove_dir_all(&dir);
         }
+    }
+
+    /// Regression: an adaptive search's store has eta = 2^-15 and 2^-11..2^-7 at some alpha;
+    /// the heatmap drew 2^-15 as the row right under 2^-11. The lattice puts the three rows
+    /// it never sampled back in between; values on no lattice stay as they are.
+    #[test]
+    fn a_log_lattice_fills_the_holes_of_an_adaptive_axis() {
+        let p = |k: f64| k.exp2();
+        let present: Vec<f64> = [-15.0, -11.0, -10.0, -9.0, -8.0, -7.0].map(p).to_vec();
+        let l = log_lattice(&present);
+        assert_eq!(l.len(), 9, "{l:?}");
+        for (k, v) in (-15..=-7).zip(&l) {
+            assert!((v.log2() - k as f64).abs() < 1e-12, "{l:?}");
+        }
+        // The values present come back bit for bit (cells are found by equality).
+        for v in &present {
+            assert!(l.contains(v));
+        }
+        // A quarter-octave lattice with a hole.
+        let q: Vec<f64> = [0.0, 0.25, 1.0, 1.25].map(p).to_vec();
+        assert_eq!(log_lattice(&q).len(), 6);
+        // No lattice: 1, 3, 10; and a complete one is unchanged.
+        let dec = vec![1e-4, 3e-4, 1e-3];
+        assert_eq!(log_lattice(&dec), dec);
+        let full: Vec<f64> = (0..5).map(|k| p(k as f64)).collect();
+        assert_eq!(log_lattice(&full), full);
+        // A fine step against a wide span would fill thousands of rows: left alone.
+        let wide = vec![1.0, 1.001, 2f64.powi(40)];
+        assert_eq!(log_lattice(&wide), wide);
     }
 
     /// Regression: the (B, eta) region map drew its three regions against a continuous colour
