@@ -37,7 +37,9 @@ use serde::Serialize;
 use sgdnoise_core::rundir::Summary;
 use std::collections::{BTreeMap, HashMap};
 
-pub use crate::sweepfile::target::{Adaptive, Target, DEFAULT_COARSE, DEFAULT_MAX_ROUNDS};
+pub use crate::sweepfile::target::{
+    Adaptive, Target, DEFAULT_COARSE, DEFAULT_MAX_ROUNDS, DEFAULT_SEPARATION,
+};
 
 impl SweepFile {
     /// The adaptive form of a dense sweep: its shared single axis `axis` becomes the lattice of
@@ -89,6 +91,7 @@ impl SweepFile {
             ntk_level: None,
             inner: Vec::new(),
             seeds: None,
+            separation: None,
         });
         Ok(self)
     }

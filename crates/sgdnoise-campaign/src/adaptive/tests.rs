@@ -86,6 +86,8 @@ fn bad_adaptive_tables_name_the_field() {
         ("warm = 1", "[adaptive].warm"),
         ("seeds = 0", "[adaptive].seeds"),
         ("seeds = \"all\"", "[adaptive].seeds"),
+        // Without `seeds` (FILE has none) every point has all its seeds: nothing to separate.
+        ("separation = 2", "[adaptive].separation"),
         ("frobnicate = 1", "[adaptive].frobnicate"),
     ] {
         let key = bad.split(' ').next().unwrap();
@@ -98,6 +100,18 @@ fn bad_adaptive_tables_name_the_field() {
         let e = SweepFile::parse(&text, "t").unwrap_err();
         assert!(e.0.iter().any(|e| e.context == field), "{bad}: {:?}", e.0);
     }
+    for bad in ["separation = -1", "separation = 11", "separation = \"3\""] {
+        let text = format!("{FILE}\nseeds = 2\n{bad}");
+        let e = SweepFile::parse(&text, "t").unwrap_err();
+        assert!(
+            e.0.iter().any(|e| e.context == "[adaptive].separation"),
+            "{bad}: {:?}",
+            e.0
+        );
+    }
+    let ok = format!("{FILE}\nseeds = 2\nseparation = 1.5");
+    let a = SweepFile::parse(&ok, "t").unwrap().adaptive.unwrap();
+    assert_eq!((a.seeds, a.separation), (Some(2), Some(1.5)));
     let both = FILE.replace("chi = [0, 1]", "chi = [0, 1]\ntemp = [1.0]");
     let e = SweepFile::parse(&both, "t").unwrap_err();
     assert!(

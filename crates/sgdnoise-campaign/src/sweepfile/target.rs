@@ -80,7 +80,16 @@ pub struct Adaptive {
     /// Seed combinations a newly sampled point starts with (the first ones of the point, in
     /// candidate order); it gets the rest only when a decision needs them (None: all at once).
     pub seeds: Option<usize>,
+    /// With `seeds`: standard errors by which a partial point's seed mean must clear the
+    /// decisive value (the minimum of `t_opt`, the level of `tc_rwc`) for its other seeds to be
+    /// left unrun (None: [`DEFAULT_SEPARATION`]; 0: only the decisive points are filled).
+    pub separation: Option<f64>,
 }
+
+/// Default of `separation`, in standard errors (SPEC §12).
+pub const DEFAULT_SEPARATION: f64 = 3.0;
+/// Largest `separation` a sweep file may ask for.
+pub const MAX_SEPARATION: f64 = 10.0;
 
 /// Default of `coarse`.
 pub const DEFAULT_COARSE: usize = 4;
@@ -135,6 +144,7 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
             "rwc_level",
             "warm",
             "seeds",
+            "separation",
             "ntk_level",
             "inner",
         ]
@@ -142,7 +152,7 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
         {
             errors.push(err(
                 ctx(k),
-                "unknown key (known: axis, values, coarse, targets, max_rounds, rwc_level, warm, ntk_level, inner, seeds)",
+                "unknown key (known: axis, values, coarse, targets, max_rounds, rwc_level, warm, ntk_level, inner, seeds, separation)",
             ));
         }
     }
@@ -338,6 +348,27 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
             "a point of an inner-axis search (b_star) is a whole column: seeds on demand is for the one-curve targets",
         ));
     }
+    let separation = match table.get("separation") {
+        None => None,
+        Some(v) => match number(v) {
+            Some(x) if x.is_finite() && (0.0..=MAX_SEPARATION).contains(&x) => Some(x),
+            _ => {
+                errors.push(err(
+                    ctx("separation"),
+                    format!(
+                        "{v}: standard errors, a number from 0 to {MAX_SEPARATION} (default {DEFAULT_SEPARATION})"
+                    ),
+                ));
+                None
+            }
+        },
+    };
+    if separation.is_some() && seeds.is_none() {
+        errors.push(err(
+            ctx("separation"),
+            "decides which partial points get their other seeds: it needs `seeds` (without it every point has all its seeds)",
+        ));
+    }
     (errors.len() == before).then_some(Adaptive {
         axis,
         values,
@@ -349,6 +380,7 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
         ntk_level,
         inner,
         seeds,
+        separation,
     })
 }
 

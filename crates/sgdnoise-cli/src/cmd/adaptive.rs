@@ -14,7 +14,9 @@ use sgdnoise_analysis::tc::NTK_LEVELS;
 use sgdnoise_analysis::{
     b_star_of_columns, seeds_of, Axis, CurvePoint, Observable, SeedTable, B_STAR_RATIO,
 };
-use sgdnoise_campaign::adaptive::{partial_points, Adaptive, Decision, Judge, Point, Target};
+use sgdnoise_campaign::adaptive::{
+    partial_points, Adaptive, Decision, Judge, Point, Target, DEFAULT_SEPARATION,
+};
 use sgdnoise_core::rundir::Summary;
 
 /// The judge of `sweep plan|run|status|slurm` and `reproduce --adaptive`.
@@ -336,18 +338,21 @@ fn rwc_level(opts: &AnalysisOptions, a: &Adaptive, points: &[Point]) -> f64 {
 }
 
 /// Standard errors by which a partial point's seed mean must clear the decisive value (the
-/// minimum of `t_opt`, the level of `tc_rwc`) for its other seeds to be left unrun (SPEC §12).
-pub const SEPARATION_SE: f64 = 3.0;
+/// minimum of `t_opt`, the level of `tc_rwc`) for its other seeds to be left unrun (SPEC §12):
+/// `[adaptive].separation`, default [`DEFAULT_SEPARATION`].
+fn separation(a: &Adaptive) -> f64 {
+    a.separation.unwrap_or(DEFAULT_SEPARATION)
+}
 
 /// The partial points whose evidence is ambiguous given the seed spread (SPEC §12; the plan
 /// adds the ends of a located target's brackets itself):
 /// - `t_opt`: the minimum while its spread is unknown (fewer than 2 finished seeds there), then
-///   every point with a finished seed whose mean is within [`SEPARATION_SE`] standard errors
+///   every point with a finished seed whose mean is within `separation` standard errors
 ///   of the minimum's (two-sample, with the seed spread pooled over the curve: [`t_opt_ambiguous`]);
 /// - `divergence`: every point below the edge where a seed diverged (with all its seeds most
 ///   may), and the end that decides an absent edge (the highest point; the lowest when it
 ///   diverges there);
-/// - `tc_rwc`: every point with a finished seed whose mean is within [`SEPARATION_SE`]
+/// - `tc_rwc`: every point with a finished seed whose mean is within `separation`
 ///   standard errors of the level (its own spread, else the largest of the full points'),
 ///   every point whose seeds ended differently, and the end that decides an absent crossing;
 ///   while no spread is known, the ends of the bracket;
@@ -387,7 +392,7 @@ fn seeds_needed(
         }
         Target::TOpt => {
             let c = Curve::new(a, points, Observable::TestErr);
-            match t_opt_ambiguous(&c.table.points(), &c.entering()) {
+            match t_opt_ambiguous(&c.table.points(), &c.entering(), separation(a)) {
                 Some(rows) => v.extend(rows.into_iter().map(|i| c.lattice[i])),
                 None => return partial_points(points, partial),
             }
@@ -412,7 +417,7 @@ fn seeds_needed(
                         decision;
                     v.extend(brackets.iter().flat_map(|&(lo, hi)| [lo, hi]));
                 } else if q.n > 0
-                    && (q.mean - level).abs() < SEPARATION_SE * sd / (q.n as f64).sqrt()
+                    && (q.mean - level).abs() < separation(a) * sd / (q.n as f64).sqrt()
                 {
                     v.push(c.lattice[i]);
                 }
@@ -432,13 +437,13 @@ fn seeds_needed(
 
 /// `t_opt`'s ambiguous points (indices into `pts`; None when no point enters): the minimum
 /// while fewer than 2 of its seeds finished, then every point with a finished seed whose mean
-/// is within [`SEPARATION_SE`] standard errors of the minimum's (two-sample), with the seed
+/// is within `separation` standard errors of the minimum's (two-sample), with the seed
 /// spread pooled over the entering points (variances weighted by their degrees of freedom),
 /// not the minimum's own: a minimum resting on two seeds has one degree of freedom, so its
 /// spread is often far too wide (every point looks ambiguous and is filled) or far too narrow
 /// (two equal test errors, which come in steps of 1/pte, give 0: every other point looks
 /// separated).
-fn t_opt_ambiguous(pts: &[CurvePoint], rows: &[usize]) -> Option<Vec<usize>> {
+fn t_opt_ambiguous(pts: &[CurvePoint], rows: &[usize], sep: f64) -> Option<Vec<usize>> {
     let &m = rows
         .iter()
         .min_by(|&&i, &&j| pts[i].mean.total_cmp(&pts[j].mean))?;
@@ -464,7 +469,7 @@ fn t_opt_ambiguous(pts: &[CurvePoint], rows: &[usize]) -> Option<Vec<usize>> {
             .filter(|&i| {
                 let q = pts[i];
                 let se = sd * (1.0 / q.n as f64 + 1.0 / min.n as f64).sqrt();
-                q.n > 0 && q.mean - min.mean < SEPARATION_SE * se
+                q.n > 0 && q.mean - min.mean < sep * se
             })
             .collect(),
     )
@@ -502,7 +507,7 @@ mod tests {
             point(0.10, 0.0, 2),
             point(0.30, 0.01, 2),
         ];
-        assert_eq!(t_opt_ambiguous(&pts, &[0, 1, 2, 3]), Some(vec![1, 2]));
+        assert_eq!(t_opt_ambiguous(&pts, &[0, 1, 2, 3], 3.0), Some(vec![1, 2]));
         // A two-seed minimum whose seeds came out far apart (sd 0.05) against points that
         // spread by 0.01: pooled over the four, 0.0265; the point 0.1 above is separated
         // (3 x 0.0265 = 0.08), where the minimum's own spread (3 x 0.05 = 0.15) would fill it.
@@ -512,14 +517,31 @@ mod tests {
             point(0.10, 0.05, 2),
             point(0.30, 0.01, 2),
         ];
-        assert_eq!(t_opt_ambiguous(&pts, &[0, 1, 2, 3]), Some(vec![1, 2]));
+        assert_eq!(t_opt_ambiguous(&pts, &[0, 1, 2, 3], 3.0), Some(vec![1, 2]));
         // A full minimum dominates the pool with its 8 degrees of freedom: spread 0.019 from
         // (8 x 0.02^2 + 0.01^2) / 9; se = 0.019 x sqrt(1/2 + 1/9) = 0.0148: 0.04 is within 3 se.
         let pts = [point(0.14, 0.01, 2), point(0.10, 0.02, 9)];
-        assert_eq!(t_opt_ambiguous(&pts, &[0, 1]), Some(vec![0, 1]));
+        assert_eq!(t_opt_ambiguous(&pts, &[0, 1], 3.0), Some(vec![0, 1]));
         // The minimum with fewer than 2 finished seeds: only it, until its spread is known.
         let pts = [point(0.12, 0.01, 2), point(0.10, 0.0, 1)];
-        assert_eq!(t_opt_ambiguous(&pts, &[0, 1]), Some(vec![1]));
-        assert_eq!(t_opt_ambiguous(&pts, &[]), None);
+        assert_eq!(t_opt_ambiguous(&pts, &[0, 1], 3.0), Some(vec![1]));
+        assert_eq!(t_opt_ambiguous(&pts, &[], 3.0), None);
+    }
+
+    #[test]
+    fn a_smaller_separation_fills_fewer_points_and_zero_only_the_minimum() {
+        // Pooled spread 0.01 over four two-seed points: se = 0.01 x 1 = 0.01 to the minimum.
+        let pts = [
+            point(0.125, 0.01, 2),
+            point(0.105, 0.01, 2),
+            point(0.10, 0.01, 2),
+            point(0.30, 0.01, 2),
+        ];
+        let rows = [0, 1, 2, 3];
+        assert_eq!(t_opt_ambiguous(&pts, &rows, 3.0), Some(vec![0, 1, 2]));
+        assert_eq!(t_opt_ambiguous(&pts, &rows, 1.0), Some(vec![1, 2]));
+        // Zero: none, not even the minimum (the plan fills the decisive points, the minimum
+        // and its neighbours, anyway).
+        assert_eq!(t_opt_ambiguous(&pts, &rows, 0.0), Some(vec![]));
     }
 }

@@ -461,7 +461,12 @@ fn print_adaptive(a: &adaptive::Adaptive, p: &adaptive::AdaptivePlan, store: Opt
         names.join(", "),
         a.max_rounds,
         a.seeds
-            .map(|n| format!("; a new point gets its first {n} seeds, the rest when a decision needs them"))
+            .map(|n| format!(
+                "; a new point gets its first {n} seeds, the rest when a decision needs them{}",
+                a.separation
+                    .map(|x| format!(" (or it lies within {x} standard errors of it)"))
+                    .unwrap_or_default()
+            ))
             .unwrap_or_default()
     );
     outln!(

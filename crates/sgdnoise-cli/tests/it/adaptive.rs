@@ -130,6 +130,7 @@ fn a_bad_adaptive_table_exits_2_naming_the_field() {
         ("coarse = -3", "[adaptive].coarse"),
         ("seeds = 0", "[adaptive].seeds"),
         ("ntk_level = 0", "[adaptive].ntk_level"),
+        ("separation = -1", "[adaptive].separation"),
     ] {
         let key = bad.split(' ').next().unwrap();
         let text = std::fs::read_to_string(repo_file("examples", "perceptron-adaptive.toml"))
