@@ -554,7 +554,10 @@ pub(crate) fn capped_is_lower_bound(obs: Observable) -> bool {
 
 /// A curve of the figure: points where most runs diverged become × marks, points left out of
 /// fits whose drawn value includes runs stopped by a cap open markers.
-pub(crate) fn series_of(label: String, pts: &[Drawn]) -> Series {
+///
+/// `full`: the seeds of a point that has them all (the sweep's seed count); a shown point with
+/// runs of fewer seeds (an adaptive search's partial point) is listed in `few_seeds`.
+pub(crate) fn series_of(label: String, pts: &[Drawn], full: usize) -> Series {
     let shown = |d: &&Drawn| d.y.is_finite() && !d.p.is_diverged();
     Series {
         label,
@@ -577,6 +580,12 @@ pub(crate) fn series_of(label: String, pts: &[Drawn]) -> Series {
             .iter()
             .filter(shown)
             .filter(|d| !d.p.in_fit && d.p.n_capped > 0)
+            .map(|d| d.p.x)
+            .collect(),
+        few_seeds: pts
+            .iter()
+            .filter(shown)
+            .filter(|d| d.p.n_runs > 0 && d.p.n_runs < full)
             .map(|d| d.p.x)
             .collect(),
         bars: false,
@@ -938,12 +947,13 @@ fn curves(
     let mut p = LinePlot::new(title, axis_name(x), obs_name(obs), Scale::Log2, y_scale);
     p.subtitle = ctx.spread_note(y_scale.is_log());
     p.capped_lower_bound = capped_is_lower_bound(obs);
+    p.full_seeds = ctx.seeds.len();
     let mut tables = Vec::new();
     let mut csv_curves = Vec::new();
     for (v, group) in group_by(runs, by) {
         let t = ctx.table(&group, x, obs);
         let pts = drawn_points(&t, y_scale.is_log());
-        p.series.push(series_of(math(by, v), &pts));
+        p.series.push(series_of(math(by, v), &pts, ctx.seeds.len()));
         csv_curves.push((cond_of(by, v), pts));
         tables.push((v, t));
     }
@@ -1022,7 +1032,7 @@ mod tests {
         capped[1].stop_reason = sgdnoise_core::train::StopReason::MaxSteps;
         let refs: Vec<&Summary> = capped.iter().collect();
         let t = SeedTable::new(&refs, Axis::Temp, Observable::TestErr, &[0, 1, 2]);
-        let s = series_of("x".into(), &drawn_points(&t, true));
+        let s = series_of("x".into(), &drawn_points(&t, true), 3);
         assert_eq!((s.capped.len(), s.diverged.len()), (1, 0));
     }
 

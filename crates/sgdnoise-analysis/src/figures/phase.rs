@@ -316,7 +316,8 @@ mod tests {
     }
     /// Regression: on an adaptive search's store the heatmap's rows were the eta values present,
     /// evenly spaced (2^-15 right under 2^-11), and cells the search never ran looked like cells
-    /// whose runs did not finish. Rows now sit on the lattice, and the two are told apart.
+    /// whose runs did not finish. Rows now sit on the lattice, and the two are told apart; the
+    /// curves mark the points that rest on fewer seeds than the others.
     #[test]
     fn a_phase_heatmap_of_an_adaptive_store_keeps_the_lattice_and_says_what_was_not_run() {
         let mut runs = Vec::new();
@@ -326,7 +327,9 @@ mod tests {
             (0, vec![-11, -10, -9, -8]),
         ] {
             for kt in kts {
-                for seed in 1..=2 {
+                // One point with a third seed: the others rest on fewer (partial points).
+                let seeds = if ka == 0 && kt == -11 { 3 } else { 2 };
+                for seed in 1..=seeds {
                     let mut s = summary(
                         "mlp",
                         1024,
@@ -362,6 +365,9 @@ mod tests {
         // 32 cells, 10 with runs.
         assert!(svg.contains("22 of 32 cells not run"), "subtitle");
         assert!(svg.contains(">not run<"), "legend");
+        // The curves draw the two-seed points with the small marker and say so.
+        let svg = std::fs::read_to_string(out.join("test_err_vs_T_per_alpha.svg")).unwrap();
+        assert!(svg.contains(">fewer than 3 seeds<"), "legend of the curves");
         for k in [-14, -13, -12] {
             assert!(
                 svg.contains(&format!("2^{{−{}}}", -k)) || svg.contains(&format!("−{}<", -k)),

@@ -210,8 +210,11 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
                     hi: y + dy,
                 })
                 .collect();
-            p.series
-                .push(without_spread(series_of(math(Axis::Ptr, c.p), &pts)));
+            p.series.push(without_spread(series_of(
+                math(Axis::Ptr, c.p),
+                &pts,
+                ctx.seeds.len(),
+            )));
             if ea.ci_low.is_finite() && (r - 1.0).abs() > 1e-9 {
                 let at = |e: f64| -> Vec<(f64, f64)> {
                     c.ln_t
@@ -274,6 +277,7 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
             ctx.seeds_note()
         );
         p.capped_lower_bound = true;
+        p.full_seeds = ctx.seeds.len();
         let mut csv_c = Vec::new();
         for (i, (pv, t)) in rwc_tables.iter().enumerate() {
             let r = pv / p_ref;
@@ -286,8 +290,11 @@ pub(crate) fn tsweep(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_co
                     d
                 })
                 .collect();
-            p.series
-                .push(without_spread(series_of(math(Axis::Ptr, *pv), &pts)));
+            p.series.push(without_spread(series_of(
+                math(Axis::Ptr, *pv),
+                &pts,
+                ctx.seeds.len(),
+            )));
             if eg.ci_low.is_finite() && (r - 1.0).abs() > 1e-9 {
                 let shown = shown_points(t);
                 let at = |e: f64| -> Vec<(f64, f64)> {

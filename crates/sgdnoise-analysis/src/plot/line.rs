@@ -20,6 +20,8 @@ pub(super) const MAJOR_TICK: f64 = 6.0;
 pub(super) const MINOR_TICK: f64 = 3.5;
 const CURVE: f64 = 2.2;
 const MARKER: f64 = 4.0;
+/// The marker of a point resting on fewer seeds than the others.
+const SMALL_MARKER: f64 = 2.4;
 const BAND_ALPHA: f64 = 0.17;
 const FIT_BAND_ALPHA: f64 = 0.13;
 const ROW: f64 = 19.5;
@@ -255,6 +257,8 @@ pub(super) enum Swatch {
     Marker {
         color: Rgb,
     },
+    /// The small marker of a point on fewer seeds.
+    Small,
     /// A hatched grey cell.
     Hatched,
     /// A light grey cell with a border.
@@ -364,6 +368,7 @@ fn draw_swatch(c: &mut Canvas, sw: &Swatch, x0: f64, y: f64, mid: P) {
             open_marker(c, mid, BLACK, *arrow);
         }
         Swatch::Marker { color } => c.circle(mid, MARKER + 1.0, Some(*color), None),
+        Swatch::Small => c.circle(mid, SMALL_MARKER, Some(BLACK), Some((WHITE, 0.8))),
         Swatch::Hatched => {
             let r = Rect::new(x0 + 4.0, y - 7.0, x1 - 4.0, y + 7.0);
             c.rect_fill(r, super::color::DIVERGED_FILL, 1.0);
@@ -580,6 +585,16 @@ impl LinePlot {
         }
         if self.series.iter().any(|s| !s.diverged.is_empty()) {
             e.push((Swatch::Cross, "diverged (most seeds)".into()));
+        }
+        if self.series.iter().any(|s| !s.few_seeds.is_empty()) {
+            e.push((
+                Swatch::Small,
+                if self.full_seeds > 0 {
+                    format!("fewer than {} seeds", self.full_seeds)
+                } else {
+                    "fewer seeds".into()
+                },
+            ));
         }
         e
     }
@@ -811,6 +826,8 @@ impl LinePlot {
                 }
                 if s.capped.iter().any(|x| same(*x, p.x)) {
                     open_marker(&mut c, at, color, self.capped_lower_bound);
+                } else if s.few_seeds.iter().any(|x| same(*x, p.x)) {
+                    c.circle(at, SMALL_MARKER, Some(color), Some((WHITE, 0.8)));
                 } else {
                     c.circle(at, MARKER, Some(color), None);
                 }

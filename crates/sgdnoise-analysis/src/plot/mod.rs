@@ -87,6 +87,10 @@ pub struct Series {
     /// x values of points that are censored (most of their runs were stopped by a cap):
     /// drawn as open markers, with an upward arrow where [`LinePlot::capped_lower_bound`].
     pub capped: Vec<f64>,
+    /// x values of points resting on fewer seeds than the figure's others (an adaptive
+    /// search's partial points): drawn with a smaller marker, named in the legend by
+    /// [`LinePlot::full_seeds`].
+    pub few_seeds: Vec<f64>,
     /// Draw the intervals as error bars (a few estimates with confidence intervals) rather
     /// than as a band (a curve with its seed spread).
     pub bars: bool,
@@ -181,6 +185,9 @@ pub struct LinePlot {
     /// Capped points are lower bounds of the observable (t*, steps, weight change): drawn
     /// with an upward arrow.
     pub capped_lower_bound: bool,
+    /// The seeds a point of the figure has when it has them all (the legend's "fewer than N
+    /// seeds" for [`Series::few_seeds`]).
+    pub full_seeds: usize,
 }
 
 impl LinePlot {
@@ -199,6 +206,7 @@ impl LinePlot {
             hlines: Vec::new(),
             legend: LegendAt::default(),
             capped_lower_bound: false,
+            full_seeds: 0,
         }
     }
 }
@@ -375,6 +383,7 @@ mod tests {
             Scale::Log10,
         );
         p.subtitle = "3 seeds".into();
+        p.full_seeds = 3;
         p.series.push(Series {
             label: "P = 1024".into(),
             points: (0..6)
@@ -390,6 +399,7 @@ mod tests {
                 .collect(),
             diverged: vec![1.0],
             capped: vec![0.5],
+            few_seeds: vec![2f64.powi(-5)],
             bars: false,
         });
         p.lines.push(Line {
