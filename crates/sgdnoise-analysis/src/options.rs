@@ -93,6 +93,9 @@ pub struct FitUse {
     pub n_seeds: usize,
     /// What was left out, by reason.
     pub left_out: LeftOut,
+    /// The fewest finished seeds at a point the fit used ([`crate::SeedTable::fewest_seeds`]):
+    /// below `n_seeds` on an adaptive sweep's partial points or where seeds were capped.
+    pub n_seeds_min: Option<usize>,
 }
 
 /// The value of one condition: a number (a setting's value, written as a plain number) or a
@@ -325,6 +328,8 @@ pub struct FitRow {
     pub n_left_out: usize,
     /// Why, counted by reason ("3 diverged; 1 capped").
     pub left_out_why: String,
+    /// The fewest finished seeds at a point the fit used (see [`FitUse::n_seeds_min`]).
+    pub n_seeds_min: Option<usize>,
 }
 
 impl FitRow {
@@ -345,6 +350,7 @@ impl FitRow {
             n_seeds: 0,
             n_left_out: 0,
             left_out_why: String::new(),
+            n_seeds_min: None,
         }
     }
     /// Sets the conditions, and the `condition` text to their label.
@@ -372,6 +378,7 @@ impl FitRow {
         self.n_seeds = u.n_seeds;
         self.n_left_out = u.left_out.total();
         self.left_out_why = u.left_out.describe();
+        self.n_seeds_min = u.n_seeds_min;
         self
     }
 }
@@ -384,13 +391,15 @@ impl FitRow {
 /// - `condition`: the conditions as a person reads them ("chi=1, T=2^-10, d=32");
 /// - `value`, `ci_low`, `ci_high`: the estimate and its 95% bootstrap interval over seeds;
 /// - `theory`: the predicted value, if any; `method`: how the number was made;
-/// - `n_points`, `n_seeds`, `n_left_out`, `left_out_why`: what the fit used and left out.
+/// - `n_points`, `n_seeds`, `n_left_out`, `left_out_why`: what the fit used and left out;
+/// - `n_seeds_min`: the fewest finished seeds at a point the fit used (below `n_seeds` on an
+///   adaptive sweep's partial points, or where some seeds were capped; empty where not known).
 ///
 /// After them come the condition columns ([`cond_columns`]): one per condition name of any
 /// row (`chi`, `temp`, `dim`, `alpha`, `ptr`, ..., then `temp_min`, `tc_method`,
 /// `criterion`; see [`Conds`]), numbers as plain numbers (integer settings as integers, the
 /// others as floats: [`setting_num`]), empty where a row has no such condition.
-pub const FITS_COLUMNS: [&str; 13] = [
+pub const FITS_COLUMNS: [&str; 14] = [
     "figure",
     "quantity",
     "against",
@@ -404,6 +413,7 @@ pub const FITS_COLUMNS: [&str; 13] = [
     "n_seeds",
     "n_left_out",
     "left_out_why",
+    "n_seeds_min",
 ];
 
 #[cfg(test)]

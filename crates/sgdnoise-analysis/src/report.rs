@@ -121,6 +121,7 @@ fn write_fits(ctx: &mut Ctx) -> Result<(), sgdnoise_core::Error> {
             r.n_seeds.to_string(),
             r.n_left_out.to_string(),
             r.left_out_why.clone(),
+            r.n_seeds_min.map(|n| n.to_string()).unwrap_or_default(),
         ];
         cells.extend(conds.iter().map(|c| cond_cell(&r.conditions, c)));
         w.write_record(&cells).map_err(|e| csv_err(&path, e))?;

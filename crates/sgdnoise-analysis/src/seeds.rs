@@ -487,6 +487,21 @@ impl SeedTable {
         finished > 0 && 2 * finished > ran && 2 * finished_distinct > ran_distinct
     }
 
+    /// The fewest distinct seeds with a finished value at a point that enters fits (None when
+    /// none enters): what an interval read off this table rests on at its thinnest (an
+    /// adaptive sweep's partial points, or points some of whose seeds were capped).
+    pub fn fewest_seeds(&self) -> Option<usize> {
+        (0..self.xs.len())
+            .filter(|&i| self.enters(i, None))
+            .map(|i| self.distinct_finished(i, None))
+            .min()
+    }
+
+    /// [`SeedTable::fewest_seeds`] over several tables.
+    pub fn fewest_of<'a>(tables: impl IntoIterator<Item = &'a SeedTable>) -> Option<usize> {
+        tables.into_iter().filter_map(|t| t.fewest_seeds()).min()
+    }
+
     /// The number of distinct seeds with a finished value at point `i` in a resample.
     pub fn distinct_finished(&self, i: usize, weights: Option<&[u32]>) -> usize {
         (0..self.seeds.len())

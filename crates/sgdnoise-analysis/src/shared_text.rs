@@ -44,7 +44,11 @@ pub(crate) fn fit_cells(r: &FitRow, method: usize) -> [String; 10] {
             "-".into()
         },
         r.theory.map(|t| format!("{t:.4}")).unwrap_or_default(),
-        r.n_seeds.to_string(),
+        // "2–9": some points the fit used rest on fewer seeds than the bootstrap resamples.
+        match r.n_seeds_min {
+            Some(m) if m < r.n_seeds => format!("{m}–{}", r.n_seeds),
+            _ => r.n_seeds.to_string(),
+        },
         r.n_points.to_string(),
         if r.n_left_out == 0 {
             "0".to_string()

@@ -218,6 +218,7 @@ impl Ctx<'_> {
             let mut usage = FitUse {
                 n_points: (0..t.xs.len()).filter(|&i| t.enters(i, None)).count(),
                 n_seeds: self.n_seeds,
+                n_seeds_min: t.fewest_seeds(),
                 ..Default::default()
             };
             t.count_left_out(&mut usage.left_out);
@@ -252,6 +253,12 @@ impl Ctx<'_> {
                     n_points: c.per_p.len(),
                     n_seeds: self.n_seeds,
                     left_out: left,
+                    n_seeds_min: SeedTable::fewest_of(
+                        tables
+                            .iter()
+                            .filter(|(p, _)| c.per_p.iter().any(|(q, _)| q == p))
+                            .map(|(_, t)| t),
+                    ),
                 };
                 let m = format!(
                     "a in T_c ~ P^-a, least squares of ln T_c on ln P over the P with a T_c (points: P values); T_c by {}",
@@ -512,6 +519,7 @@ pub fn analyse_with_ntk(
                 n_points,
                 n_seeds,
                 left_out: left,
+                n_seeds_min: SeedTable::fewest_of(err.iter().map(|(_, t)| t)),
             },
             curves,
         })
@@ -600,6 +608,7 @@ pub fn analyse_with_ntk(
                 n_points: pts.len(),
                 n_seeds,
                 left_out: left,
+                n_seeds_min: SeedTable::fewest_of(rwc.iter().map(|(_, t)| t)),
             },
         })
     })();
@@ -665,6 +674,7 @@ pub fn analyse_with_ntk(
             n_points: k_of(None).len(),
             n_seeds,
             left_out: LeftOut::default(),
+            n_seeds_min: SeedTable::fewest_of(err.iter().chain(rwc).map(|(_, t)| t)),
         };
         cx.row(
             "T_c_vs_P",

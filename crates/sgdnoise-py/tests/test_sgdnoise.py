@@ -268,13 +268,16 @@ def test_parquet_of_collect_round_trips_through_pyarrow_with_its_types(store, tm
 def test_load_fits_reads_every_column_with_numbers_as_numbers(tmp_path):
     (tmp_path / "fits.csv").write_text(
         "figure,quantity,against,condition,value,ci_low,ci_high,theory,method,"
-        "n_points,n_seeds,n_left_out,left_out_why,chi,ptr,temp_min,tc_method\n"
-        'snr,signal_to_noise,P,"chi=1",0.481,0.454,0.527,0.5,bootstrap,7,5,0,,1,,0.0005,\n'
-        'tc,T_c,P,"P=128, method (a)",0.289,0.259,0.322,,bootstrap,7,5,1,1 diverged,,128,T_c(P),(a)\n'
+        "n_points,n_seeds,n_left_out,left_out_why,n_seeds_min,chi,ptr,temp_min,tc_method\n"
+        'snr,signal_to_noise,P,"chi=1",0.481,0.454,0.527,0.5,bootstrap,7,5,0,,2,1,,0.0005,\n'
+        'tc,T_c,P,"P=128, method (a)",0.289,0.259,0.322,,bootstrap,7,5,1,1 diverged,,,128,T_c(P),(a)\n'
     )
     fits = sgdnoise.load_fits(tmp_path)
     assert list(fits.columns)[:3] == ["figure", "quantity", "against"]
     assert fits["value"].dtype == np.float64 and fits["n_points"].dtype == np.int64
+    # The fewest seeds at a point: an integer, <NA> where not known.
+    assert str(fits["n_seeds_min"].dtype) == "Int64" and fits["n_seeds_min"].iloc[0] == 2
+    assert fits["n_seeds_min"].isna().iloc[1]
     # chi is a float setting, ptr an integer one (nullable where a row has none).
     assert fits["chi"].dtype == np.float64 and math.isnan(fits["chi"].iloc[1])
     assert str(fits["ptr"].dtype) == "Int64" and fits["ptr"].iloc[1] == 128

@@ -377,6 +377,7 @@ fn one_chi(
         let mut usage = FitUse {
             n_points: all.ratios.len(),
             n_seeds: ctx.seeds.len(),
+            n_seeds_min: SeedTable::fewest_of(cols.iter().map(|(_, t)| t)),
             ..Default::default()
         };
         for (_, t) in &cols {
@@ -506,6 +507,11 @@ fn one_chi(
                 n_points: b_star_rows.len(),
                 n_seeds: ctx.seeds.len(),
                 left_out: left,
+                n_seeds_min: SeedTable::fewest_of(
+                    per_p
+                        .iter()
+                        .flat_map(|(_, cols)| cols.iter().map(|(_, t)| t)),
+                ),
             };
             let method = format!(
                 "gamma in B* ~ P^gamma, least squares of ln B* on ln P over the P with a B* (points: P values); B* per P by the (B, eta) region rule of SPEC §11 on {}; the bootstrap resamples seeds for the whole chain; {}",
@@ -573,6 +579,9 @@ fn one_chi(
             let mut usage = FitUse {
                 n_points: n_with,
                 n_seeds: ctx.seeds.len(),
+                n_seeds_min: SeedTable::fewest_of(
+                    rwc.iter().flat_map(|(_, cols)| cols.iter().map(|(_, t)| t)),
+                ),
                 ..Default::default()
             };
             usage

@@ -222,6 +222,7 @@ impl Ctx<'_> {
     fn usage(&self, tables: &[&SeedTable], range: FitRange) -> FitUse {
         let mut u = FitUse {
             n_seeds: self.seeds.len(),
+            n_seeds_min: SeedTable::fewest_of(tables.iter().copied()),
             ..Default::default()
         };
         for t in tables {

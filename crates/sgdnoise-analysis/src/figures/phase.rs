@@ -164,6 +164,12 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
             let mut usage = FitUse {
                 n_points: used.iter().filter(|(a, _)| range.contains(*a)).count(),
                 n_seeds: ctx.seeds.len(),
+                n_seeds_min: SeedTable::fewest_of(
+                    err_tables
+                        .iter()
+                        .filter(|(a, _)| range.contains(*a))
+                        .map(|(_, t)| t),
+                ),
                 ..Default::default()
             };
             usage.left_out.add_n(
@@ -336,7 +342,7 @@ mod tests {
                         2f64.powi(kt),
                         2f64.powi(ka),
                         seed,
-                        0.1 + 0.001 * (kt + 15) as f64,
+                        0.1 + 0.001 * ((kt + 10) * (kt + 10)) as f64,
                         0.1,
                         10.0,
                     );
@@ -360,7 +366,10 @@ mod tests {
             },
             ..Default::default()
         };
-        analyze(&runs, Kind::Phase, &opts, &out).unwrap();
+        let a = analyze(&runs, Kind::Phase, &opts, &out).unwrap();
+        // The T_opt of alpha = 1 read points of 2 and 3 seeds: fits.csv says both.
+        let r = find(&a.fits, "T_opt", "alpha=1");
+        assert_eq!((r.n_seeds, r.n_seeds_min), (3, Some(2)), "{r:?}");
         let svg = std::fs::read_to_string(out.join("phase_test_err.svg")).unwrap();
         // 32 cells, 10 with runs.
         assert!(svg.contains("22 of 32 cells not run"), "subtitle");

@@ -595,7 +595,7 @@ mod tests {
         // The fixed columns, then one column per condition (numbers as numbers).
         assert_eq!(
             fits.lines().next().unwrap(),
-            "figure,quantity,against,condition,value,ci_low,ci_high,theory,method,n_points,n_seeds,n_left_out,left_out_why,ptr,tc_method,criterion,temp_min"
+            "figure,quantity,against,condition,value,ci_low,ci_high,theory,method,n_points,n_seeds,n_left_out,left_out_why,n_seeds_min,ptr,tc_method,criterion,temp_min"
         );
         assert_eq!(fits.lines().count(), a.fits.len() + 1);
         let per_p = a

@@ -91,7 +91,7 @@ fn analyze_draws_the_perceptron_figures_of_a_small_store() {
     // The original nine columns first, then what each fit used and left out (issue 10: columns
     // are added, never renamed).
     assert!(fits.starts_with(
-        "figure,quantity,against,condition,value,ci_low,ci_high,theory,method,n_points,n_seeds,n_left_out,left_out_why,"
+        "figure,quantity,against,condition,value,ci_low,ci_high,theory,method,n_points,n_seeds,n_left_out,left_out_why,n_seeds_min,"
     ));
     // Then one column per condition, named as the settings (issue 12), numbers as numbers.
     let header: Vec<&str> = fits.lines().next().unwrap().split(',').collect();

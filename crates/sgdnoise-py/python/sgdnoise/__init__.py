@@ -230,7 +230,7 @@ def load_checkpoints(store: PathLike, **filters: Any) -> pd.DataFrame:
 # ``criterion``), typed by the settings table where it names a setting, else by its values.
 _FITS_TEXT = ("figure", "quantity", "against", "condition", "method", "left_out_why")
 _FITS_FLOAT = ("value", "ci_low", "ci_high", "theory")
-_FITS_INT = ("n_points", "n_seeds", "n_left_out")
+_FITS_INT = ("n_points", "n_seeds", "n_left_out", "n_seeds_min")
 _SETTING_KINDS: Dict[str, str] = dict(_sgdnoise.setting_kinds())
 
 
@@ -267,7 +267,8 @@ def load_fits(dir: PathLike) -> pd.DataFrame:
     Columns: ``figure``, ``quantity``, ``against``, ``condition`` (the conditions as text,
     "chi=1, T=2^-10, d=32"), ``value``, ``ci_low``, ``ci_high`` (the estimate and its 95%
     interval), ``theory``, ``method``, ``n_points``, ``n_seeds``, ``n_left_out``,
-    ``left_out_why``, then one column per condition, named as the settings: ``ptr``, ``dim``,
+    ``left_out_why``, ``n_seeds_min`` (the fewest finished seeds at a point the fit used:
+    below ``n_seeds`` on an adaptive sweep's partial points; ``Int64``), then one column per condition, named as the settings: ``ptr``, ``dim``,
     ``batch``, ``width``, ``depth`` as integers (``Int64``, ``<NA>`` where a row has no such
     condition), ``temp``, ``lr``, ``alpha``, ``chi`` as floats (NaN where absent), and
     ``temp_min`` (the lower end of a fit's T range: a float, or text such as ``T_c(P)``),
