@@ -141,13 +141,21 @@ impl Heatmap {
             22.0 + MAJOR_TICK + 4.0 + tick_label_width(&ca, 8) + 10.0 + AXIS_LABEL + 12.0
         };
         let column = bar_w.max(lw + 12.0);
-        let top = {
-            let mut scratch = Canvas::new(w, h);
-            draw_title(&mut scratch, &self.title, &self.subtitle, w / 2.0, w - 40.0)
-        };
         let left = 16.0 + AXIS_LABEL + 10.0 + tick_label_width(&ya, 14) + MAJOR_TICK + 4.0;
+        let right = w - 16.0 - column - 14.0;
+        let top = {
+            // Only the title's height matters here; the same centre as the final pass.
+            let mut scratch = Canvas::new(w, h);
+            draw_title(
+                &mut scratch,
+                &self.title,
+                &self.subtitle,
+                (left + right) / 2.0,
+                w - 40.0,
+            )
+        };
         let bottom = h - (MAJOR_TICK + 4.0 + TICK_LABEL + 12.0 + AXIS_LABEL + 14.0);
-        let outer = Rect::new(left, top, w - 16.0 - column - 14.0, bottom);
+        let outer = Rect::new(left, top, right, bottom);
         let f = Frame {
             outer,
             data: outer,

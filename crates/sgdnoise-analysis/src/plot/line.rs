@@ -207,6 +207,11 @@ pub(super) fn draw_title(
     x_mid: f64,
     max_w: f64,
 ) -> f64 {
+    // Lines are centred on x_mid (the plot's centre, not the figure's): no wider than fits on
+    // both sides of it, or a long subtitle runs off the figure's edge.
+    let max_w = max_w
+        .min(2.0 * (x_mid - 12.0).min(c.w - 12.0 - x_mid))
+        .max(120.0);
     let mut y = 14.0;
     for line in wrap(title, TITLE, max_w) {
         c.text(&line, (x_mid, y), TITLE, BLACK, H::Middle, V::Top, false);
@@ -663,12 +668,14 @@ impl LinePlot {
         } else {
             0.0
         };
-        let top = {
-            // The title is laid out in the final pass; here only its height matters.
-            let mut scratch = Canvas::new(w, h);
-            draw_title(&mut scratch, &self.title, &self.subtitle, w / 2.0, w - 40.0)
-        };
         let left = 16.0 + AXIS_LABEL + 10.0 + tick_label_width(&ya, 10) + MAJOR_TICK + 4.0;
+        let top = {
+            // The title is laid out in the final pass, centred on the plot; here only its
+            // height matters (the same centre, so the same lines).
+            let mut scratch = Canvas::new(w, h);
+            let mid = (left + w - 22.0) / 2.0;
+            draw_title(&mut scratch, &self.title, &self.subtitle, mid, w - 40.0)
+        };
         let below_axes = MAJOR_TICK + 4.0 + TICK_LABEL + 12.0 + AXIS_LABEL + 14.0;
         let frame = |bottom: f64| {
             let outer = Rect::new(left, top, w - 22.0, bottom);

@@ -469,6 +469,59 @@ mod tests {
         }
     }
 
+    /// Regression: a long subtitle (the region map's, with "3 seeds (fewer than 5: ...)" and the
+    /// cells not run) was wrapped to the figure's width but centred on the plot, which sits left
+    /// of the legend column: its first line ran off the figure's left edge. Every text of a
+    /// heatmap and of a line plot now lies inside the figure.
+    #[test]
+    fn a_long_subtitle_stays_inside_the_figure() {
+        let subtitle = "region of each cell by the rule of SPEC §11 on the signal · 3 seeds (fewer than 5: spreads and intervals are rough) · 32 of 80 cells not run";
+        let h = Heatmap {
+            title: "Regions of the (B, η) plane, P = 512".into(),
+            subtitle: subtitle.into(),
+            x_label: "B".into(),
+            y_label: "η".into(),
+            xs: vec![1.0, 2.0, 4.0],
+            ys: vec![0.5, 1.0],
+            cells: vec![
+                vec![Cell::Value(1.0), Cell::NotRun, Cell::Value(3.0)],
+                vec![Cell::Value(2.0), Cell::Missing, Cell::Value(3.0)],
+            ],
+            value_label: "region".into(),
+            log_values: false,
+            markers: Vec::new(),
+            marker_label: String::new(),
+            empty_label: "unresolved, or no finished majority".into(),
+            categories: vec![
+                "gradient descent".into(),
+                "noise-dominated".into(),
+                "first large step".into(),
+            ],
+        };
+        let mut p = sample_plot();
+        p.subtitle = subtitle.into();
+        for c in [h.render(), p.render()] {
+            for prim in &c.prims {
+                if let canvas::Prim::Text {
+                    at,
+                    text,
+                    size,
+                    up: false,
+                    ..
+                } = prim
+                {
+                    let end = at.0 + font::width(text, *size);
+                    assert!(
+                        at.0 >= 0.0 && end <= c.w,
+                        "{text:?} runs from {:.0} to {end:.0} of {}",
+                        at.0,
+                        c.w
+                    );
+                }
+            }
+        }
+    }
+
     /// Regression: an adaptive search's store has eta = 2^-15 and 2^-11..2^-7 at some alpha;
     /// the heatmap drew 2^-15 as the row right under 2^-11. The lattice puts the three rows
     /// it never sampled back in between; values on no lattice stay as they are.
