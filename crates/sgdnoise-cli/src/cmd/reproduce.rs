@@ -67,6 +67,17 @@ pub struct ReproduceArgs {
     /// diagrams only the edge starts warm, and it moves too far between alphas to pay).
     #[arg(long, requires = "adaptive")]
     pub warm: bool,
+    /// With --adaptive: seeds on demand (`seeds = N` of the [adaptive] table, SPEC §12): a new
+    /// point runs its first N seeds and gets the rest where a decision needs them. Off by default
+    /// (every seed at once); for the phase diagrams 2 is what was measured (README, "Adaptive
+    /// sweeps"). Not for the (B, eta) presets, whose points are whole columns.
+    #[arg(long, requires = "adaptive")]
+    pub seeds: Option<usize>,
+    /// With --seeds: the standard errors a partial point must clear to keep only its first seeds
+    /// (`separation` of the [adaptive] table, 0 to 10, default 3; smaller: fewer runs, less
+    /// certainty, measured in the README).
+    #[arg(long, requires = "seeds")]
+    pub separation: Option<f64>,
 }
 
 pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
@@ -123,6 +134,28 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
             .into());
         }
         a.warm = args.warm;
+        if let Some(n) = args.seeds {
+            if n == 0 {
+                return Err(crate::BadInput("--seeds: at least 1".into()).into());
+            }
+            if !a.inner.is_empty() {
+                return Err(crate::BadInput(format!(
+                    "--seeds: preset {stem} searches B*, each point a whole column of learning rates with every seed: seeds on demand is for the one-curve targets"
+                ))
+                .into());
+            }
+            a.seeds = Some(n);
+        }
+        if let Some(x) = args.separation {
+            let max = sgdnoise_campaign::sweepfile::target::MAX_SEPARATION;
+            if !(x.is_finite() && (0.0..=max).contains(&x)) {
+                return Err(crate::BadInput(format!(
+                    "--separation: {x}: standard errors, a number from 0 to {max}"
+                ))
+                .into());
+            }
+            a.separation = Some(x);
+        }
     }
     let candidates = sweep_file.expand()?;
     let store_root = args.out.as_ref().map(|o| o.join("store"));

@@ -295,6 +295,47 @@ fn reproduce_adaptive_plans_round_0_inside_the_preset_grid() {
     assert!(err.contains("--adaptive"), "{err}");
 }
 
+/// `reproduce NAME --adaptive --seeds N [--separation X]` is the measured phase-diagram search
+/// (seeds on demand): round 0 of the quick fc-phase preset gives each coarse point its first 2
+/// of 5 seeds (30 runs instead of 75), the same runs as the first seeds of the all-seeds plan;
+/// bad values exit 2 naming the flag.
+#[test]
+fn reproduce_adaptive_takes_seeds_on_demand_and_a_separation() {
+    let ids = |extra: &[&str]| -> Vec<String> {
+        let mut a = vec!["reproduce", "fc-phase", "--adaptive", "--dry-run"];
+        a.extend_from_slice(extra);
+        let (code, out, err) = sgdnoise(&a);
+        assert_eq!(code, 0, "{extra:?}: {err}");
+        out.lines().skip(1).map(String::from).collect()
+    };
+    let all = ids(&[]);
+    let two = ids(&["--seeds", "2"]);
+    assert_eq!((all.len(), two.len()), (75, 30));
+    assert!(two.iter().all(|id| all.contains(id)));
+    assert_eq!(ids(&["--seeds", "2", "--separation", "1"]), two);
+    for (bad, flag) in [
+        (&["--seeds", "0"][..], "--seeds"),
+        (&["--seeds", "2", "--separation", "11"][..], "--separation"),
+        (&["--separation", "1"][..], "--seeds"),
+    ] {
+        let mut a = vec!["reproduce", "fc-phase", "--adaptive", "--dry-run"];
+        a.extend_from_slice(bad);
+        let (code, _, err) = sgdnoise(&a);
+        assert_eq!(code, 2, "{bad:?}: {err}");
+        assert!(err.contains(flag), "{bad:?}: {err}");
+    }
+    let (code, _, err) = sgdnoise(&[
+        "reproduce",
+        "bp-perceptron-chi1",
+        "--adaptive",
+        "--seeds",
+        "2",
+        "--dry-run",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--seeds"), "{err}");
+}
+
 /// The located targets of `sweep plan`'s cell lines (with their estimates), per cell.
 fn located(plan: &str) -> Vec<String> {
     plan.lines()
