@@ -342,32 +342,18 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
     let seeds = table
         .contains_key("seeds")
         .then(|| count("seeds", 0, 1, 1_000_000, errors));
-    if seeds.is_some() && !inner.is_empty() {
-        errors.push(err(
-            ctx("seeds"),
-            "a point of an inner-axis search (b_star) is a whole column: seeds on demand is for the one-curve targets",
-        ));
-    }
     let separation = match table.get("separation") {
         None => None,
         Some(v) => match number(v) {
-            Some(x) if x.is_finite() && (0.0..=MAX_SEPARATION).contains(&x) => Some(x),
-            _ => {
-                errors.push(err(
-                    ctx("separation"),
-                    format!(
-                        "{v}: standard errors, a number from 0 to {MAX_SEPARATION} (default {DEFAULT_SEPARATION})"
-                    ),
-                ));
+            Some(x) => Some(x),
+            None => {
+                errors.push(err(ctx("separation"), separation_range(v)));
                 None
             }
         },
     };
-    if separation.is_some() && seeds.is_none() {
-        errors.push(err(
-            ctx("separation"),
-            "decides which partial points get their other seeds: it needs `seeds` (without it every point has all its seeds)",
-        ));
+    for (key, message) in on_demand_problems(seeds, separation, &inner) {
+        errors.push(err(ctx(key), message));
     }
     (errors.len() == before).then_some(Adaptive {
         axis,
@@ -382,6 +368,42 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
         seeds,
         separation,
     })
+}
+
+/// What `separation` may be, after the value given.
+fn separation_range(v: impl std::fmt::Display) -> String {
+    format!(
+        "{v}: standard errors, a number from 0 to {MAX_SEPARATION} (default {DEFAULT_SEPARATION})"
+    )
+}
+
+/// The checks of seeds on demand against each other and the search, as (key, message): `seeds`
+/// not with inner axes (a point is then a whole column with every seed), `separation` in
+/// 0..=[`MAX_SEPARATION`] and only with `seeds`. Shared by the `[adaptive]` table (errors at
+/// `[adaptive].KEY`) and `reproduce --adaptive --seeds --separation` (errors naming `--KEY`).
+pub fn on_demand_problems(
+    seeds: Option<usize>,
+    separation: Option<f64>,
+    inner: &[String],
+) -> Vec<(&'static str, String)> {
+    let mut v = Vec::new();
+    if seeds.is_some() && !inner.is_empty() {
+        v.push((
+            "seeds",
+            "a point of an inner-axis search (b_star) is a whole column: seeds on demand is for the one-curve targets".to_string(),
+        ));
+    }
+    if let Some(x) = separation {
+        if !(x.is_finite() && (0.0..=MAX_SEPARATION).contains(&x)) {
+            v.push(("separation", separation_range(x)));
+        } else if seeds.is_none() {
+            v.push((
+                "separation",
+                "decides which partial points get their other seeds: it needs `seeds` (without it every point has all its seeds)".to_string(),
+            ));
+        }
+    }
+    v
 }
 
 /// Plan-time checks of the candidate runs against the targets (errors at

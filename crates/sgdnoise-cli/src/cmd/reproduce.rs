@@ -134,28 +134,19 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
             .into());
         }
         a.warm = args.warm;
-        if let Some(n) = args.seeds {
-            if n == 0 {
-                return Err(crate::BadInput("--seeds: at least 1".into()).into());
-            }
-            if !a.inner.is_empty() {
-                return Err(crate::BadInput(format!(
-                    "--seeds: preset {stem} searches B*, each point a whole column of learning rates with every seed: seeds on demand is for the one-curve targets"
-                ))
-                .into());
-            }
-            a.seeds = Some(n);
+        if args.seeds == Some(0) {
+            return Err(crate::BadInput("--seeds: at least 1".into()).into());
         }
-        if let Some(x) = args.separation {
-            let max = sgdnoise_campaign::sweepfile::target::MAX_SEPARATION;
-            if !(x.is_finite() && (0.0..=max).contains(&x)) {
-                return Err(crate::BadInput(format!(
-                    "--separation: {x}: standard errors, a number from 0 to {max}"
-                ))
-                .into());
-            }
-            a.separation = Some(x);
+        let problems = sgdnoise_campaign::sweepfile::target::on_demand_problems(
+            args.seeds,
+            args.separation,
+            &a.inner,
+        );
+        if let Some((key, message)) = problems.first() {
+            return Err(crate::BadInput(format!("--{key}: preset {stem}: {message}")).into());
         }
+        a.seeds = args.seeds;
+        a.separation = args.separation;
     }
     let candidates = sweep_file.expand()?;
     let store_root = args.out.as_ref().map(|o| o.join("store"));
