@@ -464,7 +464,7 @@ fn print_adaptive(a: &adaptive::Adaptive, p: &adaptive::AdaptivePlan, store: Opt
             .map(|n| format!(
                 "; a new point gets its first {n} seeds, the rest when a decision needs them{}",
                 a.separation
-                    .map(|x| format!(" (or it lies within {x} standard errors of it)"))
+                    .map(|x| format!(" or its mean lies within {x} standard errors of one"))
                     .unwrap_or_default()
             ))
             .unwrap_or_default()
