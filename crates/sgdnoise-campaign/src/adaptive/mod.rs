@@ -23,8 +23,11 @@
 //! candidate order); it gets the rest in a later round when a decision needs them: the ends of
 //! the brackets a target is located in (its decisive points: a target counts as located only
 //! once they are full, and is judged again then), and the points the judge finds ambiguous
-//! given the seed spread ([`Judge::needs_seeds`]; SPEC §12 has the rule). Without the key
-//! every point gets all its seeds at once (the plan of a file without it, bit for bit).
+//! given the seed spread ([`Judge::needs_seeds`]; SPEC §12 has the rule), except the ends
+//! whose part in the decision no further seed can change ([`Judge::settled`]: a point where
+//! most seeds of the full point diverge, or cannot). With `seeds = [N, M, ...]` a point is
+//! filled one step at a time (to M seeds, ..., then all), judged again after each. Without
+//! the key every point gets all its seeds at once (the plan of a file without it, bit for bit).
 //!
 //! The plan is a function of the store's finished (and failed) runs only, computed afresh each
 //! time ([`plan`]): a killed adaptive sweep resumes where it was, and nothing is ever run twice.
@@ -91,6 +94,7 @@ impl SweepFile {
             ntk_level: None,
             inner: Vec::new(),
             seeds: None,
+            seed_steps: Vec::new(),
             separation: None,
         });
         Ok(self)
@@ -102,6 +106,8 @@ impl SweepFile {
 pub struct Point<'a> {
     /// Index into the lattice.
     pub lattice: usize,
+    /// Seed combinations of the point when full (the dense sweep's; `runs` may have fewer).
+    pub seeds: usize,
     /// The finished runs there (every seed whose run finished; failed runs are absent).
     pub runs: Vec<&'a Summary>,
 }
@@ -149,6 +155,20 @@ pub trait Judge {
         let _ = (target, adaptive, decision);
         partial_points(points, partial)
     }
+
+    /// The ends of a located target's `brackets` whose part in the decision the rest of their
+    /// seeds cannot change (whatever those runs give, the decision over every seed is this
+    /// one), so that they need not be filled. The default: none (every end gets all its seeds).
+    fn settled(
+        &self,
+        target: Target,
+        adaptive: &Adaptive,
+        points: &[Point],
+        brackets: &[(usize, usize)],
+    ) -> Vec<usize> {
+        let _ = (target, adaptive, points, brackets);
+        Vec::new()
+    }
 }
 
 /// The lattice indices of the partial points (`partial[k]`: `points[k]` has only its first
@@ -186,8 +206,11 @@ pub struct Cell {
     /// Lattice indices given the rest of their seeds in each round (`[adaptive].seeds`; empty
     /// when every point gets all its seeds at once).
     pub filled: Vec<Vec<usize>>,
-    /// Sampled lattice indices that have only the first `[adaptive].seeds` of their seeds.
+    /// Sampled lattice indices that have only their first seeds (`[adaptive].seeds`, or a
+    /// step of it).
     pub partial: Vec<usize>,
+    /// The seed combinations each of `partial` has.
+    pub partial_seeds: Vec<usize>,
     /// Seed combinations of a full point.
     pub seeds: usize,
     pub status: CellStatus,
@@ -330,6 +353,7 @@ pub fn plan(
                 rounds: Vec::new(),
                 filled: Vec::new(),
                 partial: Vec::new(),
+                partial_seeds: Vec::new(),
                 seeds: full_seeds,
                 status: CellStatus::Pending,
                 decisions: Vec::new(),
@@ -358,6 +382,7 @@ pub fn plan(
                 .iter()
                 .map(|&l| Point {
                     lattice: l,
+                    seeds: at[l].len(),
                     runs: at[l][..n_of[&l]]
                         .iter()
                         .filter_map(|&i| finished.get(&candidates.plan.runs[i].identity()))
@@ -384,7 +409,13 @@ pub fn plan(
                         brackets,
                         note,
                     } => {
-                        needs.extend(brackets.iter().flat_map(|&(lo, hi)| [lo, hi]));
+                        let settled = judge.settled(t, adaptive, &points, &brackets);
+                        needs.extend(
+                            brackets
+                                .iter()
+                                .flat_map(|&(lo, hi)| [lo, hi])
+                                .filter(|l| !settled.contains(l)),
+                        );
                         needs.retain(|&l| is_partial(l));
                         decisions.push((t, note, estimate, needs.is_empty(), brackets));
                     }
@@ -425,8 +456,9 @@ pub fn plan(
                 runs.extend(&at[l][..first(l)]);
             }
             for &l in &fill {
-                runs.extend(&at[l][n_of[&l]..]);
-                n_of.insert(l, at[l].len());
+                let next = adaptive.next_seeds(n_of[&l], at[l].len());
+                runs.extend(&at[l][n_of[&l]..next]);
+                n_of.insert(l, next);
             }
             selected.extend(&add);
             selected.sort_unstable();
@@ -437,16 +469,17 @@ pub fn plan(
         for (r, runs) in round_runs.iter().enumerate() {
             planned.extend(runs.iter().map(|&i| (r, i)));
         }
-        let partial: Vec<usize> = n_of
+        let (partial, partial_seeds): (Vec<usize>, Vec<usize>) = n_of
             .iter()
             .filter(|&(&l, &n)| n < at[l].len())
-            .map(|(&l, _)| l)
-            .collect();
+            .map(|(&l, &n)| (l, n))
+            .unzip();
         cells.push(Cell {
             label,
             rounds,
             filled,
             partial,
+            partial_seeds,
             seeds: full_seeds,
             status,
             decisions: decisions

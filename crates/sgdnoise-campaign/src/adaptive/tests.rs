@@ -415,6 +415,128 @@ fn partial_points_get_their_other_seeds_exactly_when_decisive() {
     assert_eq!(seeds.iter().filter(|&&s| s != 0).count(), 8);
 }
 
+/// [`DecisiveOnly`] that calls the upper end of a located bracket settled once it has `after`
+/// finished seeds (as the divergence edge's diverged end is, once most of its seeds diverged).
+struct SettlesHigh {
+    step: Step,
+    after: usize,
+}
+
+impl Judge for SettlesHigh {
+    fn judge(&self, t: Target, a: &Adaptive, points: &[Point]) -> Decision {
+        self.step.judge(t, a, points)
+    }
+    fn needs_seeds(
+        &self,
+        _t: Target,
+        _a: &Adaptive,
+        _points: &[Point],
+        _partial: &[bool],
+        _d: &Decision,
+    ) -> Vec<usize> {
+        Vec::new()
+    }
+    fn settled(
+        &self,
+        _t: Target,
+        _a: &Adaptive,
+        points: &[Point],
+        brackets: &[(usize, usize)],
+    ) -> Vec<usize> {
+        brackets
+            .iter()
+            .map(|b| b.1)
+            .filter(|&hi| {
+                points
+                    .iter()
+                    .any(|p| p.lattice == hi && p.runs.len() >= self.after && p.seeds == 3)
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn a_list_of_seeds_fills_a_step_at_a_time_and_a_settled_end_stops_early() {
+    // `seeds = [1, 2]` of FILE's 3: the bracket's ends (10, 11) go to 2 seeds, then to 3, a
+    // round each; the first seeds and the plan before the fills are `seeds = 1`'s.
+    let f = SweepFile::parse(
+        &format!(
+            "{FILE}seeds = [1, 2]
+"
+        ),
+        "t",
+    )
+    .unwrap();
+    let a = f.adaptive.as_ref().unwrap();
+    assert_eq!((a.seeds, a.seed_steps.clone()), (Some(1), vec![2]));
+    assert_eq!(
+        (a.next_seeds(1, 3), a.next_seeds(2, 3), a.next_seeds(1, 2)),
+        (2, 3, 2)
+    );
+    let (_tmp, store) = fresh_store();
+    let (p, passes) = run_to_the_end(&f, &store, &DecisiveOnly(Step { edge: 11 }));
+    assert!(p.resolved());
+    for c in &p.cells {
+        assert_eq!(
+            c.rounds,
+            vec![vec![0, 4, 8, 12, 16], vec![10], vec![11], vec![], vec![]]
+        );
+        assert_eq!(
+            c.filled,
+            vec![vec![], vec![], vec![], vec![10, 11], vec![10, 11]]
+        );
+        assert_eq!(c.partial, vec![0, 4, 8, 12, 16]);
+        assert_eq!(c.partial_seeds, vec![1; 5]);
+    }
+    // The same runs as `seeds = 1` in the end (2 x (7 + 4)), one pass more.
+    assert_eq!(p.planned.len(), 2 * (7 + 4));
+    assert_eq!(passes, vec![10, 12, 14, 18, 22, 22]);
+    // A judge that settles the upper end once it has 2 seeds: 11 stops at 2, 10 goes on to 3.
+    let (_tmp, store) = fresh_store();
+    let (p, _) = run_to_the_end(
+        &f,
+        &store,
+        &SettlesHigh {
+            step: Step { edge: 11 },
+            after: 2,
+        },
+    );
+    assert!(p.resolved());
+    for c in &p.cells {
+        assert_eq!(
+            c.filled,
+            vec![vec![], vec![], vec![], vec![10, 11], vec![10]]
+        );
+        assert_eq!(c.partial, vec![0, 4, 8, 11, 12, 16]);
+        assert_eq!(c.partial_seeds, vec![1, 1, 1, 2, 1, 1]);
+        assert!(c.decisions.iter().all(|d| d.located));
+    }
+    assert_eq!(p.planned.len(), 2 * (7 + 3));
+    // Settled on its first seed: 11 is never filled; with `seeds = 1` (no steps) alike.
+    for key in ["seeds = [1, 2]\n", "seeds = 1\n"] {
+        let f = SweepFile::parse(&format!("{FILE}{key}"), "t").unwrap();
+        let (_tmp, store) = fresh_store();
+        let (p, _) = run_to_the_end(
+            &f,
+            &store,
+            &SettlesHigh {
+                step: Step { edge: 11 },
+                after: 1,
+            },
+        );
+        assert!(p.cells.iter().all(|c| c.partial.contains(&11)), "{key}");
+    }
+    // Bad lists name the key.
+    for bad in ["[]", "[2, 1]", "[2, 2]", "[0, 2]", "[1, \"x\"]", "[1.5]"] {
+        let e = SweepFile::parse(&format!("{FILE}seeds = {bad}\n"), "t").unwrap_err();
+        assert!(
+            e.0.iter().any(|e| e.context == "[adaptive].seeds"),
+            "{bad}: {:?}",
+            e.0
+        );
+    }
+}
+
 #[test]
 fn a_filled_point_that_moves_the_answer_sends_the_search_on() {
     // On its first seed alone a point at 11 or 12 looks above the target; with all three it is

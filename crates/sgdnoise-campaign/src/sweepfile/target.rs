@@ -80,6 +80,10 @@ pub struct Adaptive {
     /// Seed combinations a newly sampled point starts with (the first ones of the point, in
     /// candidate order); it gets the rest only when a decision needs them (None: all at once).
     pub seeds: Option<usize>,
+    /// With `seeds` given as a list (`seeds = [2, 5]`): the seed counts, ascending, a partial
+    /// point is filled to one step at a time, each judged again before the next (then all of
+    /// them); empty: the rest at once.
+    pub seed_steps: Vec<usize>,
     /// With `seeds`: standard errors by which a partial point's seed mean must clear the
     /// decisive value (the minimum of `t_opt`, the level of `tc_rwc`) for its other seeds to be
     /// left unrun (None: [`DEFAULT_SEPARATION`]; 0: only the decisive points are filled).
@@ -97,6 +101,17 @@ pub const DEFAULT_COARSE: usize = 4;
 pub const DEFAULT_MAX_ROUNDS: usize = 8;
 
 impl Adaptive {
+    /// The seed combinations a partial point with `have` of its `full` is filled to next: the
+    /// first of `seed_steps` above `have`, else all of them.
+    pub fn next_seeds(&self, have: usize, full: usize) -> usize {
+        self.seed_steps
+            .iter()
+            .copied()
+            .find(|&n| n > have)
+            .unwrap_or(full)
+            .min(full)
+    }
+
     /// The lattice indices of round 0.
     pub fn coarse_points(&self) -> Vec<usize> {
         let all: Vec<usize> = (0..self.values.len()).collect();
@@ -339,9 +354,33 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
             "inner axes are for b_star only (the other targets read one curve per cell)",
         ));
     }
-    let seeds = table
-        .contains_key("seeds")
-        .then(|| count("seeds", 0, 1, 1_000_000, errors));
+    // `seeds = N`, or `seeds = [N, M, ...]`: the first N, then M, ... (ascending), then all.
+    let (seeds, seed_steps) = match table.get("seeds") {
+        None => (None, Vec::new()),
+        Some(Value::Array(a)) => {
+            let n: Vec<Option<usize>> = a
+                .iter()
+                .map(|v| match v {
+                    Value::Integer(i) if (1..=1_000_000).contains(i) => Some(*i as usize),
+                    _ => None,
+                })
+                .collect();
+            if a.is_empty() || n.iter().any(Option::is_none) || n.windows(2).any(|w| w[0] >= w[1]) {
+                errors.push(err(
+                    ctx("seeds"),
+                    format!(
+                        "{}: a whole number from 1 to 1000000, or a list of them in ascending order (the first seeds, then the counts a point is filled to in steps)",
+                        Value::Array(a.clone())
+                    ),
+                ));
+                (None, Vec::new())
+            } else {
+                let n: Vec<usize> = n.into_iter().flatten().collect();
+                (Some(n[0]), n[1..].to_vec())
+            }
+        }
+        Some(_) => (Some(count("seeds", 0, 1, 1_000_000, errors)), Vec::new()),
+    };
     let separation = match table.get("separation") {
         None => None,
         Some(v) => match number(v) {
@@ -366,6 +405,7 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
         ntk_level,
         inner,
         seeds,
+        seed_steps,
         separation,
     })
 }

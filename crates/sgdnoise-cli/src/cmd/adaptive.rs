@@ -322,6 +322,44 @@ impl Judge for AnalysisJudge {
     ) -> Vec<usize> {
         seeds_needed(&self.opts, target, a, points, partial, decision)
     }
+
+    fn settled(
+        &self,
+        target: Target,
+        a: &Adaptive,
+        points: &[Point],
+        brackets: &[(usize, usize)],
+    ) -> Vec<usize> {
+        match target {
+            // The edge's ends play their part by being diverged or not, which a majority of
+            // the full point's seeds decides: settled once that majority is out of reach of
+            // the seeds still to run, either way.
+            Target::Divergence => {
+                let c = Curve::new(a, points, Observable::TestErr);
+                let pts = c.table.points();
+                brackets
+                    .iter()
+                    .flat_map(|&(lo, hi)| [lo, hi])
+                    .filter(|&l| {
+                        let full = points.iter().find(|p| p.lattice == l).map(|p| p.seeds);
+                        match (c.lattice.iter().position(|&m| m == l), full) {
+                            (Some(i), Some(full)) => divergence_settled(&pts[i], full),
+                            _ => false,
+                        }
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Whether the rest of a point's seeds (`full` when all have run) can no longer change whether
+/// most of them diverge ([`CurvePoint::is_diverged`] over the full point): half of `full` have
+/// diverged already, or fewer than half would even if every seed still to run diverged.
+fn divergence_settled(q: &CurvePoint, full: usize) -> bool {
+    let to_run = full.saturating_sub(q.n_runs);
+    2 * q.n_diverged >= full || 2 * (q.n_diverged + to_run) < full
 }
 
 /// Target `tc_rwc`'s level: `rwc_level`, else the analysis' threshold, else its main level 1/√h.
@@ -351,7 +389,8 @@ fn separation(a: &Adaptive) -> f64 {
 ///   of the minimum's (two-sample, with the seed spread pooled over the curve: [`t_opt_ambiguous`]);
 /// - `divergence`: every point below the edge where a seed diverged (with all its seeds most
 ///   may), and the end that decides an absent edge (the highest point; the lowest when it
-///   diverges there);
+///   diverges there), each while the rest of its seeds could still turn its majority
+///   ([`divergence_settled`]; the same rule settles the edge's own ends, `Judge::settled`);
 /// - `tc_rwc`: every point with a finished seed whose mean is within `separation`
 ///   standard errors of the level (its own spread, else the largest of the full points'),
 ///   every point whose seeds ended differently, and the end that decides an absent crossing;
@@ -379,13 +418,18 @@ fn seeds_needed(
             let c = Curve::new(a, points, Observable::TestErr);
             let pts = c.table.points();
             let edge = pts.iter().position(|q| q.is_diverged());
+            // Whether row i's diverging or not is still open (see `divergence_settled`).
+            let open = |i: usize| {
+                let full = points.iter().find(|p| p.lattice == c.lattice[i]);
+                !full.is_some_and(|p| divergence_settled(&pts[i], p.seeds))
+            };
             match edge {
-                None => v.extend(c.lattice.last()),
-                Some(0) => v.push(c.lattice[0]),
-                Some(_) => {}
+                None if !pts.is_empty() && open(pts.len() - 1) => v.extend(c.lattice.last()),
+                Some(0) if open(0) => v.push(c.lattice[0]),
+                _ => {}
             }
             for (i, q) in pts.iter().enumerate().take(edge.unwrap_or(pts.len())) {
-                if q.n_diverged > 0 {
+                if q.n_diverged > 0 && open(i) {
                     v.push(c.lattice[i]);
                 }
             }
@@ -526,6 +570,45 @@ mod tests {
         let pts = [point(0.12, 0.01, 2), point(0.10, 0.0, 1)];
         assert_eq!(t_opt_ambiguous(&pts, &[0, 1], 3.0), Some(vec![1]));
         assert_eq!(t_opt_ambiguous(&pts, &[], 3.0), None);
+    }
+
+    #[test]
+    fn an_end_of_the_edge_is_settled_once_the_rest_of_its_seeds_cannot_turn_the_majority() {
+        let at = |n_runs: usize, n_diverged: usize| CurvePoint {
+            n_runs,
+            n_diverged,
+            n: n_runs - n_diverged,
+            ..point(0.1, 0.01, 1)
+        };
+        // Of 9 seeds, 5 diverged decide "most diverge" (is_diverged: 2 x 5 >= 9), 4 do not.
+        assert!(divergence_settled(&at(5, 5), 9));
+        assert!(!divergence_settled(&at(5, 4), 9));
+        assert!(!divergence_settled(&at(2, 2), 9));
+        // 5 finished without divergence: even 4 more diverged seeds stay below half.
+        assert!(divergence_settled(&at(5, 0), 9));
+        assert!(!divergence_settled(&at(5, 1), 9));
+        assert!(divergence_settled(&at(9, 4), 9));
+        // An even count: half is "most" (2 x 1 >= 2); a full point is always settled.
+        assert!(divergence_settled(&at(1, 1), 2));
+        assert!(!divergence_settled(&at(1, 0), 2));
+        assert!(divergence_settled(&at(2, 0), 2));
+        // The judgement agrees with is_diverged over the full point whatever the rest give.
+        for full in 1..=9usize {
+            for n_runs in 0..=full {
+                for d in 0..=n_runs {
+                    if !divergence_settled(&at(n_runs, d), full) {
+                        continue;
+                    }
+                    let answers: Vec<bool> = (0..=full - n_runs)
+                        .map(|more| at(full, d + more).is_diverged())
+                        .collect();
+                    assert!(
+                        answers.iter().all(|&x| x == answers[0]),
+                        "{full} {n_runs} {d}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

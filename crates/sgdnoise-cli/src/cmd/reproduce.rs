@@ -67,12 +67,19 @@ pub struct ReproduceArgs {
     /// diagrams only the edge starts warm, and it moves too far between alphas to pay).
     #[arg(long, requires = "adaptive")]
     pub warm: bool,
-    /// With --adaptive: seeds on demand (`seeds = N` of the [adaptive] table, SPEC §12): a new
-    /// point runs its first N seeds and gets the rest where a decision needs them. Off by default
-    /// (every seed at once); for the phase diagrams 2 is what was measured (README, "Adaptive
-    /// sweeps"). Not for the (B, eta) presets, whose points are whole columns.
-    #[arg(long, requires = "adaptive")]
-    pub seeds: Option<usize>,
+    /// With --adaptive: round 0 takes every N-th value of the searched axis and the last
+    /// (`coarse` of the [adaptive] table; default 4). For the phase diagrams on the paper's
+    /// 31 learning rates 8 took the fewest runs (README, "Adaptive sweeps").
+    #[arg(long, requires = "adaptive", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub coarse: Option<u32>,
+    /// With --adaptive: seeds on demand (`seeds` of the [adaptive] table, SPEC §12): a new
+    /// point runs its first N seeds and gets the rest where a decision needs them; `N,M,...`
+    /// (ascending) fills it a step at a time, to M seeds, ..., then all. Off by default (every
+    /// seed at once); for the phase diagrams 2,5 with --separation 1.5 and --coarse 8 is what
+    /// was measured best (README, "Adaptive sweeps"). Not for the (B, eta) presets, whose
+    /// points are whole columns.
+    #[arg(long, requires = "adaptive", value_name = "N[,M...]", value_parser = seed_list)]
+    pub seeds: Option<SeedList>,
     /// With --seeds: the standard errors a partial point must clear to keep only its first seeds
     /// (`separation` of the [adaptive] table, 0 to 10, default 3; smaller: fewer runs, less
     /// certainty, measured in the README).
@@ -134,19 +141,25 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
             .into());
         }
         a.warm = args.warm;
-        if args.seeds == Some(0) {
-            return Err(crate::BadInput("--seeds: at least 1".into()).into());
-        }
+        let first = args.seeds.as_ref().map(|l| l.0[0]);
         let problems = sgdnoise_campaign::sweepfile::target::on_demand_problems(
-            args.seeds,
+            first,
             args.separation,
             &a.inner,
         );
         if let Some((key, message)) = problems.first() {
             return Err(crate::BadInput(format!("--{key}: preset {stem}: {message}")).into());
         }
-        a.seeds = args.seeds;
+        a.seeds = first;
+        a.seed_steps = args
+            .seeds
+            .as_ref()
+            .map(|l| l.0[1..].to_vec())
+            .unwrap_or_default();
         a.separation = args.separation;
+        if let Some(c) = args.coarse {
+            a.coarse = c as usize;
+        }
     }
     let candidates = sweep_file.expand()?;
     let store_root = args.out.as_ref().map(|o| o.join("store"));
@@ -294,4 +307,22 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
         anyhow::bail!("{why}; the figures above show the finished runs only");
     }
     Ok(())
+}
+
+/// `--seeds N[,M...]`: the first seeds of a new point, then the counts it is filled to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedList(pub Vec<usize>);
+
+fn seed_list(s: &str) -> Result<SeedList, String> {
+    let bad = || {
+        format!("{s:?}: a whole number of seeds from 1 to 1000000, or several in ascending order separated by commas (2,5)")
+    };
+    let v: Vec<usize> = s
+        .split(',')
+        .map(|p| p.trim().parse::<usize>().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    if v.iter().any(|&n| !(1..=1_000_000).contains(&n)) || v.windows(2).any(|w| w[0] >= w[1]) {
+        return Err(bad());
+    }
+    Ok(SeedList(v))
 }

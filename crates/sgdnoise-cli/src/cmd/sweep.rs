@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use sgdnoise_campaign::sweepfile::Axis;
 use sgdnoise_campaign::{self as sweep, adaptive, slurm, Expansion, Store, SweepEvent, SweepFile};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -419,15 +419,29 @@ fn cell_line(a: &adaptive::Adaptive, c: &adaptive::Cell) -> String {
         })
         .collect();
     // With `[adaptive].seeds`: how many points have all their seeds and how many the first few.
-    let seeds = match a.seeds {
-        Some(n) if n < c.seeds => format!(
-            " ({} full with {} seeds, {} partial with {})",
+    let seeds = if a.seeds.is_some_and(|n| n < c.seeds) {
+        // Partial points by their seed count, fewest first ("6 partial with 2, 3 with 5").
+        let mut by: BTreeMap<usize, usize> = BTreeMap::new();
+        for &n in &c.partial_seeds {
+            *by.entry(n).or_default() += 1;
+        }
+        let parts: Vec<String> = by
+            .iter()
+            .enumerate()
+            .map(|(i, (n, k))| format!("{k}{} with {n}", if i == 0 { " partial" } else { "" }))
+            .collect();
+        format!(
+            " ({} full with {} seeds{})",
             points.len() - c.partial.len(),
             c.seeds,
-            c.partial.len(),
-            n
-        ),
-        _ => String::new(),
+            if parts.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", parts.join(", "))
+            }
+        )
+    } else {
+        String::new()
     };
     format!(
         "{}: {state}; {} at {} = {}{seeds}{}",
@@ -462,7 +476,15 @@ fn print_adaptive(a: &adaptive::Adaptive, p: &adaptive::AdaptivePlan, store: Opt
         a.max_rounds,
         a.seeds
             .map(|n| format!(
-                "; a new point gets its first {n} seeds, the rest when a decision needs them{}",
+                "; a new point gets its first {n} seeds, {} when a decision needs them{}",
+                if a.seed_steps.is_empty() {
+                    "the rest".to_string()
+                } else {
+                    format!(
+                        "then {} and all, a step at a time,",
+                        a.seed_steps.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
+                    )
+                },
                 a.separation
                     .map(|x| format!(" or its mean lies within {x} standard errors of one"))
                     .unwrap_or_default()

@@ -313,8 +313,18 @@ fn reproduce_adaptive_takes_seeds_on_demand_and_a_separation() {
     assert_eq!((all.len(), two.len()), (75, 30));
     assert!(two.iter().all(|id| all.contains(id)));
     assert_eq!(ids(&["--seeds", "2", "--separation", "1"]), two);
+    // Steps change only the fills: round 0 is the same first seeds.
+    assert_eq!(ids(&["--seeds", "2,3"]), two);
+    // Round 0 every 8th learning rate (and the last) of the quick preset's 7: the ends, 2 per
+    // alpha instead of 3 (0, 4, 6), the same first seeds.
+    let coarse = ids(&["--seeds", "2,3", "--coarse", "8"]);
+    assert_eq!(coarse.len(), 5 * 2 * 2);
+    assert!(coarse.iter().all(|id| two.contains(id)));
     for (bad, flag) in [
         (&["--seeds", "0"][..], "--seeds"),
+        (&["--seeds", "3,2"][..], "--seeds"),
+        (&["--seeds", "2,x"][..], "--seeds"),
+        (&["--coarse", "0"][..], "--coarse"),
         (&["--seeds", "2", "--separation", "11"][..], "--separation"),
         (&["--separation", "1"][..], "--seeds"),
     ] {
