@@ -126,17 +126,48 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
         Scale::Log2,
         Scale::Log2,
     );
+    // An adaptive search's partial points rest on fewer seeds than the sweep's: say so, as
+    // fits.csv's n_seeds_min and the report's seeds column do.
+    let fewest = SeedTable::fewest_of(err_tables.iter().map(|(_, t)| t));
     p.subtitle = format!(
-        "T_{{opt}}: lowest seed-mean test error; bars: 95% bootstrap CI over seeds · {}",
-        ctx.seeds_note()
+        "T_{{opt}}: lowest seed-mean test error; bars: 95% bootstrap CI over seeds · {}{}",
+        ctx.seeds_note(),
+        match fewest {
+            Some(m) if m < ctx.seeds.len() => {
+                format!(" (a point rests on {m}–{})", ctx.seeds.len())
+            }
+            _ => String::new(),
+        }
     );
     // An alpha without a point is not a point lost: say how many, and why (fits.csv and the
     // report give the same count for the fit).
-    let without = err_tables.len() - topt.len();
-    if without > 0 {
+    let with: Vec<f64> = topt.iter().map(|(a, _)| *a).collect();
+    let mut why: Vec<(&str, usize)> = Vec::new();
+    for (a, t) in &err_tables {
+        if !with.contains(a) {
+            let w = why_no_t_opt(t);
+            match why.iter_mut().find(|(r, _)| *r == w) {
+                Some((_, n)) => *n += 1,
+                None => why.push((w, 1)),
+            }
+        }
+    }
+    if !why.is_empty() {
+        let without: usize = why.iter().map(|(_, n)| n).sum();
+        let reasons: Vec<String> = why
+            .iter()
+            .map(|(r, n)| {
+                if why.len() == 1 {
+                    r.to_string()
+                } else {
+                    format!("{r}: {n}")
+                }
+            })
+            .collect();
         p.subtitle.push_str(&format!(
-            " · {without} of {} α without T_{{opt}} (lowest at an end of the T range)",
-            err_tables.len()
+            " · {without} of {} α without T_{{opt}} ({})",
+            err_tables.len(),
+            reasons.join(", ")
         ));
     }
     p.series.push(super::estimate_series("T_{opt}", &topt));
@@ -235,6 +266,29 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
     Ok(())
 }
 
+/// Why an alpha's curve has no T_opt: where its lowest seed-mean test error lies among the
+/// points that enter ([`optimal_temperature`] needs a point on each side of the minimum).
+fn why_no_t_opt(t: &SeedTable) -> &'static str {
+    let means = t.means(None);
+    let Some(m) = (0..means.len()).min_by(|&i, &j| means[i].1.total_cmp(&means[j].1)) else {
+        return "no point enters";
+    };
+    if m > 0 && m + 1 < means.len() {
+        // A minimum inside the curve whose bootstrap found too few resamples with one.
+        return "too few resamples with a minimum inside";
+    }
+    if m == 0 && means.len() > 1 {
+        return "lowest at the low end of the T range";
+    }
+    let last = means[means.len() - 1].0;
+    let diverges_above = t.points().iter().any(|q| q.x > last && q.is_diverged());
+    if diverges_above {
+        "lowest at the last point below divergence"
+    } else {
+        "lowest at the top of the T range"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::figures::testing::{find, tmp};
@@ -304,6 +358,12 @@ mod tests {
             svg.contains("1 of 12 α without T"),
             "the alpha without T_opt is not named"
         );
+        // Its test error falls to the largest T, where nothing diverges.
+        assert!(svg.contains("lowest at the top of the T range"), "why not");
+        assert!(
+            !svg.contains("a point rests on"),
+            "every point has every seed"
+        );
         // The heatmaps can be drawn over the learning rate instead of T.
         let by_lr = AnalysisOptions {
             phase_y: Axis::Lr,
@@ -370,6 +430,14 @@ mod tests {
         // The T_opt of alpha = 1 read points of 2 and 3 seeds: fits.csv says both.
         let r = find(&a.fits, "T_opt", "alpha=1");
         assert_eq!((r.n_seeds, r.n_seeds_min), (3, Some(2)), "{r:?}");
+        // T_opt_vs_alpha says that its points rest on 2 to 3 seeds, and why alpha = 2^-3 has
+        // none (its two points fall to the larger T, nothing diverges above).
+        let svg = std::fs::read_to_string(out.join("T_opt_vs_alpha.svg")).unwrap();
+        assert!(svg.contains("a point rests on 2–3"), "seeds of the points");
+        assert!(
+            svg.contains("1 of 3 α without T") && svg.contains("lowest at the top of the T range"),
+            "why no T_opt"
+        );
         let svg = std::fs::read_to_string(out.join("phase_test_err.svg")).unwrap();
         // 32 cells, 10 with runs.
         assert!(svg.contains("22 of 32 cells not run"), "subtitle");
@@ -386,5 +454,46 @@ mod tests {
         if std::env::var_os("SGDNOISE_KEEP_PLOTS").is_none() {
             let _ = std::fs::remove_dir_all(&out);
         }
+    }
+
+    #[test]
+    fn an_alpha_without_t_opt_says_where_its_minimum_lies() {
+        // err(kt) over T = 2^kt, kt = -3..=0, 3 seeds; `div` marks the T where every seed diverges.
+        let table = |errs: [f64; 4], div: Option<i32>| {
+            let mut runs = Vec::new();
+            for (i, kt) in (-3..=0).enumerate() {
+                for seed in 1..=3 {
+                    let mut s = summary("mlp", 1024, 2f64.powi(kt), 1.0, seed, errs[i], 0.1, 10.0);
+                    if div.is_some_and(|d| kt >= d) {
+                        s.stop_reason = sgdnoise_core::train::StopReason::Diverged;
+                    }
+                    runs.push(s);
+                }
+            }
+            let refs: Vec<&sgdnoise_core::rundir::Summary> = runs.iter().collect();
+            crate::SeedTable::new(
+                &refs,
+                Axis::Temp,
+                crate::Observable::TestErr,
+                &crate::seeds_of(&refs),
+            )
+        };
+        let falling = [0.3, 0.2, 0.15, 0.1];
+        assert_eq!(
+            super::why_no_t_opt(&table(falling, None)),
+            "lowest at the top of the T range"
+        );
+        assert_eq!(
+            super::why_no_t_opt(&table(falling, Some(0))),
+            "lowest at the last point below divergence"
+        );
+        assert_eq!(
+            super::why_no_t_opt(&table([0.1, 0.2, 0.3, 0.4], None)),
+            "lowest at the low end of the T range"
+        );
+        assert_eq!(
+            super::why_no_t_opt(&table(falling, Some(-3))),
+            "no point enters"
+        );
     }
 }
