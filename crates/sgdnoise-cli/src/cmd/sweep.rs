@@ -1184,7 +1184,8 @@ fn submit(args: SlurmArgs) -> anyhow::Result<()> {
 
 /// Most next-round jobs one adaptive sweep submits (rounds, and resubmissions of runs a time
 /// limit cut): a chain that does not settle stops here, saying so.
-/// A warm-started sweep searches its cells one after the other, so its cap counts cells too.
+/// A warm-started sweep searches its cells one after the other, so its cap counts cells too;
+/// seeds in steps (`seeds = [2, 5]`) add a round per step where a point is filled.
 fn chain_cap(sweep: &SweepFile) -> usize {
     let Some(a) = &sweep.adaptive else { return 0 };
     let cells = if a.warm {
@@ -1205,7 +1206,7 @@ fn chain_cap(sweep: &SweepFile) -> usize {
     } else {
         1
     };
-    4 * (a.max_rounds + 1) * cells
+    (4 + a.seed_steps.len()) * (a.max_rounds + 1) * cells
 }
 
 /// Writes and (unless --dry-run) submits the next-round job of an adaptive sweep after this
@@ -1382,4 +1383,26 @@ fn task(args: TaskArgs) -> anyhow::Result<()> {
         anyhow::bail!("{failed} run(s) failed");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chain_cap_grows_with_the_steps_of_seeds() {
+        let text = include_str!("../../../../examples/perceptron-adaptive.toml");
+        let cap = |extra: &str| {
+            let f = SweepFile::parse(
+                &text.replace("[adaptive]", &format!("[adaptive]\n{extra}")),
+                "t",
+            )
+            .unwrap();
+            (chain_cap(&f), f.adaptive.unwrap().max_rounds)
+        };
+        let (base, rounds) = cap("");
+        assert_eq!(base, 4 * (rounds + 1));
+        assert_eq!(cap("seeds = 2").0, base);
+        assert_eq!(cap("seeds = [2, 3, 4]").0, 6 * (rounds + 1));
+    }
 }
