@@ -358,28 +358,22 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
     let (seeds, seed_steps) = match table.get("seeds") {
         None => (None, Vec::new()),
         Some(Value::Array(a)) => {
-            let n: Vec<Option<usize>> = a
-                .iter()
-                .map(|v| match v {
-                    Value::Integer(i) if (1..=1_000_000).contains(i) => Some(*i as usize),
-                    _ => None,
-                })
-                .collect();
-            if a.is_empty() || n.iter().any(Option::is_none) || n.windows(2).any(|w| w[0] >= w[1]) {
-                errors.push(err(
-                    ctx("seeds"),
-                    format!(
-                        "{}: a whole number from 1 to 1000000, or a list of them in ascending order (the first seeds, then the counts a point is filled to in steps)",
-                        Value::Array(a.clone())
-                    ),
-                ));
-                (None, Vec::new())
-            } else {
-                let n: Vec<usize> = n.into_iter().flatten().collect();
-                (Some(n[0]), n[1..].to_vec())
+            let n: Option<Vec<i64>> = a.iter().map(Value::as_integer).collect();
+            match n.as_deref().and_then(seed_counts) {
+                Some((first, steps)) => (Some(first), steps),
+                None => {
+                    errors.push(err(
+                        ctx("seeds"),
+                        format!(
+                            "{}: a whole number from 1 to {MAX_SEEDS}, or a list of them in ascending order (the first seeds, then the counts a point is filled to in steps)",
+                            Value::Array(a.clone())
+                        ),
+                    ));
+                    (None, Vec::new())
+                }
             }
         }
-        Some(_) => (Some(count("seeds", 0, 1, 1_000_000, errors)), Vec::new()),
+        Some(_) => (Some(count("seeds", 0, 1, MAX_SEEDS, errors)), Vec::new()),
     };
     let separation = match table.get("separation") {
         None => None,
@@ -408,6 +402,18 @@ pub(crate) fn parse(table: &toml::Table, errors: &mut Vec<PlanError>) -> Option<
         seed_steps,
         separation,
     })
+}
+
+/// Most seeds `[adaptive].seeds` (or a step of it) may name.
+pub const MAX_SEEDS: usize = 1_000_000;
+
+/// A list of seed counts (`seeds = [N, M, ...]`, `reproduce --seeds N,M`) as the first seeds and
+/// the steps after them; None unless it is non-empty, each from 1 to [`MAX_SEEDS`], ascending.
+pub fn seed_counts(n: &[i64]) -> Option<(usize, Vec<usize>)> {
+    let ok = !n.is_empty()
+        && n.iter().all(|&k| (1..=MAX_SEEDS as i64).contains(&k))
+        && n.windows(2).all(|w| w[0] < w[1]);
+    ok.then(|| (n[0] as usize, n[1..].iter().map(|&k| k as usize).collect()))
 }
 
 /// What `separation` may be, after the value given.

@@ -341,17 +341,25 @@ impl Judge for AnalysisJudge {
                     .iter()
                     .flat_map(|&(lo, hi)| [lo, hi])
                     .filter(|&l| {
-                        let full = points.iter().find(|p| p.lattice == l).map(|p| p.seeds);
-                        match (c.lattice.iter().position(|&m| m == l), full) {
-                            (Some(i), Some(full)) => divergence_settled(&pts[i], full),
-                            _ => false,
-                        }
+                        c.lattice
+                            .iter()
+                            .position(|&m| m == l)
+                            .is_some_and(|i| settled_row(points, &c, &pts, i))
                     })
                     .collect()
             }
             _ => Vec::new(),
         }
     }
+}
+
+/// [`divergence_settled`] of row `i` of the curve `c` (`pts`: its points), against the full
+/// seed count of the sampled point it is.
+fn settled_row(points: &[Point], c: &Curve, pts: &[CurvePoint], i: usize) -> bool {
+    points
+        .iter()
+        .find(|p| p.lattice == c.lattice[i])
+        .is_some_and(|p| divergence_settled(&pts[i], p.seeds))
 }
 
 /// Whether the rest of a point's seeds (`full` when all have run) can no longer change whether
@@ -419,10 +427,7 @@ fn seeds_needed(
             let pts = c.table.points();
             let edge = pts.iter().position(|q| q.is_diverged());
             // Whether row i's diverging or not is still open (see `divergence_settled`).
-            let open = |i: usize| {
-                let full = points.iter().find(|p| p.lattice == c.lattice[i]);
-                !full.is_some_and(|p| divergence_settled(&pts[i], p.seeds))
-            };
+            let open = |i: usize| !settled_row(points, &c, &pts, i);
             match edge {
                 None if !pts.is_empty() && open(pts.len() - 1) => v.extend(c.lattice.last()),
                 Some(0) if open(0) => v.push(c.lattice[0]),

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::Args;
 use sgdnoise_analysis::{report, Kind};
 use sgdnoise_campaign::presets::{self, Scale};
+use sgdnoise_campaign::sweepfile::target::{seed_counts, MAX_SEEDS};
 use sgdnoise_campaign::{self as sweep, LocalOptions, Store, SweepEvent};
 use std::path::PathBuf;
 
@@ -141,7 +142,7 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
             .into());
         }
         a.warm = args.warm;
-        let first = args.seeds.as_ref().map(|l| l.0[0]);
+        let first = args.seeds.as_ref().map(|l| l.first);
         let problems = sgdnoise_campaign::sweepfile::target::on_demand_problems(
             first,
             args.separation,
@@ -154,7 +155,7 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
         a.seed_steps = args
             .seeds
             .as_ref()
-            .map(|l| l.0[1..].to_vec())
+            .map(|l| l.steps.clone())
             .unwrap_or_default();
         a.separation = args.separation;
         if let Some(c) = args.coarse {
@@ -311,18 +312,15 @@ pub fn main(args: ReproduceArgs) -> anyhow::Result<()> {
 
 /// `--seeds N[,M...]`: the first seeds of a new point, then the counts it is filled to.
 #[derive(Clone, Debug, PartialEq)]
-pub struct SeedList(pub Vec<usize>);
+pub struct SeedList {
+    pub first: usize,
+    pub steps: Vec<usize>,
+}
 
 fn seed_list(s: &str) -> Result<SeedList, String> {
-    let bad = || {
-        format!("{s:?}: a whole number of seeds from 1 to 1000000, or several in ascending order separated by commas (2,5)")
-    };
-    let v: Vec<usize> = s
-        .split(',')
-        .map(|p| p.trim().parse::<usize>().map_err(|_| bad()))
-        .collect::<Result<_, _>>()?;
-    if v.iter().any(|&n| !(1..=1_000_000).contains(&n)) || v.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(bad());
-    }
-    Ok(SeedList(v))
+    let n: Option<Vec<i64>> = s.split(',').map(|p| p.trim().parse().ok()).collect();
+    let (first, steps) = n.as_deref().and_then(seed_counts).ok_or_else(|| {
+        format!("{s:?}: a whole number of seeds from 1 to {MAX_SEEDS}, or several in ascending order separated by commas (2,5)")
+    })?;
+    Ok(SeedList { first, steps })
 }
