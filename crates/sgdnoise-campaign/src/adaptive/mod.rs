@@ -25,7 +25,8 @@
 //! once they are full, and is judged again then), and the points the judge finds ambiguous
 //! given the seed spread ([`Judge::needs_seeds`]; SPEC §12 has the rule), except the ends
 //! whose part in the decision no further seed can change ([`Judge::settled`]: a point where
-//! most seeds of the full point diverge, or cannot). With `seeds = [N, M, ...]` a point is
+//! most seeds of the full point diverge, or cannot; for `t_opt`, one above the last point
+//! below divergence that could no longer enter). With `seeds = [N, M, ...]` a point is
 //! filled one step at a time (to M seeds, ..., then all), judged again after each. Without
 //! the key every point gets all its seeds at once (the plan of a file without it, bit for bit).
 //!

@@ -348,9 +348,40 @@ impl Judge for AnalysisJudge {
                     })
                     .collect()
             }
+            // T_opt reads the seed means of the points that enter (`SeedTable::enters`), the
+            // minimum and its neighbours exactly: an end that does not enter (above the last
+            // point below divergence) plays its part by not entering, settled once the rest of
+            // its seeds could no longer make it enter ([`cannot_enter`]); the others are read
+            // by value and get every seed.
+            Target::TOpt => {
+                let c = Curve::new(a, points, Observable::TestErr);
+                let pts = c.table.points();
+                brackets
+                    .iter()
+                    .flat_map(|&(lo, hi)| [lo, hi])
+                    .filter(|&l| {
+                        let Some(i) = c.lattice.iter().position(|&m| m == l) else {
+                            return false;
+                        };
+                        !pts[i].in_fit
+                            && points
+                                .iter()
+                                .find(|p| p.lattice == l)
+                                .is_some_and(|p| cannot_enter(&pts[i], p.seeds))
+                    })
+                    .collect()
+            }
             _ => Vec::new(),
         }
     }
+}
+
+/// Whether a point that does not enter fits ([`SeedTable::enters`]: a strict majority of its
+/// seeds finished) could not enter whatever the rest of its `full` seeds give: even if every
+/// seed still to run finished, they would not be a majority.
+fn cannot_enter(q: &CurvePoint, full: usize) -> bool {
+    let to_run = full.saturating_sub(q.n_runs);
+    2 * (q.n + to_run) <= q.n_runs + to_run
 }
 
 /// [`divergence_settled`] of row `i` of the curve `c` (`pts`: its points), against the full
@@ -614,6 +645,118 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_point_that_does_not_enter_is_settled_once_the_rest_of_its_seeds_cannot_make_it_enter() {
+        // n finished of n_runs run, of `full` seeds; it enters when a strict majority of the
+        // seeds run finished (SeedTable::enters).
+        let at = |n_runs: usize, n: usize| CurvePoint {
+            n_runs,
+            n,
+            n_diverged: n_runs - n,
+            in_fit: false,
+            ..point(0.1, 0.01, 1)
+        };
+        // 5 of 9 diverged: 4 more finished would make 4 of 9, not a majority.
+        assert!(cannot_enter(&at(5, 0), 9));
+        // 1 finished of 5: 4 more would make 5 of 9.
+        assert!(!cannot_enter(&at(5, 1), 9));
+        // 2 of 2 diverged of 9: the other 7 could finish.
+        assert!(!cannot_enter(&at(2, 0), 9));
+        assert!(cannot_enter(&at(9, 4), 9));
+        // Against every way the seeds still to run can end (finished, diverged or not run at
+        // all, as a failed run), by the rule of SeedTable::enters.
+        for full in 1..=9usize {
+            for n_runs in 0..=full {
+                for n in 0..=n_runs {
+                    if !cannot_enter(&at(n_runs, n), full) {
+                        continue;
+                    }
+                    for ran in 0..=full - n_runs {
+                        for fin in 0..=ran {
+                            let (f, r) = (n + fin, n_runs + ran);
+                            assert!(!(f > 0 && 2 * f > r), "{full} {n_runs} {n}: {f} of {r}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A finished (or diverged) run at learning rate `lr` with `seed` and test error `err`.
+    fn run(lr: f64, seed: i64, err: f64, diverged: bool) -> Summary {
+        let set =
+            r#"{"loss": 0.0, "alpha_loss": 0.0, "err": 0.0, "min_margin": 0.0, "unfitted": 0}"#;
+        let json = format!(
+            r#"{{"id": "r-{lr}-{seed}", "stop_reason": "{}", "steps": 10, "t_star": 1.0,
+            "train_err": 0.0, "test_err": {err}, "train_loss": 0.0, "test_loss": 0.0,
+            "rel_weight_change": 0.1, "rel_weight_change_layer_mean": 0.1, "temp": {lr},
+            "lr": {lr}, "alpha": 1.0, "ptr": 256,
+            "config": {{"arch": "mlp", "lr": {lr}, "batch": 1, "seed_init": {seed}, "ptr": 256}},
+            "last": {{"step": 10, "t": 1.0, "train": {set}, "test": {set},
+            "rel_weight_change": 0.1, "rel_weight_change_layer_mean": 0.1}}}}"#,
+            if diverged { "diverged" } else { "zero_loss" }
+        );
+        serde_json::from_str(&json).unwrap()
+    }
+
+    #[test]
+    fn t_opts_end_above_the_last_point_below_divergence_is_settled_once_it_cannot_enter() {
+        // Four learning rates of 9 seeds: the test error falls to the third (no T_opt inside:
+        // brackets (1, 2) and (2, 3)); the fourth has 5 seeds run, `diverged_there` of them
+        // diverged, the others finished.
+        let a = Adaptive {
+            axis: "lr".into(),
+            values: (0..4).map(|k| toml::Value::Float(2f64.powi(k))).collect(),
+            coarse: 1,
+            targets: vec![Target::TOpt],
+            max_rounds: 8,
+            rwc_level: None,
+            warm: false,
+            ntk_level: None,
+            inner: Vec::new(),
+            seeds: Some(2),
+            seed_steps: vec![5],
+            separation: None,
+        };
+        let settled = |diverged_there: i64| {
+            let runs: Vec<Vec<Summary>> = (0..4)
+                .map(|k| {
+                    let lr = 2f64.powi(k);
+                    let n = if k == 3 { 5 } else { 9 };
+                    (0..n)
+                        .map(|s| run(lr, s, 0.3 - 0.05 * k as f64, k == 3 && s < diverged_there))
+                        .collect()
+                })
+                .collect();
+            let points: Vec<Point> = runs
+                .iter()
+                .enumerate()
+                .map(|(k, r)| Point {
+                    lattice: k,
+                    seeds: 9,
+                    runs: r.iter().collect(),
+                })
+                .collect();
+            let j = AnalysisJudge::default();
+            let Decision::Resolved {
+                brackets, estimate, ..
+            } = j.judge(Target::TOpt, &a, &points)
+            else {
+                panic!("not resolved");
+            };
+            (
+                estimate,
+                brackets.clone(),
+                j.settled(Target::TOpt, &a, &points, &brackets),
+            )
+        };
+        // 5 of 5 diverged: 4 more finished would be 4 of 9, no majority: settled (the ends that
+        // enter never are: T_opt reads their means).
+        assert_eq!(settled(5), (None, vec![(1, 2), (2, 3)], vec![3]));
+        // 4 of 5 diverged (it does not enter yet): 4 more finished would make 5 of 9.
+        assert_eq!(settled(4), (None, vec![(1, 2), (2, 3)], vec![]));
     }
 
     #[test]
