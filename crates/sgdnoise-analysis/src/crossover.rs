@@ -531,7 +531,7 @@ pub fn optimal_temperature(curve: &[(f64, f64)]) -> Option<f64> {
 
 /// Describes [`optimal_temperature`] for the method column.
 pub const OPTIMAL_TEMPERATURE_METHOD: &str =
-    "T_opt = argmin over T of the seed-mean test error, parabola in ln T through the minimum and its neighbours; alphas whose minimum is at the edge of the T range are left out";
+    "T_opt = argmin over T of the seed-mean test error, parabola in ln T through the minimum and its neighbours; alphas whose minimum is at an end of the curve (the low end, the top of the T range or the last point below divergence) are left out";
 
 #[cfg(test)]
 mod tests {

@@ -37,13 +37,14 @@ pub(crate) fn fit_cells(r: &FitRow, method: usize) -> [String; 10] {
         r.quantity.clone(),
         r.against.clone(),
         r.condition.clone(),
-        format!("{:.4}", r.value),
+        table_num(r.value),
         if r.ci_low.is_finite() {
-            format!("[{:.4}, {:.4}]", r.ci_low, r.ci_high)
+            format!("[{}, {}]", table_num(r.ci_low), table_num(r.ci_high))
         } else {
-            "-".into()
+            // The only way a fitted row has no interval (`fit::bootstrap_many`).
+            NO_CI.into()
         },
-        r.theory.map(|t| format!("{t:.4}")).unwrap_or_default(),
+        r.theory.map(table_num).unwrap_or_default(),
         // "2–9": some points the fit used rest on fewer seeds than the bootstrap resamples.
         match r.n_seeds_min {
             Some(m) if m < r.n_seeds => format!("{m}–{}", r.n_seeds),
@@ -57,6 +58,19 @@ pub(crate) fn fit_cells(r: &FitRow, method: usize) -> [String; 10] {
         },
         format!("({method})"),
     ]
+}
+
+/// The 95% CI cell of a fitted row whose bootstrap gave none.
+pub(crate) const NO_CI: &str = "none: under half the resamples had a value";
+
+/// A number of the fit tables: 4 decimals, or 4 significant digits in scientific notation
+/// below 0.01, where 4 decimals would print T_opt = 3e-5 as 0.0000.
+pub(crate) fn table_num(v: f64) -> String {
+    if v != 0.0 && v.abs() < 0.01 {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.4}")
+    }
 }
 
 /// The footnote number (from 1) of `method` among `methods`, which it joins when new.
@@ -160,8 +174,37 @@ pub(crate) fn fewer_seeds_note(runs: &[Summary]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::fewer_seeds_note;
+    use super::{fewer_seeds_note, fit_cells, NO_CI};
+    use crate::fit::Estimate;
+    use crate::options::FitRow;
     use crate::seeds::testing::summary;
+
+    #[test]
+    fn small_values_keep_their_digits_and_a_missing_interval_says_why() {
+        let row = |value: f64, ci_low: f64, ci_high: f64| {
+            let e = Estimate {
+                value,
+                ci_low,
+                ci_high,
+                resamples_ok: 0,
+            };
+            fit_cells(&FitRow::new("T_opt_vs_alpha", "T_opt", "alpha", e), 1)
+        };
+        // alpha = 2048's T_opt on the whole-lattice search printed as "0.0000 [0.0000, 0.0002]".
+        let c = row(3.078e-5, 1.2e-6, 2.0e-4);
+        assert_eq!(
+            (c[3].as_str(), c[4].as_str()),
+            ("3.078e-5", "[1.200e-6, 2.000e-4]")
+        );
+        // At 0.01 and above, 4 decimals as before (the report's golden rows).
+        let c = row(0.4805748, 0.3806, 0.5806);
+        assert_eq!(
+            (c[3].as_str(), c[4].as_str()),
+            ("0.4806", "[0.3806, 0.5806]")
+        );
+        assert_eq!(row(0.0, -0.01, 0.02)[3], "0.0000");
+        assert_eq!(row(0.65, f64::NAN, f64::NAN)[4], NO_CI);
+    }
 
     #[test]
     fn runs_line_says_which_points_rest_on_fewer_seeds() {

@@ -207,10 +207,14 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
                 "alpha outside the feature range",
                 used.iter().filter(|(a, _)| !range.contains(*a)).count(),
             );
-            usage.left_out.add_n(
-                "alpha whose T_opt is at the edge of the T range",
-                err_tables.len() - used.len(),
-            );
+            // By the figure's reasons (why_no_t_opt), so that fits.csv and the figure agree.
+            for (_, t) in &err_tables {
+                if optimal_temperature(&t.means(None)).is_none() {
+                    usage
+                        .left_out
+                        .add_n(&format!("alpha without T_opt ({})", why_no_t_opt(t)), 1);
+                }
+            }
             ctx.row(
                 "T_opt_vs_alpha",
                 "T_opt",
@@ -360,6 +364,13 @@ mod tests {
         );
         // Its test error falls to the largest T, where nothing diverges.
         assert!(svg.contains("lowest at the top of the T range"), "why not");
+        // fits.csv leaves it out for the figure's reason, not a generic one.
+        assert!(
+            k.left_out_why
+                .contains("1 alpha without T_opt (lowest at the top of the T range)"),
+            "{}",
+            k.left_out_why
+        );
         assert!(
             !svg.contains("a point rests on"),
             "every point has every seed"
