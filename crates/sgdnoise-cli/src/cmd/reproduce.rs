@@ -76,7 +76,7 @@ pub struct ReproduceArgs {
     /// With --adaptive: seeds on demand (`seeds` of the [adaptive] table, SPEC §12): a new
     /// point runs its first N seeds and gets the rest where a decision needs them; `N,M,...`
     /// (ascending) fills it a step at a time, to M seeds, ..., then all. Off by default (every
-    /// seed at once); for the phase diagrams 2,5 with --separation 1.5 and --coarse 8 is what
+    /// seed at once); for the phase diagrams 1,2,5 with --separation 1.5 and --coarse 8 is what
     /// was measured best (README, "Adaptive sweeps"). Not for the (B, eta) presets, whose
     /// points are whole columns.
     #[arg(long, requires = "adaptive", value_name = "N[,M...]", value_parser = seed_list)]

@@ -320,6 +320,10 @@ fn reproduce_adaptive_takes_seeds_on_demand_and_a_separation() {
     let coarse = ids(&["--seeds", "2,3", "--coarse", "8"]);
     assert_eq!(coarse.len(), 5 * 2 * 2);
     assert!(coarse.iter().all(|id| two.contains(id)));
+    // The recommended form (README): 1 seed first, round 0 the same coarse points' first seeds.
+    let one = ids(&["--seeds", "1,2,5", "--separation", "1.5", "--coarse", "8"]);
+    assert_eq!(one.len(), 5 * 2);
+    assert!(one.iter().all(|id| coarse.contains(id)));
     for (bad, flag) in [
         (&["--seeds", "0"][..], "--seeds"),
         (&["--seeds", "3,2"][..], "--seeds"),
