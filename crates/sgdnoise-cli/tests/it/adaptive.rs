@@ -248,15 +248,15 @@ fn slurm_rounds_chain_by_next_round_jobs_until_the_adaptive_sweep_settles() {
     assert!(plan.contains("every target located"), "{plan}");
 }
 
-/// With seeds on demand the chain also carries the rounds that only give points the rest of
-/// their seeds (they do not count against `max_rounds`): the same 17 runs as locally (of the
-/// 21 with every seed at once), in 4 rounds, two points left with their first seed.
-#[test]
-#[ignore = "needs a SLURM cluster (ci/slurm-local.sh); scripts/test.sh starts one"]
-fn slurm_chain_carries_the_rounds_that_fill_seeds() {
-    let sweep = SLURM_SWEEP.replace("rwc_level = 0.3", "rwc_level = 0.3\nseeds = 1");
-    let (kinds, runs, reference, plan) = slurm_chain("adaptive-slurm-seeds", &sweep);
-    assert_eq!(kinds, rounds_then_analysis(4));
+/// The chain of [`SLURM_SWEEP`] with `seeds` (a TOML value) runs the local search's 17 runs (of
+/// the 21 with every seed at once) in `rounds` rounds, two points left with their first seed.
+fn seeds_chain(name: &str, seeds: &str, rounds: usize) {
+    let sweep = SLURM_SWEEP.replace(
+        "rwc_level = 0.3",
+        &format!("rwc_level = 0.3\nseeds = {seeds}"),
+    );
+    let (kinds, runs, reference, plan) = slurm_chain(name, &sweep);
+    assert_eq!(kinds, rounds_then_analysis(rounds));
     assert_eq!(runs, reference);
     assert_eq!(runs.len(), 17);
     assert!(plan.contains("every target located"), "{plan}");
@@ -264,6 +264,22 @@ fn slurm_chain_carries_the_rounds_that_fill_seeds() {
         plan.contains("5 full with 3 seeds, 2 partial with 1"),
         "{plan}"
     );
+}
+
+/// With seeds on demand the chain also carries the rounds that only give points the rest of
+/// their seeds (they do not count against `max_rounds`): 4 rounds.
+#[test]
+#[ignore = "needs a SLURM cluster (ci/slurm-local.sh); scripts/test.sh starts one"]
+fn slurm_chain_carries_the_rounds_that_fill_seeds() {
+    seeds_chain("adaptive-slurm-seeds", "1", 4);
+}
+
+/// With seeds in steps (`seeds = [1, 2]` of 3) the chain carries a fill round per step: 5
+/// rounds instead of 4 (`sweep run` of this file: rounds of 5, 3, 3, 4 and 2 runs, 2026-12-02).
+#[test]
+#[ignore = "needs a SLURM cluster (ci/slurm-local.sh); scripts/test.sh starts one"]
+fn slurm_chain_fills_seeds_a_step_at_a_time() {
+    seeds_chain("adaptive-slurm-steps", "[1, 2]", 5);
 }
 
 /// `reproduce NAME --adaptive` searches the preset's own grid: round 0 of the fc-mnist paper
