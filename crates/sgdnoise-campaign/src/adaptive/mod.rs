@@ -10,8 +10,9 @@
 //! the last); once every run of a cell's points has ended, a [`Judge`] reads the finished
 //! summaries and says, for each target, either that it is resolved (located between two
 //! neighbouring lattice points, or absent from the range) or between which sampled points it
-//! lies; the lattice point in the middle of each such bracket joins the cell in its next
-//! round. A cell stops when every target is resolved or after `max_rounds` rounds.
+//! lies; the lattice point in the middle of each such bracket (or, where that one is sampled
+//! but does not enter, the unsampled point nearest it) joins the cell in its next round. A
+//! cell stops when every target is resolved or after `max_rounds` rounds.
 //!
 //! With `warm = true` the cells go one after the other: a cell's round 0 waits for the cell
 //! before it and takes the ends of the brackets that cell located its targets in (the coarse
@@ -505,9 +506,12 @@ pub fn plan(
 }
 
 /// The lattice point a bracket `(lo, hi)` asks for next, given the sampled points `selected`
-/// (ascending): its middle when both ends are sampled (None once they are neighbours); when
-/// one end is not (a warm start whose target may lie beyond its points), a step out from the
-/// sampled end as wide as the sampled points' span, so the step doubles each round.
+/// (ascending): its middle when both ends are sampled (None once every point between them is
+/// sampled); when one end is not (a warm start whose target may lie beyond its points), a step
+/// out from the sampled end as wide as the sampled points' span, so the step doubles each
+/// round. Where that point is sampled already (a bracket between the points that enter can
+/// span one that does not, capped or diverged), the unsampled point of the bracket nearest to
+/// it: the grid reads every point, and one not yet run may enter and move the answer.
 fn next_point(lo: usize, hi: usize, selected: &[usize]) -> Option<usize> {
     if hi <= lo {
         return None;
@@ -521,7 +525,9 @@ fn next_point(lo: usize, hi: usize, selected: &[usize]) -> Option<usize> {
         (true, false) => (lo + span).min(hi),
         _ => lo + (hi - lo) / 2,
     };
-    (!selected.contains(&p)).then_some(p)
+    (lo..=hi)
+        .filter(|l| !selected.contains(l))
+        .min_by_key(|&l| (l.abs_diff(p), l))
 }
 
 /// Round 0 of a cell whose [[part]] restricts the searched axis to some lattice points (`at`:

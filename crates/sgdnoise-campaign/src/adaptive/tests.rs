@@ -269,6 +269,11 @@ fn warm_start_steps_out_with_a_doubling_step_when_the_target_moved() {
     // Both ends sampled: the middle, as from the coarse grid; neighbours: nothing.
     assert_eq!(next_point(8, 12, &[0, 4, 8, 12, 16]), Some(10));
     assert_eq!(next_point(10, 11, &[10, 11]), None);
+    // A bracket between points that enter, spanning a sampled one that does not (12): the
+    // unsampled point nearest the middle (11 before 13), then the other, then nothing.
+    assert_eq!(next_point(10, 14, &[10, 12, 14]), Some(11));
+    assert_eq!(next_point(10, 14, &[10, 11, 12, 14]), Some(13));
+    assert_eq!(next_point(10, 14, &[10, 11, 12, 13, 14]), None);
     assert_eq!(next_point(5, 5, &[5]), None);
 }
 

@@ -434,6 +434,8 @@ fn separation(a: &Adaptive) -> f64 {
 ///   standard errors of the level (its own spread, else the largest of the full points'),
 ///   every point whose seeds ended differently, and the end that decides an absent crossing;
 ///   while no spread is known, the ends of the bracket;
+/// - `t_opt` and `tc_rwc`, too: every partial point inside a bracket that does not enter yet
+///   but could ([`could_enter_inside`]);
 /// - `tc_plateau` and any other target: every partial point (the plateau's mean and spread
 ///   read the whole curve).
 fn seeds_needed(
@@ -476,6 +478,7 @@ fn seeds_needed(
                 Some(rows) => v.extend(rows.into_iter().map(|i| c.lattice[i])),
                 None => return partial_points(points, partial),
             }
+            v.extend(could_enter_inside(points, &c, decision));
         }
         Target::TcRwc => {
             let c = Curve::new(a, points, Observable::RelWeightChange);
@@ -506,6 +509,7 @@ fn seeds_needed(
                 v.extend(c.lattice.first());
                 v.extend(c.entering().last().map(|&i| c.lattice[i]));
             }
+            v.extend(could_enter_inside(points, &c, decision));
         }
         _ => return partial_points(points, partial),
     }
@@ -513,6 +517,28 @@ fn seeds_needed(
     v.sort_unstable();
     v.dedup();
     v
+}
+
+/// The sampled points strictly inside one of `decision`'s brackets (which run between points
+/// that enter) that do not enter yet but could with the rest of their seeds ([`cannot_enter`]):
+/// entering, such a point would move the bracket, so its first seeds, all capped or diverged,
+/// cannot decide it alone.
+fn could_enter_inside(points: &[Point], c: &Curve, decision: &Decision) -> Vec<usize> {
+    let (Decision::Refine { brackets, .. } | Decision::Resolved { brackets, .. }) = decision;
+    let pts = c.table.points();
+    c.lattice
+        .iter()
+        .zip(&pts)
+        .filter(|&(&l, q)| {
+            !q.in_fit
+                && brackets.iter().any(|&(lo, hi)| lo < l && l < hi)
+                && points
+                    .iter()
+                    .find(|p| p.lattice == l)
+                    .is_some_and(|p| !cannot_enter(q, p.seeds))
+        })
+        .map(|(&l, _)| l)
+        .collect()
 }
 
 /// `t_opt`'s ambiguous points (indices into `pts`; None when no point enters): the minimum
@@ -686,17 +712,26 @@ mod tests {
 
     /// A finished (or diverged) run at learning rate `lr` with `seed` and test error `err`.
     fn run(lr: f64, seed: i64, err: f64, diverged: bool) -> Summary {
+        run_ended(
+            lr,
+            seed,
+            err,
+            if diverged { "diverged" } else { "zero_loss" },
+        )
+    }
+
+    /// A run at learning rate `lr` that ended by `stop` (`zero_loss`, `diverged`, `max_steps`).
+    fn run_ended(lr: f64, seed: i64, err: f64, stop: &str) -> Summary {
         let set =
             r#"{"loss": 0.0, "alpha_loss": 0.0, "err": 0.0, "min_margin": 0.0, "unfitted": 0}"#;
         let json = format!(
-            r#"{{"id": "r-{lr}-{seed}", "stop_reason": "{}", "steps": 10, "t_star": 1.0,
+            r#"{{"id": "r-{lr}-{seed}", "stop_reason": "{stop}", "steps": 10, "t_star": 1.0,
             "train_err": 0.0, "test_err": {err}, "train_loss": 0.0, "test_loss": 0.0,
             "rel_weight_change": 0.1, "rel_weight_change_layer_mean": 0.1, "temp": {lr},
             "lr": {lr}, "alpha": 1.0, "ptr": 256,
             "config": {{"arch": "mlp", "lr": {lr}, "batch": 1, "seed_init": {seed}, "ptr": 256}},
             "last": {{"step": 10, "t": 1.0, "train": {set}, "test": {set},
-            "rel_weight_change": 0.1, "rel_weight_change_layer_mean": 0.1}}}}"#,
-            if diverged { "diverged" } else { "zero_loss" }
+            "rel_weight_change": 0.1, "rel_weight_change_layer_mean": 0.1}}}}"#
         );
         serde_json::from_str(&json).unwrap()
     }
@@ -757,6 +792,56 @@ mod tests {
         assert_eq!(settled(5), (None, vec![(1, 2), (2, 3)], vec![3]));
         // 4 of 5 diverged (it does not enter yet): 4 more finished would make 5 of 9.
         assert_eq!(settled(4), (None, vec![(1, 2), (2, 3)], vec![]));
+    }
+
+    /// Regression (a replay of the whole lattice with another seed order): the middle of
+    /// T_opt's bracket had only its first seed, which hit `max_steps`, so the point did not
+    /// enter, was never filled, and the bracket (0, 4) was never narrowed: the minimum the
+    /// grid finds inside it was missed.
+    #[test]
+    fn a_point_inside_a_bracket_that_could_still_enter_gets_its_seeds_and_the_bracket_narrows() {
+        let a = Adaptive {
+            axis: "lr".into(),
+            values: (0..6).map(|k| toml::Value::Float(2f64.powi(k))).collect(),
+            coarse: 2,
+            targets: vec![Target::TOpt],
+            max_rounds: 8,
+            rwc_level: None,
+            warm: false,
+            ntk_level: None,
+            inner: Vec::new(),
+            seeds: Some(1),
+            seed_steps: vec![2, 5],
+            separation: None,
+        };
+        // Lattice 0, 2, 4 sampled (5: every seed diverges); 2 has one seed, capped.
+        let runs: Vec<Vec<Summary>> = vec![
+            (0..9).map(|s| run(1.0, s, 0.30, false)).collect(),
+            vec![run_ended(4.0, 0, 0.10, "max_steps")],
+            (0..9).map(|s| run(16.0, s, 0.20, false)).collect(),
+            (0..9).map(|s| run(32.0, s, 0.5, true)).collect(),
+        ];
+        let points: Vec<Point> = [0, 2, 4, 5]
+            .iter()
+            .zip(&runs)
+            .map(|(&l, r)| Point {
+                lattice: l,
+                seeds: 9,
+                runs: r.iter().collect(),
+            })
+            .collect();
+        let partial = [false, true, false, false];
+        let j = AnalysisJudge::default();
+        let d = j.judge(Target::TOpt, &a, &points);
+        let (Decision::Refine { brackets, .. } | Decision::Resolved { brackets, .. }) = &d;
+        assert_eq!(brackets, &vec![(0, 4), (4, 5)]);
+        // The capped point is filled (it could enter), ...
+        assert_eq!(
+            j.needs_seeds(Target::TOpt, &a, &points, &partial, &d),
+            vec![2]
+        );
+        // ... and the bracket asks for the lattice points beside it (the plan's bisection).
+        assert!(matches!(d, Decision::Refine { .. }));
     }
 
     #[test]
