@@ -292,6 +292,8 @@ impl Judge for AnalysisJudge {
                 let mut brackets = Vec::new();
                 if m > 0 {
                     brackets.push((c.lattice[rows[m - 1]], c.lattice[rows[m]]));
+                } else if let Some(b) = below_first(points, &c, rows[m]) {
+                    brackets.push(b);
                 } else if reach.below.is_some() {
                     brackets.push((0, c.lattice[rows[m]]));
                 }
@@ -517,6 +519,21 @@ fn seeds_needed(
     v.sort_unstable();
     v.dedup();
     v
+}
+
+/// `t_opt` with its lowest mean at the first point that enters, row `f` of the curve: the
+/// bracket down to the sampled point below it, which does not enter, while points between them
+/// are unsampled or that point could still enter ([`cannot_enter`]); any of them entering
+/// could be lower. None once it is a neighbour that cannot enter: the grid, which has every
+/// point, then has no bracket below either.
+fn below_first(points: &[Point], c: &Curve, f: usize) -> Option<(usize, usize)> {
+    let j = f.checked_sub(1)?;
+    let (lj, lf) = (c.lattice[j], c.lattice[f]);
+    let settled = points
+        .iter()
+        .find(|p| p.lattice == lj)
+        .is_some_and(|p| cannot_enter(&c.table.points()[j], p.seeds));
+    (lf - lj > 1 || !settled).then_some((lj, lf))
 }
 
 /// The sampled points strictly inside one of `decision`'s brackets (which run between points
@@ -842,6 +859,60 @@ mod tests {
         );
         // ... and the bracket asks for the lattice points beside it (the plan's bisection).
         assert!(matches!(d, Decision::Refine { .. }));
+    }
+
+    /// Regression (the whole lattice in another seed order): the lowest mean was at the first
+    /// point that entered, the sampled point below it had one of its two seeds capped and did
+    /// not enter, and the search bracketed nothing below: the grid's minimum lay between them.
+    #[test]
+    fn a_minimum_at_the_first_point_that_enters_is_bracketed_down_to_the_sampled_point_below() {
+        let a = Adaptive {
+            axis: "lr".into(),
+            values: (0..8).map(|k| toml::Value::Float(2f64.powi(k))).collect(),
+            coarse: 4,
+            targets: vec![Target::TOpt],
+            max_rounds: 8,
+            rwc_level: None,
+            warm: false,
+            ntk_level: None,
+            inner: Vec::new(),
+            seeds: Some(1),
+            seed_steps: vec![2, 5],
+            separation: None,
+        };
+        let brackets = |below: Vec<Summary>, at: usize| {
+            let runs: Vec<Vec<Summary>> = vec![
+                vec![run_ended(1.0, 0, 0.3, "max_steps")],
+                below,
+                (0..9).map(|s| run(16.0, s, 0.13, false)).collect(),
+                (0..9).map(|s| run(32.0, s, 0.5, true)).collect(),
+            ];
+            let points: Vec<Point> = [0, at, 4, 5]
+                .iter()
+                .zip(&runs)
+                .map(|(&l, r)| Point {
+                    lattice: l,
+                    seeds: 9,
+                    runs: r.iter().collect(),
+                })
+                .collect();
+            let (Decision::Refine { brackets, .. } | Decision::Resolved { brackets, .. }) =
+                AnalysisJudge::default().judge(Target::TOpt, &a, &points);
+            brackets
+        };
+        // Point 2: one seed finished, one capped (no strict majority): bracketed, though
+        // nothing enters below the minimum at 4.
+        let two = vec![
+            run(4.0, 0, 0.15, false),
+            run_ended(4.0, 1, 0.17, "max_steps"),
+        ];
+        assert_eq!(brackets(two, 2), vec![(2, 4), (4, 5)]);
+        // Point 3, the neighbour, with 5 of 9 seeds capped: it cannot enter, and no bracket is
+        // left below, as in the grid.
+        let five = (0..5)
+            .map(|s| run_ended(8.0, s, 0.2, "max_steps"))
+            .collect();
+        assert_eq!(brackets(five, 3), vec![(4, 5)]);
     }
 
     #[test]
