@@ -753,25 +753,43 @@ mod tests {
         serde_json::from_str(&json).unwrap()
     }
 
-    #[test]
-    fn t_opts_end_above_the_last_point_below_divergence_is_settled_once_it_cannot_enter() {
-        // Four learning rates of 9 seeds: the test error falls to the third (no T_opt inside:
-        // brackets (1, 2) and (2, 3)); the fourth has 5 seeds run, `diverged_there` of them
-        // diverged, the others finished.
-        let a = Adaptive {
+    /// A `t_opt` search on the learning rates 2^0 .. 2^(n-1), round 0 every `coarse`-th, with
+    /// `first` seeds and then `steps`.
+    fn t_opt_search(n: i32, coarse: usize, first: usize, steps: Vec<usize>) -> Adaptive {
+        Adaptive {
             axis: "lr".into(),
-            values: (0..4).map(|k| toml::Value::Float(2f64.powi(k))).collect(),
-            coarse: 1,
+            values: (0..n).map(|k| toml::Value::Float(2f64.powi(k))).collect(),
+            coarse,
             targets: vec![Target::TOpt],
             max_rounds: 8,
             rwc_level: None,
             warm: false,
             ntk_level: None,
             inner: Vec::new(),
-            seeds: Some(2),
-            seed_steps: vec![5],
+            seeds: Some(first),
+            seed_steps: steps,
             separation: None,
-        };
+        }
+    }
+
+    /// The sampled points at lattice indices `at` of 9 seeds each, with the runs `runs`.
+    fn points_at<'a>(at: &[usize], runs: &'a [Vec<Summary>]) -> Vec<Point<'a>> {
+        at.iter()
+            .zip(runs)
+            .map(|(&l, r)| Point {
+                lattice: l,
+                seeds: 9,
+                runs: r.iter().collect(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn t_opts_end_above_the_last_point_below_divergence_is_settled_once_it_cannot_enter() {
+        // Four learning rates of 9 seeds: the test error falls to the third (no T_opt inside:
+        // brackets (1, 2) and (2, 3)); the fourth has 5 seeds run, `diverged_there` of them
+        // diverged, the others finished.
+        let a = t_opt_search(4, 1, 2, vec![5]);
         let settled = |diverged_there: i64| {
             let runs: Vec<Vec<Summary>> = (0..4)
                 .map(|k| {
@@ -782,15 +800,7 @@ mod tests {
                         .collect()
                 })
                 .collect();
-            let points: Vec<Point> = runs
-                .iter()
-                .enumerate()
-                .map(|(k, r)| Point {
-                    lattice: k,
-                    seeds: 9,
-                    runs: r.iter().collect(),
-                })
-                .collect();
+            let points = points_at(&[0, 1, 2, 3], &runs);
             let j = AnalysisJudge::default();
             let Decision::Resolved {
                 brackets, estimate, ..
@@ -817,20 +827,7 @@ mod tests {
     /// grid finds inside it was missed.
     #[test]
     fn a_point_inside_a_bracket_that_could_still_enter_gets_its_seeds_and_the_bracket_narrows() {
-        let a = Adaptive {
-            axis: "lr".into(),
-            values: (0..6).map(|k| toml::Value::Float(2f64.powi(k))).collect(),
-            coarse: 2,
-            targets: vec![Target::TOpt],
-            max_rounds: 8,
-            rwc_level: None,
-            warm: false,
-            ntk_level: None,
-            inner: Vec::new(),
-            seeds: Some(1),
-            seed_steps: vec![2, 5],
-            separation: None,
-        };
+        let a = t_opt_search(6, 2, 1, vec![2, 5]);
         // Lattice 0, 2, 4 sampled (5: every seed diverges); 2 has one seed, capped.
         let runs: Vec<Vec<Summary>> = vec![
             (0..9).map(|s| run(1.0, s, 0.30, false)).collect(),
@@ -838,15 +835,7 @@ mod tests {
             (0..9).map(|s| run(16.0, s, 0.20, false)).collect(),
             (0..9).map(|s| run(32.0, s, 0.5, true)).collect(),
         ];
-        let points: Vec<Point> = [0, 2, 4, 5]
-            .iter()
-            .zip(&runs)
-            .map(|(&l, r)| Point {
-                lattice: l,
-                seeds: 9,
-                runs: r.iter().collect(),
-            })
-            .collect();
+        let points = points_at(&[0, 2, 4, 5], &runs);
         let partial = [false, true, false, false];
         let j = AnalysisJudge::default();
         let d = j.judge(Target::TOpt, &a, &points);
@@ -866,20 +855,7 @@ mod tests {
     /// not enter, and the search bracketed nothing below: the grid's minimum lay between them.
     #[test]
     fn a_minimum_at_the_first_point_that_enters_is_bracketed_down_to_the_sampled_point_below() {
-        let a = Adaptive {
-            axis: "lr".into(),
-            values: (0..8).map(|k| toml::Value::Float(2f64.powi(k))).collect(),
-            coarse: 4,
-            targets: vec![Target::TOpt],
-            max_rounds: 8,
-            rwc_level: None,
-            warm: false,
-            ntk_level: None,
-            inner: Vec::new(),
-            seeds: Some(1),
-            seed_steps: vec![2, 5],
-            separation: None,
-        };
+        let a = t_opt_search(8, 4, 1, vec![2, 5]);
         let brackets = |below: Vec<Summary>, at: usize| {
             let runs: Vec<Vec<Summary>> = vec![
                 vec![run_ended(1.0, 0, 0.3, "max_steps")],
@@ -887,15 +863,7 @@ mod tests {
                 (0..9).map(|s| run(16.0, s, 0.13, false)).collect(),
                 (0..9).map(|s| run(32.0, s, 0.5, true)).collect(),
             ];
-            let points: Vec<Point> = [0, at, 4, 5]
-                .iter()
-                .zip(&runs)
-                .map(|(&l, r)| Point {
-                    lattice: l,
-                    seeds: 9,
-                    runs: r.iter().collect(),
-                })
-                .collect();
+            let points = points_at(&[0, at, 4, 5], &runs);
             let (Decision::Refine { brackets, .. } | Decision::Resolved { brackets, .. }) =
                 AnalysisJudge::default().judge(Target::TOpt, &a, &points);
             brackets
