@@ -208,8 +208,8 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
                 used.iter().filter(|(a, _)| !range.contains(*a)).count(),
             );
             // By the figure's reasons (why_no_t_opt), so that fits.csv and the figure agree.
-            for (_, t) in &err_tables {
-                if optimal_temperature(&t.means(None)).is_none() {
+            for (a, t) in &err_tables {
+                if !used.iter().any(|(u, _)| u == a) {
                     usage
                         .left_out
                         .add_n(&format!("alpha without T_opt ({})", why_no_t_opt(t)), 1);

@@ -292,7 +292,7 @@ impl Judge for AnalysisJudge {
                 let mut brackets = Vec::new();
                 if m > 0 {
                     brackets.push((c.lattice[rows[m - 1]], c.lattice[rows[m]]));
-                } else if let Some(b) = below_first(points, &c, rows[m]) {
+                } else if let Some(b) = below_first(points, &c, &c.table.points(), rows[m]) {
                     brackets.push(b);
                 } else if reach.below.is_some() {
                     brackets.push((0, c.lattice[rows[m]]));
@@ -332,49 +332,27 @@ impl Judge for AnalysisJudge {
         points: &[Point],
         brackets: &[(usize, usize)],
     ) -> Vec<usize> {
-        match target {
-            // The edge's ends play their part by being diverged or not, which a majority of
-            // the full point's seeds decides: settled once that majority is out of reach of
-            // the seeds still to run, either way.
-            Target::Divergence => {
-                let c = Curve::new(a, points, Observable::TestErr);
-                let pts = c.table.points();
-                brackets
-                    .iter()
-                    .flat_map(|&(lo, hi)| [lo, hi])
-                    .filter(|&l| {
-                        c.lattice
-                            .iter()
-                            .position(|&m| m == l)
-                            .is_some_and(|i| settled_row(points, &c, &pts, i))
-                    })
-                    .collect()
-            }
-            // T_opt reads the seed means of the points that enter (`SeedTable::enters`), the
-            // minimum and its neighbours exactly: an end that does not enter (above the last
-            // point below divergence) plays its part by not entering, settled once the rest of
-            // its seeds could no longer make it enter ([`cannot_enter`]); the others are read
-            // by value and get every seed.
-            Target::TOpt => {
-                let c = Curve::new(a, points, Observable::TestErr);
-                let pts = c.table.points();
-                brackets
-                    .iter()
-                    .flat_map(|&(lo, hi)| [lo, hi])
-                    .filter(|&l| {
-                        let Some(i) = c.lattice.iter().position(|&m| m == l) else {
-                            return false;
-                        };
-                        !pts[i].in_fit
-                            && points
-                                .iter()
-                                .find(|p| p.lattice == l)
-                                .is_some_and(|p| cannot_enter(&pts[i], p.seeds))
-                    })
-                    .collect()
-            }
-            _ => Vec::new(),
+        // Divergence: the edge's ends play their part by being diverged or not, which a
+        // majority of the full point's seeds decides: settled once that majority is out of
+        // reach of the seeds still to run, either way. T_opt reads the seed means of the points
+        // that enter (`SeedTable::enters`), the minimum and its neighbours exactly: an end that
+        // does not enter (above the last point below divergence) plays its part by not
+        // entering, settled once the rest of its seeds could no longer make it enter
+        // ([`cannot_enter`]); the others are read by value and get every seed.
+        if !matches!(target, Target::Divergence | Target::TOpt) {
+            return Vec::new();
         }
+        let c = Curve::new(a, points, Observable::TestErr);
+        let pts = c.table.points();
+        let settled = |i: usize| match target {
+            Target::Divergence => row_settled(points, &c, &pts, i, divergence_settled),
+            _ => !pts[i].in_fit && row_settled(points, &c, &pts, i, cannot_enter),
+        };
+        brackets
+            .iter()
+            .flat_map(|&(lo, hi)| [lo, hi])
+            .filter(|&l| c.lattice.iter().position(|&m| m == l).is_some_and(settled))
+            .collect()
     }
 }
 
@@ -386,13 +364,19 @@ fn cannot_enter(q: &CurvePoint, full: usize) -> bool {
     2 * (q.n + to_run) <= q.n_runs + to_run
 }
 
-/// [`divergence_settled`] of row `i` of the curve `c` (`pts`: its points), against the full
-/// seed count of the sampled point it is.
-fn settled_row(points: &[Point], c: &Curve, pts: &[CurvePoint], i: usize) -> bool {
+/// A settled test (`rule`: [`divergence_settled`], [`cannot_enter`]) of row `i` of the curve
+/// `c` (`pts`: its points), against the full seed count of the sampled point it is.
+fn row_settled(
+    points: &[Point],
+    c: &Curve,
+    pts: &[CurvePoint],
+    i: usize,
+    rule: fn(&CurvePoint, usize) -> bool,
+) -> bool {
     points
         .iter()
         .find(|p| p.lattice == c.lattice[i])
-        .is_some_and(|p| divergence_settled(&pts[i], p.seeds))
+        .is_some_and(|p| rule(&pts[i], p.seeds))
 }
 
 /// Whether the rest of a point's seeds (`full` when all have run) can no longer change whether
@@ -462,7 +446,7 @@ fn seeds_needed(
             let pts = c.table.points();
             let edge = pts.iter().position(|q| q.is_diverged());
             // Whether row i's diverging or not is still open (see `divergence_settled`).
-            let open = |i: usize| !settled_row(points, &c, &pts, i);
+            let open = |i: usize| !row_settled(points, &c, &pts, i, divergence_settled);
             match edge {
                 None if !pts.is_empty() && open(pts.len() - 1) => v.extend(c.lattice.last()),
                 Some(0) if open(0) => v.push(c.lattice[0]),
@@ -476,11 +460,12 @@ fn seeds_needed(
         }
         Target::TOpt => {
             let c = Curve::new(a, points, Observable::TestErr);
-            match t_opt_ambiguous(&c.table.points(), &c.entering(), separation(a)) {
+            let pts = c.table.points();
+            match t_opt_ambiguous(&pts, &c.entering(), separation(a)) {
                 Some(rows) => v.extend(rows.into_iter().map(|i| c.lattice[i])),
                 None => return partial_points(points, partial),
             }
-            v.extend(could_enter_inside(points, &c, decision));
+            v.extend(could_enter_inside(points, &c, &pts, decision));
         }
         Target::TcRwc => {
             let c = Curve::new(a, points, Observable::RelWeightChange);
@@ -511,7 +496,7 @@ fn seeds_needed(
                 v.extend(c.lattice.first());
                 v.extend(c.entering().last().map(|&i| c.lattice[i]));
             }
-            v.extend(could_enter_inside(points, &c, decision));
+            v.extend(could_enter_inside(points, &c, &pts, decision));
         }
         _ => return partial_points(points, partial),
     }
@@ -526,35 +511,37 @@ fn seeds_needed(
 /// are unsampled or that point could still enter ([`cannot_enter`]); any of them entering
 /// could be lower. None once it is a neighbour that cannot enter: the grid, which has every
 /// point, then has no bracket below either.
-fn below_first(points: &[Point], c: &Curve, f: usize) -> Option<(usize, usize)> {
+fn below_first(
+    points: &[Point],
+    c: &Curve,
+    pts: &[CurvePoint],
+    f: usize,
+) -> Option<(usize, usize)> {
     let j = f.checked_sub(1)?;
     let (lj, lf) = (c.lattice[j], c.lattice[f]);
-    let settled = points
-        .iter()
-        .find(|p| p.lattice == lj)
-        .is_some_and(|p| cannot_enter(&c.table.points()[j], p.seeds));
-    (lf - lj > 1 || !settled).then_some((lj, lf))
+    (lf - lj > 1 || !row_settled(points, c, pts, j, cannot_enter)).then_some((lj, lf))
 }
 
 /// The sampled points strictly inside one of `decision`'s brackets (which run between points
 /// that enter) that do not enter yet but could with the rest of their seeds ([`cannot_enter`]):
 /// entering, such a point would move the bracket, so its first seeds, all capped or diverged,
 /// cannot decide it alone.
-fn could_enter_inside(points: &[Point], c: &Curve, decision: &Decision) -> Vec<usize> {
+fn could_enter_inside(
+    points: &[Point],
+    c: &Curve,
+    pts: &[CurvePoint],
+    decision: &Decision,
+) -> Vec<usize> {
     let (Decision::Refine { brackets, .. } | Decision::Resolved { brackets, .. }) = decision;
-    let pts = c.table.points();
-    c.lattice
-        .iter()
-        .zip(&pts)
-        .filter(|&(&l, q)| {
-            !q.in_fit
+    (0..pts.len())
+        .filter(|&i| {
+            let l = c.lattice[i];
+            !pts[i].in_fit
                 && brackets.iter().any(|&(lo, hi)| lo < l && l < hi)
-                && points
-                    .iter()
-                    .find(|p| p.lattice == l)
-                    .is_some_and(|p| !cannot_enter(q, p.seeds))
+                && points.iter().any(|p| p.lattice == l)
+                && !row_settled(points, c, pts, i, cannot_enter)
         })
-        .map(|(&l, _)| l)
+        .map(|i| c.lattice[i])
         .collect()
 }
 
