@@ -5,10 +5,30 @@
 //! 64, 16 and 1 whose sums stay in vector registers. The loops are written once, as the
 //! `Forward` and `Backward` kernels, and compiled for the instruction set of the CPU by
 //! [`simd::dispatch`] (the crate itself is built for baseline x86-64).
+//!
+//! mnas's layers (5 × 5, stride 1 or 2) take sliding-window loops instead (`*_slide`): blocks
+//! of 16 channels, a run of 4 or 8 pixels along a row, the kernel row's 5 weight vectors and
+//! every input vector the run reads loaded once and used by all the pixels it reaches, with
+//! the loops over columns and pixels unrolled so that the sums and weights stay in registers.
+//! They sum every output in the same order as the general loops (the test
+//! `pixel_runs_and_tap_pairs_sum_in_the_order_of_one_at_a_time` compares them bit for bit), so
+//! results do not depend on which loops ran.
 
 use super::geometry::Geom;
 use crate::numeric::real::Real;
-use crate::numeric::simd::{self, Isa, Kernel};
+use crate::numeric::simd::{self, Isa, Kernel, Level};
+
+/// `body` once for each of the literals, with `$i` bound to it: loops the compiler must unroll
+/// for their indices to be constants (the sums and weights then stay in registers).
+macro_rules! unroll {
+    ($i:ident in [$($n:literal),*] $body:block) => {
+        $({
+            #[allow(clippy::identity_op, clippy::erasing_op, unused_comparisons)]
+            let $i: usize = $n;
+            $body
+        })*
+    };
+}
 
 /// Channel blocks `(first channel, width)` covering 0..c: widths 64, then 16, then 1, so the
 /// depthwise sums of a block fit in vector registers.
@@ -37,6 +57,16 @@ unsafe fn fma_ptr<R: Real, const CB: usize>(acc: &mut [R; CB], a: *const R, b: *
         // SAFETY: j < CB, and the caller guarantees CB readable numbers at a and b.
         unsafe { *acc += *a.add(j) * *b.add(j) };
     }
+}
+
+/// The CB numbers at `p`.
+///
+/// # Safety
+/// `p` must be valid for reading `CB` numbers.
+#[inline(always)]
+unsafe fn load<R: Real, const CB: usize>(p: *const R) -> [R; CB] {
+    // SAFETY: the caller guarantees CB readable numbers at p; [R; CB] has R's alignment.
+    unsafe { std::ptr::read(p as *const [R; CB]) }
 }
 
 /// `acc += a[..CB] ⊙ b[..CB]`.
@@ -93,10 +123,45 @@ impl DwConv {
     /// [`Forward`] kernel) so the channel loops use the widest vectors the CPU has (the crate is
     /// built for baseline x86-64).
     #[inline(always)]
-    fn forward_kernel<R: Real>(&self, w: &[R], x: &[R], n: usize, out: &mut [R]) {
+    fn forward_kernel<R: Real, I: Isa>(&self, w: &[R], x: &[R], n: usize, out: &mut [R]) {
         let (g, c) = (&self.geom, self.c);
         let scale = R::from_f64(self.scale());
         let (in_img, out_img) = (self.in_len(), self.out_len());
+        if self.slides() {
+            // mnas's 5 × 5 layers: sliding windows over runs of 8 pixels where the vector
+            // registers hold them (8 sums, 5 weights and an input: 14 of AVX-512's 32), else
+            // 4; at stride 2 runs of 4 (measured 20-35% faster than 8 there, whose 19 input
+            // columns per kernel row are the most of any run).
+            let wide = I::LEVEL == Level::Avx512F && g.stride == 1;
+            for img in 0..n {
+                let xi = &x[img * in_img..(img + 1) * in_img];
+                for oy in 0..g.out_h {
+                    let mut ox = 0;
+                    let at = |ox: usize| img * out_img + (oy * g.out_w + ox) * c;
+                    while wide && ox + 8 <= g.out_w {
+                        let o = &mut out[at(ox)..][..8 * c];
+                        self.forward_slides::<R, 8>(w, xi, oy, ox, o, scale);
+                        ox += 8;
+                    }
+                    while ox + 4 <= g.out_w {
+                        let o = &mut out[at(ox)..][..4 * c];
+                        self.forward_slides::<R, 4>(w, xi, oy, ox, o, scale);
+                        ox += 4;
+                    }
+                    for ox in ox..g.out_w {
+                        let o = &mut out[at(ox)..][..c];
+                        for (c0, cb) in channel_blocks(c) {
+                            match cb {
+                                64 => self.forward_run::<R, 64, 1>(w, xi, oy, ox, c0, o, scale),
+                                16 => self.forward_run::<R, 16, 1>(w, xi, oy, ox, c0, o, scale),
+                                _ => self.forward_run::<R, 1, 1>(w, xi, oy, ox, c0, o, scale),
+                            }
+                        }
+                    }
+                }
+            }
+            return;
+        }
         // Channel blocks inside the pixel loops (measured faster than outside: the k × k × c
         // weights stay in L1 across pixels). Output pixels go in runs of PX along the row: each
         // weight vector loaded is used PX times (the loads, not the arithmetic, bound this
@@ -176,6 +241,96 @@ impl DwConv {
         }
     }
 
+    /// Whether the sliding-window loops serve this layer: 5 × 5 kernels at stride 1 or 2 (the
+    /// layers of mnas) on at least one block of 16 channels.
+    fn slides(&self) -> bool {
+        self.geom.k == 5 && matches!(self.geom.stride, 1 | 2) && self.c >= 16
+    }
+
+    /// The P output pixels (oy, ox0..ox0+P) of a layer that [`slides`](Self::slides): channels
+    /// in blocks of 16 by [`DwConv::forward_slide`], the rest one at a time.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn forward_slides<R: Real, const P: usize>(
+        &self,
+        w: &[R],
+        xi: &[R],
+        oy: usize,
+        ox0: usize,
+        o: &mut [R],
+        scale: R,
+    ) {
+        let c16 = self.c / 16 * 16;
+        for c0 in (0..c16).step_by(16) {
+            if self.geom.stride == 1 {
+                self.forward_slide::<R, 16, P, 5, 1>(w, xi, oy, ox0, c0, o, scale);
+            } else {
+                self.forward_slide::<R, 16, P, 5, 2>(w, xi, oy, ox0, c0, o, scale);
+            }
+        }
+        for c0 in c16..self.c {
+            self.forward_run::<R, 1, P>(w, xi, oy, ox0, c0, o, scale);
+        }
+    }
+
+    /// Output pixels (oy, ox0..ox0+P), channels c0..c0+CB, of a K × K convolution with stride
+    /// S, by a sliding window: per kernel row, the K weight vectors and each of the
+    /// (P − 1)·S + K input vectors the run reads are loaded once, and every input vector is
+    /// used by all the pixels it reaches (the loop is bound by its loads: 17 loads for 40
+    /// products at P = 8, S = 1, against 45 one pixel at a time). Each pixel sums its taps in
+    /// the order of [`DwConv::forward_block`] (ky, then kx, ascending, the padding skipped):
+    /// the input columns are visited in ascending order, and so is kx = j − p·S.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn forward_slide<R: Real, const CB: usize, const P: usize, const K: usize, const S: usize>(
+        &self,
+        w: &[R],
+        xi: &[R],
+        oy: usize,
+        ox0: usize,
+        c0: usize,
+        o: &mut [R],
+        scale: R,
+    ) {
+        let (g, c) = (&self.geom, self.c);
+        assert!(g.k == K && g.stride == S);
+        assert!(xi.len() >= g.in_positions() * c && w.len() >= self.weight_len());
+        assert!(c0 + CB <= c && o.len() >= P * c && ox0 + P <= g.out_w);
+        let mut acc = [[R::ZERO; CB]; P];
+        let ix0 = (ox0 * S) as isize - g.pad_left as isize;
+        let inside = ix0 >= 0 && ix0 + ((P - 1) * S + K) as isize <= g.in_w as isize;
+        for ky in 0..K {
+            let Some(iy) = g.in_row(oy, ky) else { continue };
+            let mut wv = [[R::ZERO; CB]; K];
+            for (kx, wv) in wv.iter_mut().enumerate() {
+                // SAFETY: (ky, kx) < (K, K) = (k, k) and c0 + CB <= c: inside `w`.
+                *wv = unsafe { load::<R, CB>(w.as_ptr().add((ky * K + kx) * c + c0)) };
+            }
+            // SAFETY: iy < in_h and c0 < c: inside `xi`.
+            let row = unsafe { xi.as_ptr().add(iy * g.in_w * c + c0) };
+            unroll!(j in [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18] {
+                let ix = ix0 + j as isize;
+                if j < (P - 1) * S + K && (inside || (ix >= 0 && ix < g.in_w as isize)) {
+                    // SAFETY: 0 <= ix < in_w and c0 + CB <= c: CB numbers of row iy.
+                    let xv = unsafe { load::<R, CB>(row.add(ix as usize * c)) };
+                    unroll!(p in [0, 1, 2, 3, 4, 5, 6, 7] {
+                        if p < P && j >= p * S && j - p * S < K {
+                            let (acc, wk) = (&mut acc[p], &wv[j - p * S]);
+                            for l in 0..CB {
+                                acc[l] += xv[l] * wk[l];
+                            }
+                        }
+                    });
+                }
+            });
+        }
+        for (p, acc) in acc.iter().enumerate() {
+            for (o, &a) in o[p * c + c0..p * c + c0 + CB].iter_mut().zip(acc) {
+                *o = a * scale;
+            }
+        }
+    }
+
     /// Output pixel (oy, ox), channels c0..c0+CB, summed in registers over the k × k taps: the
     /// loop of one pixel at a time, which [`DwConv::forward_run`] must agree with bitwise (the
     /// reference of the tests).
@@ -236,7 +391,7 @@ impl DwConv {
     /// The loops of [`DwConv::backward`], one copy per instruction set (the [`Backward`]
     /// kernel), like [`DwConv::forward_kernel`].
     #[inline(always)]
-    fn backward_kernel<R: Real>(
+    fn backward_kernel<R: Real, I: Isa>(
         &self,
         w: &[R],
         x: &[R],
@@ -253,27 +408,58 @@ impl DwConv {
         // taps.
         let dw = &mut dw[..self.weight_len()];
         dw.fill(R::ZERO);
-        for img in 0..n {
-            for (c0, cb) in channel_blocks(c) {
-                // Bands of output rows whose dy (about 8 KiB) and x rows stay in L1 over the
-                // taps.
-                let band = (2048 / (g.out_w * cb)).max(1);
-                for oy0 in (0..g.out_h).step_by(band) {
-                    let rows = (oy0, (oy0 + band).min(g.out_h));
-                    for ky in 0..g.k {
-                        let mut kx = 0;
-                        while kx < g.k {
-                            let pair = kx + 1 < g.k;
-                            let a = (x, dy, img, rows, ky, kx, c0);
-                            match (cb, pair) {
-                                (64, true) => self.weight_grad_taps::<R, 64, 2>(a, dw),
-                                (16, true) => self.weight_grad_taps::<R, 16, 2>(a, dw),
-                                (_, true) => self.weight_grad_taps::<R, 1, 2>(a, dw),
-                                (64, false) => self.weight_grad_taps::<R, 64, 1>(a, dw),
-                                (16, false) => self.weight_grad_taps::<R, 16, 1>(a, dw),
-                                _ => self.weight_grad_taps::<R, 1, 1>(a, dw),
+        if self.slides() {
+            // Sliding windows (all 5 taps of a kernel row at once, 5 sums in registers) over
+            // runs of 8 output columns on AVX-512 (at stride 2 too: measured no slower), else 4.
+            let wide = I::LEVEL == Level::Avx512F;
+            let c16 = c / 16 * 16;
+            for img in 0..n {
+                for c0 in (0..c16).step_by(16) {
+                    let band = (2048 / (g.out_w * 16)).max(1);
+                    for oy0 in (0..g.out_h).step_by(band) {
+                        let rows = (oy0, (oy0 + band).min(g.out_h));
+                        for ky in 0..g.k {
+                            let a = (x, dy, img, rows, ky, c0);
+                            if g.stride == 1 {
+                                self.weight_grad_slide::<R, 16, 5, 1>(a, wide, dw);
+                            } else {
+                                self.weight_grad_slide::<R, 16, 5, 2>(a, wide, dw);
                             }
-                            kx += if pair { 2 } else { 1 };
+                        }
+                    }
+                }
+                for c0 in c16..c {
+                    let rows = (0, g.out_h);
+                    for ky in 0..g.k {
+                        for kx in 0..g.k {
+                            self.weight_grad_taps::<R, 1, 1>((x, dy, img, rows, ky, kx, c0), dw);
+                        }
+                    }
+                }
+            }
+        } else {
+            for img in 0..n {
+                for (c0, cb) in channel_blocks(c) {
+                    // Bands of output rows whose dy (about 8 KiB) and x rows stay in L1 over the
+                    // taps.
+                    let band = (2048 / (g.out_w * cb)).max(1);
+                    for oy0 in (0..g.out_h).step_by(band) {
+                        let rows = (oy0, (oy0 + band).min(g.out_h));
+                        for ky in 0..g.k {
+                            let mut kx = 0;
+                            while kx < g.k {
+                                let pair = kx + 1 < g.k;
+                                let a = (x, dy, img, rows, ky, kx, c0);
+                                match (cb, pair) {
+                                    (64, true) => self.weight_grad_taps::<R, 64, 2>(a, dw),
+                                    (16, true) => self.weight_grad_taps::<R, 16, 2>(a, dw),
+                                    (_, true) => self.weight_grad_taps::<R, 1, 2>(a, dw),
+                                    (64, false) => self.weight_grad_taps::<R, 64, 1>(a, dw),
+                                    (16, false) => self.weight_grad_taps::<R, 16, 1>(a, dw),
+                                    _ => self.weight_grad_taps::<R, 1, 1>(a, dw),
+                                }
+                                kx += if pair { 2 } else { 1 };
+                            }
                         }
                     }
                 }
@@ -286,6 +472,45 @@ impl DwConv {
         // each input pixel is written once).
         if let Some(dx) = dx {
             let (in_img, out_img) = (self.in_len(), self.out_len());
+            if self.slides() {
+                // Runs of 8 input pixels on AVX-512 (at stride 2 too: measured 10-30% faster
+                // than 4), else 4.
+                let wide = I::LEVEL == Level::Avx512F;
+                for img in 0..n {
+                    let gi = &dy[img * out_img..(img + 1) * out_img];
+                    for iy in 0..g.in_h {
+                        let mut ix = 0;
+                        let at = |ix: usize| img * in_img + (iy * g.in_w + ix) * c;
+                        while wide && ix + 8 <= g.in_w {
+                            let d = &mut dx[at(ix)..][..8 * c];
+                            self.input_grad_slides::<R, 8>(w, gi, iy, ix, d, scale);
+                            ix += 8;
+                        }
+                        while ix + 4 <= g.in_w {
+                            let d = &mut dx[at(ix)..][..4 * c];
+                            self.input_grad_slides::<R, 4>(w, gi, iy, ix, d, scale);
+                            ix += 4;
+                        }
+                        for ix in ix..g.in_w {
+                            let d = &mut dx[at(ix)..][..c];
+                            for (c0, cb) in channel_blocks(c) {
+                                match cb {
+                                    64 => {
+                                        self.input_grad_run::<R, 64, 1>(w, gi, iy, ix, c0, d, scale)
+                                    }
+                                    16 => {
+                                        self.input_grad_run::<R, 16, 1>(w, gi, iy, ix, c0, d, scale)
+                                    }
+                                    _ => {
+                                        self.input_grad_run::<R, 1, 1>(w, gi, iy, ix, c0, d, scale)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                return;
+            }
             for img in 0..n {
                 let gi = &dy[img * out_img..(img + 1) * out_img];
                 for iy in 0..g.in_h {
@@ -317,6 +542,111 @@ impl DwConv {
                     }
                 }
             }
+        }
+    }
+
+    /// dx at input pixels (iy, ix0..ix0+P), channels c0..c0+CB, of a K × K convolution with
+    /// stride S, by a sliding window like [`DwConv::forward_slide`]: per kernel row the K
+    /// weight vectors and each output-gradient vector the run reads are loaded once. With
+    /// ix0 + pad_left = S·b0 + Q, input pixel p reads output column b0 + r through kernel column
+    /// kx = Q + p − r·S; the columns are visited in descending r, so that each pixel sums its
+    /// taps in the order of [`DwConv::input_grad_block`] (ky, then kx, ascending).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn input_grad_slide<
+        R: Real,
+        const CB: usize,
+        const P: usize,
+        const K: usize,
+        const S: usize,
+        const Q: usize,
+    >(
+        &self,
+        w: &[R],
+        gi: &[R],
+        iy: usize,
+        ix0: usize,
+        c0: usize,
+        d: &mut [R],
+        scale: R,
+    ) {
+        let (g, c) = (&self.geom, self.c);
+        assert!(g.k == K && g.stride == S && (ix0 + g.pad_left) % S == Q);
+        assert!(gi.len() >= g.out_positions() * c && w.len() >= self.weight_len());
+        assert!(c0 + CB <= c && d.len() >= P * c && ix0 + P <= g.in_w);
+        let b0 = ((ix0 + g.pad_left) / S) as isize;
+        // Output columns b0 + r, r from r_max down to r_min: those some pixel of the run reads.
+        let r_max = ((Q + P - 1) / S) as isize;
+        let r_min = -(((K - 1 - Q) / S) as isize);
+        let inside = b0 + r_min >= 0 && b0 + r_max < g.out_w as isize;
+        let mut acc = [[R::ZERO; CB]; P];
+        for ky in 0..K {
+            // Output row that reads input row iy through kernel row ky, if any.
+            let Some(t) = (iy + g.pad_top).checked_sub(ky) else {
+                continue;
+            };
+            if t % S != 0 || t / S >= g.out_h {
+                continue;
+            }
+            let mut wv = [[R::ZERO; CB]; K];
+            for (kx, wv) in wv.iter_mut().enumerate() {
+                // SAFETY: (ky, kx) < (K, K) = (k, k) and c0 + CB <= c: inside `w`.
+                *wv = unsafe { load::<R, CB>(w.as_ptr().add((ky * K + kx) * c + c0)) };
+            }
+            // SAFETY: oy = t / S < out_h and c0 < c: inside `gi`.
+            let row = unsafe { gi.as_ptr().add(t / S * g.out_w * c + c0) };
+            unroll!(m in [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] {
+                let r = r_max - m as isize;
+                let ox = b0 + r;
+                if r >= r_min && (inside || (ox >= 0 && ox < g.out_w as isize)) {
+                    // SAFETY: 0 <= ox < out_w and c0 + CB <= c: CB numbers of row oy.
+                    let gv = unsafe { load::<R, CB>(row.add(ox as usize * c)) };
+                    unroll!(p in [0, 1, 2, 3, 4, 5, 6, 7] {
+                        let kx = (Q + p) as isize - r * S as isize;
+                        if p < P && kx >= 0 && kx < K as isize {
+                            let (acc, wk) = (&mut acc[p], &wv[kx as usize]);
+                            for l in 0..CB {
+                                acc[l] += gv[l] * wk[l];
+                            }
+                        }
+                    });
+                }
+            });
+        }
+        for (p, acc) in acc.iter().enumerate() {
+            for (d, &a) in d[p * c + c0..p * c + c0 + CB].iter_mut().zip(acc) {
+                *d = a * scale;
+            }
+        }
+    }
+
+    /// dx at the P input pixels (iy, ix0..ix0+P) of a layer that [`slides`](Self::slides):
+    /// channels in blocks of 16 by [`DwConv::input_grad_slide`], the rest one at a time.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn input_grad_slides<R: Real, const P: usize>(
+        &self,
+        w: &[R],
+        gi: &[R],
+        iy: usize,
+        ix0: usize,
+        d: &mut [R],
+        scale: R,
+    ) {
+        let c16 = self.c / 16 * 16;
+        let (s, q) = (
+            self.geom.stride,
+            (ix0 + self.geom.pad_left) % self.geom.stride,
+        );
+        for c0 in (0..c16).step_by(16) {
+            match (s, q) {
+                (1, _) => self.input_grad_slide::<R, 16, P, 5, 1, 0>(w, gi, iy, ix0, c0, d, scale),
+                (_, 0) => self.input_grad_slide::<R, 16, P, 5, 2, 0>(w, gi, iy, ix0, c0, d, scale),
+                _ => self.input_grad_slide::<R, 16, P, 5, 2, 1>(w, gi, iy, ix0, c0, d, scale),
+            }
+        }
+        for c0 in c16..self.c {
+            self.input_grad_run::<R, 1, P>(w, gi, iy, ix0, c0, d, scale);
         }
     }
 
@@ -370,6 +700,90 @@ impl DwConv {
                 *d = a * scale;
             }
         }
+    }
+
+    /// Adds Σ over the pixels of output rows oy0..oy1 of image `img` (rows, then columns,
+    /// ascending) of dy · x for the K taps (ky, 0..K) of a K × K convolution with stride S,
+    /// channels c0..c0+CB, to their entries of `dw` (unscaled), by a sliding window: the K sums
+    /// stay in registers over the rows, and for a run of up to 8 output columns the run's dy
+    /// vectors are loaded once and each of the (P − 1)·S + K input vectors it reads once (20
+    /// loads for 40 products at P = 8, S = 1, against 60 by pairs of taps). Each tap's sum runs
+    /// over the columns in ascending order, as in [`DwConv::weight_grad_row`].
+    #[allow(clippy::type_complexity)]
+    #[inline(always)]
+    fn weight_grad_slide<R: Real, const CB: usize, const K: usize, const S: usize>(
+        &self,
+        (x, dy, img, (oy0, oy1), ky, c0): (&[R], &[R], usize, (usize, usize), usize, usize),
+        wide: bool,
+        dw: &mut [R],
+    ) {
+        let (g, c) = (&self.geom, self.c);
+        let (in_img, out_img) = (self.in_len(), self.out_len());
+        assert!(g.k == K && g.stride == S && ky < K && oy1 <= g.out_h);
+        assert!(x.len() >= (img + 1) * in_img && dy.len() >= (img + 1) * out_img);
+        assert!(c0 + CB <= c && dw.len() >= self.weight_len());
+        let mut acc = [[R::ZERO; CB]; K];
+        for (kx, acc) in acc.iter_mut().enumerate() {
+            acc.copy_from_slice(&dw[(ky * K + kx) * c + c0..][..CB]);
+        }
+        for oy in oy0..oy1 {
+            let Some(iy) = g.in_row(oy, ky) else { continue };
+            // SAFETY: x holds image img (asserted), iy < in_h and c0 < c: inside `x`.
+            let xrow = unsafe { x.as_ptr().add(img * in_img + iy * g.in_w * c + c0) };
+            // SAFETY: dy holds image img (asserted), oy < out_h and c0 < c: inside `dy`.
+            let dyrow = unsafe { dy.as_ptr().add(img * out_img + oy * g.out_w * c + c0) };
+            let mut ox = 0;
+            while wide && ox + 8 <= g.out_w {
+                self.weight_grad_run::<R, CB, 8, K, S>(xrow, dyrow, ox, &mut acc);
+                ox += 8;
+            }
+            while ox + 4 <= g.out_w {
+                self.weight_grad_run::<R, CB, 4, K, S>(xrow, dyrow, ox, &mut acc);
+                ox += 4;
+            }
+            for ox in ox..g.out_w {
+                self.weight_grad_run::<R, CB, 1, K, S>(xrow, dyrow, ox, &mut acc);
+            }
+        }
+        for (kx, acc) in acc.iter().enumerate() {
+            dw[(ky * K + kx) * c + c0..][..CB].copy_from_slice(acc);
+        }
+    }
+
+    /// One run of [`DwConv::weight_grad_slide`]: output columns ox0..ox0+P of the rows at
+    /// `xrow` (input) and `dyrow` (output gradient), each holding the row's channels from c0.
+    #[inline(always)]
+    fn weight_grad_run<R: Real, const CB: usize, const P: usize, const K: usize, const S: usize>(
+        &self,
+        xrow: *const R,
+        dyrow: *const R,
+        ox0: usize,
+        acc: &mut [[R; CB]; K],
+    ) {
+        let (g, c) = (&self.geom, self.c);
+        debug_assert!(ox0 + P <= g.out_w);
+        let mut dv = [[R::ZERO; CB]; P];
+        for (p, dv) in dv.iter_mut().enumerate() {
+            // SAFETY: ox0 + p < out_w (the callers' loops) and the row holds CB numbers there.
+            *dv = unsafe { load::<R, CB>(dyrow.add((ox0 + p) * c)) };
+        }
+        let ix0 = (ox0 * S) as isize - g.pad_left as isize;
+        let inside = ix0 >= 0 && ix0 + ((P - 1) * S + K) as isize <= g.in_w as isize;
+        unroll!(j in [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18] {
+            let ix = ix0 + j as isize;
+            if j < (P - 1) * S + K && (inside || (ix >= 0 && ix < g.in_w as isize)) {
+                // SAFETY: 0 <= ix < in_w and the row holds CB numbers there.
+                let xv = unsafe { load::<R, CB>(xrow.add(ix as usize * c)) };
+                unroll!(p in [0, 1, 2, 3, 4, 5, 6, 7] {
+                    if p < P && j >= p * S && j - p * S < K {
+                        let (acc, dv) = (&mut acc[j - p * S], &dv[p]);
+                        for l in 0..CB {
+                            acc[l] += dv[l] * xv[l];
+                        }
+                    }
+                });
+            }
+        });
     }
 
     /// Adds Σ over the pixels of output rows oy0..oy1 of image `img` (rows, then columns,
@@ -553,7 +967,7 @@ impl<R: Real> Kernel for Forward<'_, R> {
         // cannot change it and keeps it in registers (a reference inside a struct carries no
         // such no-alias guarantee, unlike the `&self` argument of a function).
         let conv = *self.conv;
-        conv.forward_kernel(self.w, self.x, self.n, self.out)
+        conv.forward_kernel::<R, S>(self.w, self.x, self.n, self.out)
     }
 }
 
@@ -573,7 +987,7 @@ impl<R: Real> Kernel for Backward<'_, R> {
     #[inline(always)]
     fn run<S: Isa>(self, _isa: S) {
         let conv = *self.conv; // see `Forward::run`
-        conv.backward_kernel(self.w, self.x, self.n, self.dy, self.dw, self.dx)
+        conv.backward_kernel::<R, S>(self.w, self.x, self.n, self.dy, self.dw, self.dx)
     }
 }
 
@@ -621,6 +1035,11 @@ mod tests {
         (5, 6, 83, 0, 3, 1),
         (4, 4, 64, 0, 5, 1),
         (5, 5, 16, 0, 2, 2),
+        // 5 × 5 at strides 1 and 2 (the sliding windows): runs of 8 and 4 with a pixel left,
+        // both parities of the first column at stride 2, a channel after the blocks of 16.
+        (6, 13, 33, 0, 5, 1),
+        (9, 13, 33, 0, 5, 2),
+        (7, 16, 17, 0, 5, 2),
     ];
 
     #[test]
@@ -750,6 +1169,10 @@ mod tests {
             (7, 9, 17, 3, 2),
             (5, 3, 65, 5, 1),
             (6, 11, 16, 4, 3),
+            (6, 13, 33, 5, 1),
+            (9, 13, 33, 5, 2),
+            (7, 16, 17, 5, 2),
+            (3, 20, 48, 5, 1),
         ];
         fn check<R: Real + std::fmt::Debug>(cases: &[(usize, usize, usize, usize, usize)]) {
             for &(h, w_, c, k, s) in cases {
