@@ -46,6 +46,19 @@ fn channel_blocks(c: usize) -> impl Iterator<Item = (usize, usize)> {
 /// Output (forward) or input (backward) pixels per run of the depthwise loops.
 const PX: usize = 4;
 
+/// The runs `(first pixel, length)` of the sliding-window loops along a row of `len` pixels, in
+/// order: of 8 when `wide`, then of 4, then single pixels.
+#[inline(always)]
+fn slide_runs(len: usize, wide: bool) -> impl Iterator<Item = (usize, usize)> {
+    let eights = if wide { len / 8 * 8 } else { 0 };
+    let fours = eights + (len - eights) / 4 * 4;
+    (0..eights)
+        .step_by(8)
+        .map(|p| (p, 8))
+        .chain((eights..fours).step_by(4).map(|p| (p, 4)))
+        .chain((fours..len).map(|p| (p, 1)))
+}
+
 /// `acc += a[..CB] ⊙ b[..CB]` through raw pointers: the runs below check their indices once,
 /// against the geometry, instead of at every tap.
 ///
@@ -136,26 +149,12 @@ impl DwConv {
             for img in 0..n {
                 let xi = &x[img * in_img..(img + 1) * in_img];
                 for oy in 0..g.out_h {
-                    let mut ox = 0;
-                    let at = |ox: usize| img * out_img + (oy * g.out_w + ox) * c;
-                    while wide && ox + 8 <= g.out_w {
-                        let o = &mut out[at(ox)..][..8 * c];
-                        self.forward_slides::<R, 8>(w, xi, oy, ox, o, scale);
-                        ox += 8;
-                    }
-                    while ox + 4 <= g.out_w {
-                        let o = &mut out[at(ox)..][..4 * c];
-                        self.forward_slides::<R, 4>(w, xi, oy, ox, o, scale);
-                        ox += 4;
-                    }
-                    for ox in ox..g.out_w {
-                        let o = &mut out[at(ox)..][..c];
-                        for (c0, cb) in channel_blocks(c) {
-                            match cb {
-                                64 => self.forward_run::<R, 64, 1>(w, xi, oy, ox, c0, o, scale),
-                                16 => self.forward_run::<R, 16, 1>(w, xi, oy, ox, c0, o, scale),
-                                _ => self.forward_run::<R, 1, 1>(w, xi, oy, ox, c0, o, scale),
-                            }
+                    for (ox, p) in slide_runs(g.out_w, wide) {
+                        let o = &mut out[img * out_img + (oy * g.out_w + ox) * c..][..p * c];
+                        match p {
+                            8 => self.forward_slides::<R, 8>(w, xi, oy, ox, o, scale),
+                            4 => self.forward_slides::<R, 4>(w, xi, oy, ox, o, scale),
+                            _ => self.forward_pixel(w, xi, oy, ox, o, scale),
                         }
                     }
                 }
@@ -183,13 +182,7 @@ impl DwConv {
                 }
                 for ox in ox..g.out_w {
                     let o = &mut out[img * out_img + (oy * g.out_w + ox) * c..][..c];
-                    for (c0, cb) in channel_blocks(c) {
-                        match cb {
-                            64 => self.forward_run::<R, 64, 1>(w, xi, oy, ox, c0, o, scale),
-                            16 => self.forward_run::<R, 16, 1>(w, xi, oy, ox, c0, o, scale),
-                            _ => self.forward_run::<R, 1, 1>(w, xi, oy, ox, c0, o, scale),
-                        }
-                    }
+                    self.forward_pixel(w, xi, oy, ox, o, scale);
                 }
             }
         }
@@ -245,6 +238,46 @@ impl DwConv {
     /// layers of mnas) on at least one block of 16 channels.
     fn slides(&self) -> bool {
         self.geom.k == 5 && matches!(self.geom.stride, 1 | 2) && self.c >= 16
+    }
+
+    /// Output pixel (oy, ox), every channel block (`o` holds the pixel's channels).
+    #[inline(always)]
+    fn forward_pixel<R: Real>(
+        &self,
+        w: &[R],
+        xi: &[R],
+        oy: usize,
+        ox: usize,
+        o: &mut [R],
+        scale: R,
+    ) {
+        for (c0, cb) in channel_blocks(self.c) {
+            match cb {
+                64 => self.forward_run::<R, 64, 1>(w, xi, oy, ox, c0, o, scale),
+                16 => self.forward_run::<R, 16, 1>(w, xi, oy, ox, c0, o, scale),
+                _ => self.forward_run::<R, 1, 1>(w, xi, oy, ox, c0, o, scale),
+            }
+        }
+    }
+
+    /// dx at input pixel (iy, ix), every channel block (`d` holds the pixel's channels).
+    #[inline(always)]
+    fn input_grad_pixel<R: Real>(
+        &self,
+        w: &[R],
+        gi: &[R],
+        iy: usize,
+        ix: usize,
+        d: &mut [R],
+        scale: R,
+    ) {
+        for (c0, cb) in channel_blocks(self.c) {
+            match cb {
+                64 => self.input_grad_run::<R, 64, 1>(w, gi, iy, ix, c0, d, scale),
+                16 => self.input_grad_run::<R, 16, 1>(w, gi, iy, ix, c0, d, scale),
+                _ => self.input_grad_run::<R, 1, 1>(w, gi, iy, ix, c0, d, scale),
+            }
+        }
     }
 
     /// The P output pixels (oy, ox0..ox0+P) of a layer that [`slides`](Self::slides): channels
@@ -479,32 +512,12 @@ impl DwConv {
                 for img in 0..n {
                     let gi = &dy[img * out_img..(img + 1) * out_img];
                     for iy in 0..g.in_h {
-                        let mut ix = 0;
-                        let at = |ix: usize| img * in_img + (iy * g.in_w + ix) * c;
-                        while wide && ix + 8 <= g.in_w {
-                            let d = &mut dx[at(ix)..][..8 * c];
-                            self.input_grad_slides::<R, 8>(w, gi, iy, ix, d, scale);
-                            ix += 8;
-                        }
-                        while ix + 4 <= g.in_w {
-                            let d = &mut dx[at(ix)..][..4 * c];
-                            self.input_grad_slides::<R, 4>(w, gi, iy, ix, d, scale);
-                            ix += 4;
-                        }
-                        for ix in ix..g.in_w {
-                            let d = &mut dx[at(ix)..][..c];
-                            for (c0, cb) in channel_blocks(c) {
-                                match cb {
-                                    64 => {
-                                        self.input_grad_run::<R, 64, 1>(w, gi, iy, ix, c0, d, scale)
-                                    }
-                                    16 => {
-                                        self.input_grad_run::<R, 16, 1>(w, gi, iy, ix, c0, d, scale)
-                                    }
-                                    _ => {
-                                        self.input_grad_run::<R, 1, 1>(w, gi, iy, ix, c0, d, scale)
-                                    }
-                                }
+                        for (ix, p) in slide_runs(g.in_w, wide) {
+                            let d = &mut dx[img * in_img + (iy * g.in_w + ix) * c..][..p * c];
+                            match p {
+                                8 => self.input_grad_slides::<R, 8>(w, gi, iy, ix, d, scale),
+                                4 => self.input_grad_slides::<R, 4>(w, gi, iy, ix, d, scale),
+                                _ => self.input_grad_pixel(w, gi, iy, ix, d, scale),
                             }
                         }
                     }
