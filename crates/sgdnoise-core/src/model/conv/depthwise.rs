@@ -327,6 +327,8 @@ impl DwConv {
     ) {
         let (g, c) = (&self.geom, self.c);
         assert!(g.k == K && g.stride == S);
+        // The unrolled loops below list 19 columns and 8 pixels (a constant check).
+        assert!((P - 1) * S + K <= 19 && P <= 8);
         assert!(xi.len() >= g.in_positions() * c && w.len() >= self.weight_len());
         assert!(c0 + CB <= c && o.len() >= P * c && ox0 + P <= g.out_w);
         let mut acc = [[R::ZERO; CB]; P];
@@ -591,6 +593,8 @@ impl DwConv {
         // Output columns b0 + r, r from r_max down to r_min: those some pixel of the run reads.
         let r_max = ((Q + P - 1) / S) as isize;
         let r_min = -(((K - 1 - Q) / S) as isize);
+        // The unrolled loops below list 12 columns and 8 pixels (a constant check).
+        assert!(r_max - r_min < 12 && P <= 8);
         let inside = b0 + r_min >= 0 && b0 + r_max < g.out_w as isize;
         let mut acc = [[R::ZERO; CB]; P];
         for ky in 0..K {
@@ -775,6 +779,8 @@ impl DwConv {
     ) {
         let (g, c) = (&self.geom, self.c);
         debug_assert!(ox0 + P <= g.out_w);
+        // The unrolled loops below list 19 columns and 8 pixels (a constant check).
+        assert!((P - 1) * S + K <= 19 && P <= 8);
         let mut dv = [[R::ZERO; CB]; P];
         for (p, dv) in dv.iter_mut().enumerate() {
             // SAFETY: ox0 + p < out_w (the callers' loops) and the row holds CB numbers there.
