@@ -638,6 +638,20 @@ mod tests {
         assert_eq!(t_opt_ambiguous(&pts, &[], 3.0), None);
     }
 
+    /// Every (full, n_runs, k) with 1 <= full <= 9 seeds, n_runs <= full run and k <= n_runs of
+    /// them counted (diverged or finished), for which `settled` holds: the cases the exhaustive
+    /// tests of a settled rule check against every way the seeds still to run can end.
+    fn settled_cases(settled: impl Fn(usize, usize, usize) -> bool) -> Vec<(usize, usize, usize)> {
+        let all = (1..=9usize).flat_map(|full| {
+            (0..=full).flat_map(move |n_runs| (0..=n_runs).map(move |k| (full, n_runs, k)))
+        });
+        let cases: Vec<_> = all
+            .filter(|&(full, n_runs, k)| settled(full, n_runs, k))
+            .collect();
+        assert!(!cases.is_empty(), "the rule settles no case");
+        cases
+    }
+
     #[test]
     fn an_end_of_the_edge_is_settled_once_the_rest_of_its_seeds_cannot_turn_the_majority() {
         let at = |n_runs: usize, n_diverged: usize| CurvePoint {
@@ -659,21 +673,16 @@ mod tests {
         assert!(!divergence_settled(&at(1, 0), 2));
         assert!(divergence_settled(&at(2, 0), 2));
         // The judgement agrees with is_diverged over the full point whatever the rest give.
-        for full in 1..=9usize {
-            for n_runs in 0..=full {
-                for d in 0..=n_runs {
-                    if !divergence_settled(&at(n_runs, d), full) {
-                        continue;
-                    }
-                    let answers: Vec<bool> = (0..=full - n_runs)
-                        .map(|more| at(full, d + more).is_diverged())
-                        .collect();
-                    assert!(
-                        answers.iter().all(|&x| x == answers[0]),
-                        "{full} {n_runs} {d}"
-                    );
-                }
-            }
+        for (full, n_runs, d) in
+            settled_cases(|full, n_runs, d| divergence_settled(&at(n_runs, d), full))
+        {
+            let answers: Vec<bool> = (0..=full - n_runs)
+                .map(|more| at(full, d + more).is_diverged())
+                .collect();
+            assert!(
+                answers.iter().all(|&x| x == answers[0]),
+                "{full} {n_runs} {d}"
+            );
         }
     }
 
@@ -697,18 +706,12 @@ mod tests {
         assert!(cannot_enter(&at(9, 4), 9));
         // Against every way the seeds still to run can end (finished, diverged or not run at
         // all, as a failed run), by the rule of SeedTable::enters.
-        for full in 1..=9usize {
-            for n_runs in 0..=full {
-                for n in 0..=n_runs {
-                    if !cannot_enter(&at(n_runs, n), full) {
-                        continue;
-                    }
-                    for ran in 0..=full - n_runs {
-                        for fin in 0..=ran {
-                            let (f, r) = (n + fin, n_runs + ran);
-                            assert!(!(f > 0 && 2 * f > r), "{full} {n_runs} {n}: {f} of {r}");
-                        }
-                    }
+        for (full, n_runs, n) in settled_cases(|full, n_runs, n| cannot_enter(&at(n_runs, n), full))
+        {
+            for ran in 0..=full - n_runs {
+                for fin in 0..=ran {
+                    let (f, r) = (n + fin, n_runs + ran);
+                    assert!(!(f > 0 && 2 * f > r), "{full} {n_runs} {n}: {f} of {r}");
                 }
             }
         }

@@ -450,9 +450,7 @@ impl DwConv {
             let c16 = c / 16 * 16;
             for img in 0..n {
                 for c0 in (0..c16).step_by(16) {
-                    let band = (2048 / (g.out_w * 16)).max(1);
-                    for oy0 in (0..g.out_h).step_by(band) {
-                        let rows = (oy0, (oy0 + band).min(g.out_h));
+                    for rows in self.row_bands(16) {
                         for ky in 0..g.k {
                             let a = (x, dy, img, rows, ky, c0);
                             if g.stride == 1 {
@@ -464,39 +462,13 @@ impl DwConv {
                     }
                 }
                 for c0 in c16..c {
-                    let rows = (0, g.out_h);
-                    for ky in 0..g.k {
-                        for kx in 0..g.k {
-                            self.weight_grad_taps::<R, 1, 1>((x, dy, img, rows, ky, kx, c0), dw);
-                        }
-                    }
+                    self.weight_grad_pairs(x, dy, img, (c0, 1), dw);
                 }
             }
         } else {
             for img in 0..n {
                 for (c0, cb) in channel_blocks(c) {
-                    // Bands of output rows whose dy (about 8 KiB) and x rows stay in L1 over the
-                    // taps.
-                    let band = (2048 / (g.out_w * cb)).max(1);
-                    for oy0 in (0..g.out_h).step_by(band) {
-                        let rows = (oy0, (oy0 + band).min(g.out_h));
-                        for ky in 0..g.k {
-                            let mut kx = 0;
-                            while kx < g.k {
-                                let pair = kx + 1 < g.k;
-                                let a = (x, dy, img, rows, ky, kx, c0);
-                                match (cb, pair) {
-                                    (64, true) => self.weight_grad_taps::<R, 64, 2>(a, dw),
-                                    (16, true) => self.weight_grad_taps::<R, 16, 2>(a, dw),
-                                    (_, true) => self.weight_grad_taps::<R, 1, 2>(a, dw),
-                                    (64, false) => self.weight_grad_taps::<R, 64, 1>(a, dw),
-                                    (16, false) => self.weight_grad_taps::<R, 16, 1>(a, dw),
-                                    _ => self.weight_grad_taps::<R, 1, 1>(a, dw),
-                                }
-                                kx += if pair { 2 } else { 1 };
-                            }
-                        }
-                    }
+                    self.weight_grad_pairs(x, dy, img, (c0, cb), dw);
                 }
             }
         }
@@ -715,6 +687,48 @@ impl DwConv {
         for (p, acc) in acc.iter().enumerate() {
             for (d, &a) in d[p * c + c0..p * c + c0 + CB].iter_mut().zip(acc) {
                 *d = a * scale;
+            }
+        }
+    }
+
+    /// Bands `(oy0, oy1)` of output rows, in order, whose dy (about 8 KiB for `cb` channels)
+    /// and x rows stay in L1 over the kernel taps of the weight gradient.
+    fn row_bands(&self, cb: usize) -> impl Iterator<Item = (usize, usize)> {
+        let (h, band) = (self.geom.out_h, (2048 / (self.geom.out_w * cb)).max(1));
+        (0..h)
+            .step_by(band)
+            .map(move |oy0| (oy0, (oy0 + band).min(h)))
+    }
+
+    /// Adds image `img`'s share of ∂/∂w (unscaled) for the channel block `(c0, cb)` (cb one of
+    /// 64, 16, 1) to `dw` by the general loops: per band of rows and pair of taps
+    /// (ky, kx..kx+2), [`DwConv::weight_grad_taps`].
+    #[inline(always)]
+    fn weight_grad_pairs<R: Real>(
+        &self,
+        x: &[R],
+        dy: &[R],
+        img: usize,
+        (c0, cb): (usize, usize),
+        dw: &mut [R],
+    ) {
+        let k = self.geom.k;
+        for rows in self.row_bands(cb) {
+            for ky in 0..k {
+                let mut kx = 0;
+                while kx < k {
+                    let pair = kx + 1 < k;
+                    let a = (x, dy, img, rows, ky, kx, c0);
+                    match (cb, pair) {
+                        (64, true) => self.weight_grad_taps::<R, 64, 2>(a, dw),
+                        (16, true) => self.weight_grad_taps::<R, 16, 2>(a, dw),
+                        (_, true) => self.weight_grad_taps::<R, 1, 2>(a, dw),
+                        (64, false) => self.weight_grad_taps::<R, 64, 1>(a, dw),
+                        (16, false) => self.weight_grad_taps::<R, 16, 1>(a, dw),
+                        _ => self.weight_grad_taps::<R, 1, 1>(a, dw),
+                    }
+                    kx += if pair { 2 } else { 1 };
+                }
             }
         }
     }
