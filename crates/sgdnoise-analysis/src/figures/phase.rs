@@ -14,6 +14,16 @@ use crate::plot::{Band, Heatmap, LinePlot, Scale};
 use crate::{group_by, values_of, Axis, Observable, SeedTable};
 use sgdnoise_core::rundir::Summary;
 
+/// " (a point rests on m–n)" when an adaptive search left some points with fewer than the
+/// sweep's n seeds (m the fewest, as fits.csv's n_seeds_min and the report's seeds column), else
+/// "": a figure's "n seeds" is then the most a point rests on.
+fn rests_on(what: &str, fewest: Option<usize>, seeds: usize) -> String {
+    match fewest {
+        Some(m) if m < seeds => format!(" (a {what} rests on {m}–{seeds})"),
+        _ => String::new(),
+    }
+}
+
 /// Phase diagram over alpha and T: heatmaps, test error against T per alpha, T_opt(alpha).
 pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_core::Error> {
     let alphas = values_of(runs, Axis::Alpha);
@@ -59,8 +69,10 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
         let mut grid = HeatGrid::new(&alphas, &temps);
         let mut rows = Vec::new();
         let log = obs != Observable::TestErr;
+        let mut fewest: Option<usize> = None;
         for (a, g) in &by_alpha {
             let t = ctx.table(g, y_axis, obs);
+            fewest = SeedTable::fewest_of([&t]).into_iter().chain(fewest).min();
             for d in drawn_points(&t, log) {
                 grid.set_drawn(*a, &d);
                 rows.push((*a, d));
@@ -70,9 +82,10 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
         let h = Heatmap {
             title: format!("Phase diagram: {}", obs_short(obs)),
             subtitle: format!(
-                "cells: {} over seeds · {}{}",
+                "cells: {} over seeds · {}{}{}",
                 if log { "geometric mean" } else { "mean" },
                 ctx.seeds_note(),
+                rests_on("cell", fewest, ctx.seeds.len()),
                 grid.not_run_note()
             ),
             x_label: axis_name(Axis::Alpha).into(),
@@ -132,12 +145,7 @@ pub(crate) fn phase(ctx: &mut Ctx, runs: &[&Summary]) -> Result<(), sgdnoise_cor
     p.subtitle = format!(
         "T_{{opt}}: lowest seed-mean test error; bars: 95% bootstrap CI over seeds · {}{}",
         ctx.seeds_note(),
-        match fewest {
-            Some(m) if m < ctx.seeds.len() => {
-                format!(" (a point rests on {m}–{})", ctx.seeds.len())
-            }
-            _ => String::new(),
-        }
+        rests_on("point", fewest, ctx.seeds.len())
     );
     // An alpha without a point is not a point lost: say how many, and why (fits.csv and the
     // report give the same count for the fit).
@@ -375,6 +383,8 @@ mod tests {
             !svg.contains("a point rests on"),
             "every point has every seed"
         );
+        let heat = std::fs::read_to_string(out.join("phase_test_err.svg")).unwrap();
+        assert!(!heat.contains("rests on"), "every cell has every seed");
         // The heatmaps can be drawn over the learning rate instead of T.
         let by_lr = AnalysisOptions {
             phase_y: Axis::Lr,
@@ -452,6 +462,7 @@ mod tests {
         let svg = std::fs::read_to_string(out.join("phase_test_err.svg")).unwrap();
         // 32 cells, 10 with runs.
         assert!(svg.contains("22 of 32 cells not run"), "subtitle");
+        assert!(svg.contains("a cell rests on 2–3"), "seeds of the cells");
         assert!(svg.contains(">not run<"), "legend");
         // The curves draw the two-seed points with the small marker and say so.
         let svg = std::fs::read_to_string(out.join("test_err_vs_T_per_alpha.svg")).unwrap();
